@@ -1,0 +1,154 @@
+/**
+ * Building blocks for the per-service environment schemas: typed variables with defaults, and the
+ * connection settings every service shares (a connection string locally and for the emulators, a
+ * namespace or account name with managed identity in Azure).
+ */
+import { z } from "zod";
+import { LOG_LEVELS } from "../logging.ts";
+
+export const intVar = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: "expected a whole number" })
+    .int("expected a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(defaultValue);
+
+export const boolVar = (defaultValue: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: "expected true or false" })
+    .default(defaultValue ? "true" : "false")
+    .transform((value) => value === "true" || value === "1" || value === "yes");
+
+export const stringVar = (defaultValue: string) => z.string().min(1).default(defaultValue);
+export const optionalString = () => z.string().min(1).optional();
+
+/** Comma-separated list; blanks dropped. */
+export const listVar = () =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
+
+export const urlVar = () => z.url({ error: "expected an absolute URL" });
+
+/** Variables every service reads. */
+export const commonEnv = {
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /** HTTP port for /healthz, /readyz, /metrics (and the recorder's API). */
+  PORT: intVar(8080, 0, 65535),
+  /** Seconds in-flight work may take to finish after SIGTERM before it is abandoned. */
+  SHUTDOWN_GRACE_SECONDS: intVar(25, 0, 3600),
+  /** Entra tenant and user-assigned identity client ID, read by DefaultAzureCredential in Azure. */
+  AZURE_TENANT_ID: optionalString(),
+  AZURE_CLIENT_ID: optionalString(),
+};
+
+/** How to reach a Service Bus, Event Hubs or Storage endpoint. */
+export type Connection =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "identity"; fullyQualifiedNamespace: string };
+
+export type StorageConnection =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "identity"; accountName: string; tableUrl: string; blobUrl: string };
+
+type Issue = (variable: string, message: string) => void;
+
+/** Exactly one of `<PREFIX>_CONNECTION_STRING` and `<PREFIX>_NAMESPACE` (both services live under servicebus.windows.net). */
+export function messagingConnection(
+  prefix: "SERVICEBUS" | "EVENTHUBS",
+  connectionString: string | undefined,
+  namespace: string | undefined,
+  issue: Issue,
+): Connection {
+  if (connectionString && namespace) {
+    issue(
+      `${prefix}_CONNECTION_STRING`,
+      `set either ${prefix}_CONNECTION_STRING or ${prefix}_NAMESPACE, not both`,
+    );
+  }
+  if (connectionString) {
+    if (!/(^|;)\s*Endpoint=sb:\/\//i.test(connectionString)) {
+      issue(
+        `${prefix}_CONNECTION_STRING`,
+        "expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...",
+      );
+    }
+    return { kind: "connectionString", connectionString };
+  }
+  if (namespace) {
+    return {
+      kind: "identity",
+      fullyQualifiedNamespace: namespace.includes(".") ? namespace : `${namespace}.servicebus.windows.net`,
+    };
+  }
+  issue(
+    `${prefix}_CONNECTION_STRING`,
+    `set ${prefix}_CONNECTION_STRING, or ${prefix}_NAMESPACE to use managed identity`,
+  );
+  return { kind: "connectionString", connectionString: "" };
+}
+
+/** Exactly one of `STORAGE_CONNECTION_STRING` and `STORAGE_ACCOUNT_NAME`. */
+export function storageConnection(
+  connectionString: string | undefined,
+  accountName: string | undefined,
+  issue: Issue,
+): StorageConnection {
+  if (connectionString && accountName) {
+    issue(
+      "STORAGE_CONNECTION_STRING",
+      "set either STORAGE_CONNECTION_STRING or STORAGE_ACCOUNT_NAME, not both",
+    );
+  }
+  if (connectionString) return { kind: "connectionString", connectionString };
+  if (accountName) {
+    return {
+      kind: "identity",
+      accountName,
+      tableUrl: `https://${accountName}.table.core.windows.net`,
+      blobUrl: `https://${accountName}.blob.core.windows.net`,
+    };
+  }
+  issue(
+    "STORAGE_CONNECTION_STRING",
+    "set STORAGE_CONNECTION_STRING, or STORAGE_ACCOUNT_NAME to use managed identity",
+  );
+  return { kind: "connectionString", connectionString: "" };
+}
+
+export const serviceBusEnv = {
+  SERVICEBUS_CONNECTION_STRING: optionalString(),
+  SERVICEBUS_NAMESPACE: optionalString(),
+};
+
+export const eventHubsEnv = {
+  EVENTHUBS_CONNECTION_STRING: optionalString(),
+  EVENTHUBS_NAMESPACE: optionalString(),
+};
+
+export const storageEnv = {
+  STORAGE_CONNECTION_STRING: optionalString(),
+  STORAGE_ACCOUNT_NAME: optionalString(),
+};
+
+/** Entity names: the single source of the defaults that infra/ and docker-compose.yml must match. */
+export const ENTITY_DEFAULTS = {
+  SCAN_REQUESTS_QUEUE: "scan-requests",
+  SCAN_COMPLETED_TOPIC: "scan-completed",
+  RECORDER_SUBSCRIPTION: "recorder",
+  EVENTHUB_NAME: "activity-log",
+  EVENTHUB_CONSUMER_GROUP: "ingest",
+  CHECKPOINT_CONTAINER: "checkpoints",
+  SCAN_METADATA_TABLE: "ScanMetadata",
+  SCAN_HISTORY_TABLE: "ScanHistory",
+} as const;
+
+export const entityVar = (name: keyof typeof ENTITY_DEFAULTS) => stringVar(ENTITY_DEFAULTS[name]);

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import {
+  commonEnv,
+  entityVar,
+  eventHubsEnv,
+  intVar,
+  listVar,
+  messagingConnection,
+  optionalString,
+  serviceBusEnv,
+  storageConnection,
+  storageEnv,
+} from "./fields.ts";
+import { defineServiceConfig } from "./load.ts";
+
+export const ingestConfigSpec = defineServiceConfig({
+  service: "ingest",
+  env: z.object({
+    ...commonEnv,
+    ...eventHubsEnv,
+    ...serviceBusEnv,
+    ...storageEnv,
+    EVENTHUB_NAME: entityVar("EVENTHUB_NAME"),
+    EVENTHUB_CONSUMER_GROUP: entityVar("EVENTHUB_CONSUMER_GROUP"),
+    CHECKPOINT_CONTAINER: entityVar("CHECKPOINT_CONTAINER"),
+    SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    /** ARM endpoint; the local ARM emulator in development. */
+    ARM_ENDPOINT: z.url().default("https://management.azure.com"),
+    /** Static bearer token for a local ARM endpoint; unset in Azure (managed identity). */
+    ARM_TOKEN: optionalString(),
+    /** Globs (case-insensitive) on resource group names, resource names and image references. */
+    EXCLUDE_RESOURCE_GROUPS: listVar(),
+    EXCLUDE_RESOURCE_NAMES: listVar(),
+    EXCLUDE_IMAGES: listVar(),
+    /** Seconds during which a repeat of an image already requested is collapsed in memory. */
+    INGEST_DEDUP_WINDOW_SECONDS: intVar(300, 0, 86_400),
+  }),
+  secrets: [
+    "EVENTHUBS_CONNECTION_STRING",
+    "SERVICEBUS_CONNECTION_STRING",
+    "STORAGE_CONNECTION_STRING",
+    "ARM_TOKEN",
+  ],
+  build: (env, issue) => ({
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    port: env.PORT,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    eventHubs: messagingConnection(
+      "EVENTHUBS",
+      env.EVENTHUBS_CONNECTION_STRING,
+      env.EVENTHUBS_NAMESPACE,
+      issue,
+    ),
+    serviceBus: messagingConnection(
+      "SERVICEBUS",
+      env.SERVICEBUS_CONNECTION_STRING,
+      env.SERVICEBUS_NAMESPACE,
+      issue,
+    ),
+    storage: storageConnection(env.STORAGE_CONNECTION_STRING, env.STORAGE_ACCOUNT_NAME, issue),
+    eventHubName: env.EVENTHUB_NAME,
+    consumerGroup: env.EVENTHUB_CONSUMER_GROUP,
+    checkpointContainer: env.CHECKPOINT_CONTAINER,
+    scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
+    arm: { endpoint: env.ARM_ENDPOINT, staticToken: env.ARM_TOKEN },
+    exclusions: {
+      resourceGroups: env.EXCLUDE_RESOURCE_GROUPS,
+      resourceNames: env.EXCLUDE_RESOURCE_NAMES,
+      images: env.EXCLUDE_IMAGES,
+    },
+    dedupWindowMs: env.INGEST_DEDUP_WINDOW_SECONDS * 1000,
+    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
+  }),
+});
+export type IngestConfig = ReturnType<typeof ingestConfigSpec.build>;

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import {
+  boolVar,
+  commonEnv,
+  entityVar,
+  intVar,
+  messagingConnection,
+  optionalString,
+  serviceBusEnv,
+  storageConnection,
+  storageEnv,
+  stringVar,
+} from "./fields.ts";
+import { defineServiceConfig } from "./load.ts";
+
+/** Qualys platforms (PODs) qscanner accepts for `--pod`. */
+export const QUALYS_PODS = [
+  "US1",
+  "US2",
+  "US3",
+  "US4",
+  "EU1",
+  "EU2",
+  "EU3",
+  "IN1",
+  "CA1",
+  "AE1",
+  "UK1",
+  "AU1",
+  "KSA1",
+] as const;
+
+export const scannerConfigSpec = defineServiceConfig({
+  service: "scanner",
+  env: z.object({
+    ...commonEnv,
+    ...serviceBusEnv,
+    ...storageEnv,
+    SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
+    SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),
+    QUALYS_POD: z.enum(QUALYS_PODS, { error: `expected one of ${QUALYS_PODS.join(", ")}` }),
+    QUALYS_ACCESS_TOKEN: z.string({ error: "required (or QUALYS_ACCESS_TOKEN_FILE)" }).min(1),
+    QSCANNER_PATH: stringVar("qscanner"),
+    QSCANNER_VERSION: optionalString(),
+    /** Scans running at once in one replica. */
+    SCANNER_CONCURRENCY: intVar(2, 1, 64),
+    /** A digest scanned successfully within this many hours is not scanned again (unless forced). */
+    SCAN_CACHE_HOURS: intVar(24, 0, 24 * 365),
+    /** Seconds one qscanner run may take before its process group is killed. */
+    SCAN_TIMEOUT: intVar(1800, 10, 6 * 3600),
+    /** Pass resource context to qscanner as `--scan-target-info key=value` (unconfirmed flag: off by default). */
+    QSCANNER_SEND_TARGET_INFO: boolVar(false),
+  }),
+  secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "QUALYS_ACCESS_TOKEN"],
+  build: (env, issue) => ({
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    port: env.PORT,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    serviceBus: messagingConnection(
+      "SERVICEBUS",
+      env.SERVICEBUS_CONNECTION_STRING,
+      env.SERVICEBUS_NAMESPACE,
+      issue,
+    ),
+    storage: storageConnection(env.STORAGE_CONNECTION_STRING, env.STORAGE_ACCOUNT_NAME, issue),
+    scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
+    scanCompletedTopic: env.SCAN_COMPLETED_TOPIC,
+    scanMetadataTable: env.SCAN_METADATA_TABLE,
+    qualys: { pod: env.QUALYS_POD, accessToken: env.QUALYS_ACCESS_TOKEN },
+    qscanner: {
+      path: env.QSCANNER_PATH,
+      version: env.QSCANNER_VERSION,
+      sendTargetInfo: env.QSCANNER_SEND_TARGET_INFO,
+    },
+    concurrency: env.SCANNER_CONCURRENCY,
+    cacheMs: env.SCAN_CACHE_HOURS * 3_600_000,
+    scanTimeoutMs: env.SCAN_TIMEOUT * 1000,
+    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
+  }),
+});
+export type ScannerConfig = ReturnType<typeof scannerConfigSpec.build>;
