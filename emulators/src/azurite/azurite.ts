@@ -1,0 +1,128 @@
+/**
+ * Azurite (the npm package) as a child process on free loopback ports: for tests, benchmarks and
+ * the local stack. Started from its entry script so the PID is ours to stop (npx would leave the
+ * real server behind as a grandchild).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+
+/** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
+export const AZURITE_ACCOUNT = "devstoreaccount1";
+export const AZURITE_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface StartAzuriteOptions {
+  host?: string;
+  /** Default 0: a free port each. Give fixed ports to restart on the same endpoints. */
+  blobPort?: number;
+  queuePort?: number;
+  tablePort?: number;
+  /** Folder for persistent data; default: in memory. */
+  location?: string;
+  /** Default: 256 MiB. Bounds in-memory blob extents. */
+  extentMemoryLimitMb?: number;
+  /** Default: 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface RunningAzurite {
+  blobUrl: string;
+  queueUrl: string;
+  tableUrl: string;
+  ports: { blob: number; queue: number; table: number };
+  /** Connection string for `@azure/storage-blob` and `@azure/data-tables`. */
+  connectionString: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
+
+export function azuriteEntryPoint(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("azurite/package.json")), "dist", "src", "azurite.js");
+}
+
+export async function startAzurite(options: StartAzuriteOptions = {}): Promise<RunningAzurite> {
+  const host = options.host ?? "127.0.0.1";
+  const args = [
+    azuriteEntryPoint(),
+    "--disableTelemetry",
+    "--skipApiVersionCheck",
+    "--loose",
+    "--blobHost",
+    host,
+    "--queueHost",
+    host,
+    "--tableHost",
+    host,
+    "--blobPort",
+    String(options.blobPort ?? 0),
+    "--queuePort",
+    String(options.queuePort ?? 0),
+    "--tablePort",
+    String(options.tablePort ?? 0),
+    ...(options.location
+      ? ["--location", options.location]
+      : ["--inMemoryPersistence", "--extentMemoryLimit", String(options.extentMemoryLimitMb ?? 256)]),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const urls = await new Promise<Record<string, string>>((resolve, reject) => {
+    const found: Record<string, string> = {};
+    const output: string[] = [];
+    const timer = setTimeout(
+      () => fail(new Error(`Azurite did not start within ${options.startTimeoutMs ?? 30_000} ms`)),
+      options.startTimeoutMs ?? 30_000,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`${error.message}\n${output.join("\n")}`));
+    };
+    const onLine = (line: string) => {
+      output.push(line);
+      const match = LISTENING.exec(line);
+      if (!match?.[1] || !match[2]) return;
+      found[match[1].toLowerCase()] = match[2];
+      if (found.blob && found.queue && found.table) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    createInterface({ input: child.stdout }).on("line", onLine);
+    createInterface({ input: child.stderr }).on("line", onLine);
+    child.once("exit", (code) => fail(new Error(`Azurite exited with code ${code} before it was ready`)));
+  });
+  child.removeAllListeners("exit");
+
+  const blobUrl = `${urls.blob}/${AZURITE_ACCOUNT}`;
+  const queueUrl = `${urls.queue}/${AZURITE_ACCOUNT}`;
+  const tableUrl = `${urls.table}/${AZURITE_ACCOUNT}`;
+  const port = (url: string | undefined) => Number(new URL(url ?? "http://x:0").port);
+  return {
+    blobUrl,
+    queueUrl,
+    tableUrl,
+    ports: { blob: port(urls.blob), queue: port(urls.queue), table: port(urls.table) },
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    pid: child.pid,
+    stop: () => stopChild(child, killOnExit),
+  };
+}
+
+async function stopChild(child: ChildProcess, killOnExit: () => void): Promise<void> {
+  process.removeListener("exit", killOnExit);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
