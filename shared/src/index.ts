@@ -13,4 +13,5 @@ export * from "./imageRef.ts";
 export * from "./lifecycle.ts";
 export * from "./logging.ts";
 export * from "./redact.ts";
+export * from "./scanRecords.ts";
 export * from "./telemetry.ts";
