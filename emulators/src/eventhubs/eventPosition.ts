@@ -1,0 +1,54 @@
+/**
+ * Where a receiver starts: the SDK sends it as an `apache.org:selector-filter:string` on the link
+ * source, e.g. `amqp.annotation.x-opt-offset > '-1'` (earliest), `> '@latest'` (latest),
+ * `amqp.annotation.x-opt-sequence-number >= '42'`, `amqp.annotation.x-opt-enqueued-time > '1700000000000'`.
+ */
+import { EventHubsError } from "./errors.ts";
+
+export type EventPosition =
+  | { kind: "earliest" }
+  | { kind: "latest" }
+  | { kind: "offset"; offset: number; inclusive: boolean }
+  | { kind: "sequenceNumber"; sequenceNumber: number; inclusive: boolean }
+  | { kind: "enqueuedTime"; enqueuedTimeMs: number; inclusive: boolean };
+
+export const SELECTOR_FILTER_NAME = "apache.org:selector-filter:string";
+export const SELECTOR_FILTER_DESCRIPTOR = 0x468c00000004;
+
+const EXPRESSION =
+  /^\s*amqp\.annotation\.(x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i;
+
+/** Parses a selector expression; no expression means the start of the partition, as in Event Hubs. */
+export function parseSelectorFilter(expression: string | undefined): EventPosition {
+  if (expression === undefined) return { kind: "earliest" };
+  const match = EXPRESSION.exec(expression);
+  if (!match) {
+    throw new EventHubsError(
+      "com.microsoft:argument-error",
+      `The selector filter '${expression}' is not supported: expected amqp.annotation.<x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time> > or >= '<value>'.`,
+    );
+  }
+  const [, annotation = "", operator, value = ""] = match;
+  const inclusive = operator === ">=";
+  switch (annotation.toLowerCase()) {
+    case "x-opt-offset":
+      if (value === "-1") return { kind: "earliest" };
+      if (value === "@latest") return { kind: "latest" };
+      return { kind: "offset", offset: wholeNumber(value, "offset"), inclusive };
+    case "x-opt-sequence-number":
+      return { kind: "sequenceNumber", sequenceNumber: wholeNumber(value, "sequence number", -1), inclusive };
+    default:
+      return { kind: "enqueuedTime", enqueuedTimeMs: wholeNumber(value, "enqueued time"), inclusive };
+  }
+}
+
+function wholeNumber(value: string, what: string, minimum = 0): number {
+  const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < minimum) {
+    throw new EventHubsError(
+      "com.microsoft:argument-error",
+      `The ${what} '${value}' in the selector filter is invalid.`,
+    );
+  }
+  return number;
+}
