@@ -1,3 +1,8 @@
 // Local stand-ins for Azure and Qualys, for development and tests only. Each emulator is usable
 // in-process (tests) and from `npm run emulators`.
+
+// The AMQP 1.0 server layer shared by the Service Bus and Event Hubs emulators.
+export * from "./amqp/codec.ts";
+export * from "./amqp/errors.ts";
+export * from "./amqp/server.ts";
 export * from "./azurite/azurite.ts";
