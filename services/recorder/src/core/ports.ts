@@ -5,7 +5,8 @@
 import type { ScanHistoryEntity, ScanMetadataEntity, TableKey } from "@qcs/shared";
 
 export interface StoredMetadata {
-  entity: ScanMetadataEntity;
+  /** Undefined when the row exists but is not in our format (a row of the original system): it is replaced. */
+  entity: ScanMetadataEntity | undefined;
   /** Opaque version of the stored row, for optimistic concurrency. */
   etag: string;
 }

@@ -1,5 +1,4 @@
-import { imageRecordKeys, parseImageRef, scanHistoryEntities } from "@qcs/shared";
-import pino from "pino";
+import { createLogger, imageRecordKeys, parseImageRef, scanHistoryEntities } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
 import { createScanCompletedHandler, type StorageRetryPolicy } from "../../src/core/handleScanCompleted.ts";
 import type { RecorderMetrics, RecordOutcome, ScanRecordWriter } from "../../src/core/ports.ts";
@@ -26,7 +25,7 @@ class CountingMetrics implements RecorderMetrics {
 }
 
 const quickRetry: StorageRetryPolicy = { initialDelayMs: 1, maxDelayMs: 4, budgetMs: 10_000 };
-const silent = pino({ level: "silent" });
+const silent = createLogger({ name: "test", level: "silent" });
 const neverAborted = new AbortController().signal;
 
 function handler(store: ScanRecordWriter, retry = quickRetry) {

@@ -1,0 +1,254 @@
+/**
+ * The read API on the service's fastify server (health and metrics stay on the same server,
+ * open): latest state per image, one image with its history, the timeline of all scans, and
+ * statistics. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
+ * error is `application/problem+json`.
+ */
+import fastifySwagger from "@fastify/swagger";
+import {
+  HISTORY_TIMELINE_PARTITION,
+  historyPartitionKey,
+  SCAN_STATUSES,
+  scanCacheKey,
+  tryParseImageRef,
+} from "@qcs/shared";
+import type { FastifyError, FastifyInstance } from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  decodeContinuation,
+  encodeContinuation,
+  type LatestCursor,
+  pageLatest,
+  type ScanRecordReader,
+  summarize,
+} from "../core/scanQueries.ts";
+import { bearerKeyGuard } from "./auth.ts";
+import { ApiProblem, ProblemSchema, problem, sendProblem } from "./problem.ts";
+import {
+  HistoryPageSchema,
+  historyView,
+  ImageDetailSchema,
+  LatestPageSchema,
+  latestView,
+  StatsSchema,
+  statsView,
+} from "./views.ts";
+
+export interface ScanApiOptions {
+  reader: ScanRecordReader;
+  /** Bearer key for /api/*; undefined disables the data routes (503). */
+  apiKey: string | undefined;
+  /** Shown in the OpenAPI document. */
+  version: string;
+}
+
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(500).default(fallback);
+const errorResponses = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema };
+const security = [{ apiKey: [] }];
+
+const LatestCursorSchema = z.object({
+  lastScanAt: z.number().int(),
+  partitionKey: z.string(),
+  rowKey: z.string(),
+});
+const HistoryCursorSchema = z.object({ after: z.string().min(1).max(2048) });
+
+export async function registerScanApi(app: FastifyInstance, options: ScanApiOptions): Promise<void> {
+  const { reader } = options;
+  await app.register(
+    async (api) => {
+      api.setValidatorCompiler(validatorCompiler);
+      api.setSerializerCompiler(serializerCompiler);
+      await api.register(fastifySwagger, {
+        openapi: {
+          info: {
+            title: "Scan records API",
+            version: options.version,
+            description:
+              "Scan metadata recorded from ScanCompleted results: latest state per image and history.",
+          },
+          components: {
+            securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "RECORDER_API_KEY" } },
+          },
+        },
+        transform: jsonSchemaTransform,
+      });
+
+      api.setErrorHandler((error: FastifyError, request, reply) => {
+        if (hasZodFastifySchemaValidationErrors(error)) {
+          const errors = error.validation.map((issue) => ({
+            in: error.validationContext ?? "request",
+            field: issue.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(all)",
+            message: issue.message ?? "invalid",
+          }));
+          return sendProblem(reply, problem(400, "the request has invalid parameters", errors));
+        }
+        if (error instanceof ApiProblem)
+          return sendProblem(reply, problem(error.status, error.message, error.errors));
+        request.log.error({ err: error, url: request.url }, "API request failed");
+        const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+        return sendProblem(
+          reply,
+          problem(status, status === 500 ? "the request could not be answered" : error.message),
+        );
+      });
+      api.setNotFoundHandler((request, reply) =>
+        sendProblem(reply, problem(404, `no route ${request.method} ${request.url}`)),
+      );
+
+      api.get("/openapi.json", { schema: { hide: true } }, async () => namedImagePath(api.swagger()));
+
+      await api.register(async (guarded) => {
+        guarded.addHook("onRequest", bearerKeyGuard(options.apiKey));
+        const routes = guarded.withTypeProvider<ZodTypeProvider>();
+
+        routes.get(
+          "/scans",
+          {
+            schema: {
+              summary: "Latest state per image, newest first",
+              security,
+              querystring: z.object({
+                status: z.enum(SCAN_STATUSES).optional(),
+                registry: z.string().min(1).max(255).optional(),
+                since: z.iso.datetime({ offset: true }).optional(),
+                limit: limit(50),
+                continuation: z.string().max(4096).optional(),
+              }),
+              response: { 200: LatestPageSchema, ...errorResponses },
+            },
+          },
+          async (request) => {
+            const query = request.query;
+            const after =
+              query.continuation === undefined ? undefined : cursor(LatestCursorSchema, query.continuation);
+            const rows = await reader.listLatest({
+              status: query.status,
+              registry: query.registry?.toLowerCase(),
+              since: query.since === undefined ? undefined : new Date(query.since),
+            });
+            const page = pageLatest(rows, query.limit, after as LatestCursor | undefined);
+            return {
+              items: page.items.map(latestView),
+              ...(page.next ? { continuation: encodeContinuation(page.next) } : {}),
+            };
+          },
+        );
+
+        routes.get(
+          "/images/*",
+          {
+            schema: {
+              summary: "One image: its latest state and its scan history, newest first",
+              description:
+                "The path after /api/images/ is an image reference, as deployed or canonical, e.g. " +
+                "`nginx:1.27` or `myreg.azurecr.io/team/app@sha256:...` (slashes may stay unescaped).",
+              security,
+              params: z.object({ "*": z.string().min(1).max(1024) }),
+              querystring: z.object({ limit: limit(20), continuation: z.string().max(4096).optional() }),
+              response: { 200: ImageDetailSchema, ...errorResponses },
+            },
+          },
+          async (request) => {
+            const parsed = tryParseImageRef(request.params["*"]);
+            if (!parsed.ok) {
+              throw new ApiProblem(400, "not an image reference", [
+                { in: "path", field: "ref", message: parsed.reason },
+              ]);
+            }
+            const image = parsed.value;
+            const after = historyAfter(request.query.continuation);
+            const [latest, history] = await Promise.all([
+              reader.getMetadata(scanCacheKey(image)),
+              reader.listHistory(historyPartitionKey(image.ref), { limit: request.query.limit, after }),
+            ]);
+            if (!latest && history.items.length === 0 && after === undefined) {
+              throw new ApiProblem(404, `no scan recorded for ${image.ref}`);
+            }
+            return {
+              ref: image.ref,
+              latest: latest ? latestView(latest) : null,
+              history: historyPage(history),
+            };
+          },
+        );
+
+        routes.get(
+          "/history",
+          {
+            schema: {
+              summary: "Every recorded result, newest first",
+              security,
+              querystring: z.object({ limit: limit(50), continuation: z.string().max(4096).optional() }),
+              response: { 200: HistoryPageSchema, ...errorResponses },
+            },
+          },
+          async (request) =>
+            historyPage(
+              await reader.listHistory(HISTORY_TIMELINE_PARTITION, {
+                limit: request.query.limit,
+                after: historyAfter(request.query.continuation),
+              }),
+            ),
+        );
+
+        routes.get(
+          "/stats",
+          {
+            schema: {
+              summary: "Images by status, findings by severity, time of the last scan",
+              security,
+              response: { 200: StatsSchema, ...errorResponses },
+            },
+          },
+          async () => statsView(summarize(await reader.listLatest({}))),
+        );
+      });
+    },
+    { prefix: "/api" },
+  );
+}
+
+/**
+ * The image route is a wildcard so references keep their slashes unescaped; the document names
+ * its parameter `ref`, as clients know it.
+ */
+function namedImagePath(document: ReturnType<FastifyInstance["swagger"]>) {
+  const copy = structuredClone(document) as { paths?: Record<string, unknown> };
+  const paths = copy.paths ?? {};
+  const wildcard = paths["/api/images/{*}"];
+  if (wildcard === undefined) return copy;
+  delete paths["/api/images/{*}"];
+  paths["/api/images/{ref}"] = JSON.parse(
+    JSON.stringify(wildcard).replace('"in":"path","name":"*"', '"in":"path","name":"ref"'),
+  );
+  return copy;
+}
+
+function cursor<T>(schema: z.ZodType<T>, token: string): T {
+  const parsed = schema.safeParse(decodeContinuation(token));
+  if (!parsed.success) {
+    throw new ApiProblem(400, "invalid continuation token", [
+      { in: "querystring", field: "continuation", message: "not a token this API issued" },
+    ]);
+  }
+  return parsed.data;
+}
+
+function historyAfter(token: string | undefined): string | undefined {
+  return token === undefined ? undefined : cursor(HistoryCursorSchema, token).after;
+}
+
+function historyPage(page: { items: Parameters<typeof historyView>[0][]; after?: string | undefined }) {
+  return {
+    items: page.items.map(historyView),
+    ...(page.after === undefined ? {} : { continuation: encodeContinuation({ after: page.after }) }),
+  };
+}
