@@ -1,0 +1,242 @@
+/**
+ * One batch of Event Hub events from one partition, start to finish: parse and select records,
+ * look each distinct resource up once, collect every image once with its sources merged, drop
+ * what was requested within the dedup window, send the rest, and decide how far the partition may
+ * be checkpointed. I/O goes through the ports passed in; this module decides.
+ */
+import {
+  buildScanRequestedMessage,
+  type Logger,
+  type OutgoingMessage,
+  type ScanRequested,
+} from "@qcs/shared";
+import { type CheckpointDecision, decideCheckpoint } from "./checkpoint.ts";
+import { forEachConcurrently } from "./concurrency.ts";
+import type { Exclusions } from "./exclusions.ts";
+import { imagesOf } from "./images.ts";
+import type { LookupFailureKind, ResourceLookup } from "./lookup.ts";
+import { parseEventBody, type RejectionReason } from "./parseBody.ts";
+import type { RecentRequests } from "./recentRequests.ts";
+import { RequestCollector } from "./requestCollector.ts";
+import { type SkipReason, selectRecord, type Target } from "./select.ts";
+
+export type ScanRequestMessage = OutgoingMessage<ScanRequested>;
+
+export interface SendResult {
+  /** Message IDs the broker accepted. */
+  accepted: ReadonlySet<string>;
+  /** Why the others were not sent. */
+  error?: unknown;
+}
+
+/** The port to the `scan-requests` queue. */
+export interface ScanRequestSink {
+  send(messages: readonly ScanRequestMessage[], signal: AbortSignal): Promise<SendResult>;
+}
+
+export interface BatchStats {
+  recordsRead: number;
+  selected: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  lookups: number;
+  lookupFailures: Partial<Record<LookupFailureKind, number>>;
+  resourcesWithoutContainers: number;
+  imagesFound: number;
+  imagesDropped: { "invalid-reference": number; "excluded-image": number };
+  duplicatesCollapsed: number;
+  requestsSent: number;
+}
+
+export interface BatchResult extends CheckpointDecision {
+  stats: BatchStats;
+}
+
+export interface BatchProcessorOptions {
+  lookup: ResourceLookup;
+  sink: ScanRequestSink;
+  exclusions: Exclusions;
+  recent: RecentRequests;
+  logger: Logger;
+  /** Lookups in flight at once for one batch. */
+  lookupConcurrency: number;
+  /** Default: the system clock. */
+  now?: () => Date;
+  /** Default: `crypto.randomUUID`. */
+  newId?: () => string;
+}
+
+/** Body rejections that mean a producer sent something broken (as opposed to events we do not watch). */
+const MALFORMED = new Set<RejectionReason | SkipReason>([
+  "not-json",
+  "unknown-shape",
+  "records-not-array",
+  "missing-field",
+  "invalid-resource-id",
+  "unexpected-resource-type",
+]);
+
+export class BatchProcessor {
+  readonly #options: BatchProcessorOptions;
+  readonly #now: () => Date;
+  readonly #newId: () => string;
+
+  constructor(options: BatchProcessorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  /** `events` are the bodies of one partition's events, in order; `signal` aborts lookups and sends. */
+  async process(events: readonly unknown[], signal: AbortSignal): Promise<BatchResult> {
+    const { logger } = this.#options;
+    const stats = emptyStats();
+    const unsettled = new Set<number>();
+
+    const targets = this.#select(events, stats);
+
+    const collector = new RequestCollector();
+    await forEachConcurrently([...targets.values()], this.#options.lookupConcurrency, async (entry) => {
+      const { target, eventIndices } = entry;
+      stats.lookups += 1;
+      const result = await this.#options.lookup.lookup(target, signal).catch((error: unknown) => ({
+        status: "failed" as const,
+        kind: "unexpected" as const,
+        retryable: true,
+        message: error instanceof Error ? error.message : String(error),
+      }));
+      if (result.status === "failed") {
+        increment(stats.lookupFailures, result.kind);
+        const context = { resourceId: target.resourceId, kind: result.kind, reason: result.message };
+        if (result.kind === "not-found") logger.info(context, "resource no longer exists: skipped");
+        else if (result.retryable) {
+          logger.warn(context, "resource lookup failed: its events will be processed again");
+          for (const index of eventIndices) unsettled.add(index);
+        } else logger.error(context, "resource lookup rejected: skipped");
+        return;
+      }
+      if (result.resource.containers.length === 0) {
+        stats.resourcesWithoutContainers += 1;
+        logger.warn({ resourceId: result.resource.id }, "resource has no containers: nothing to scan");
+        return;
+      }
+      for (const outcome of imagesOf(target, result.resource, this.#options.exclusions)) {
+        if (outcome.ok) {
+          stats.imagesFound += 1;
+          collector.add(outcome.image, outcome.source, eventIndices);
+          continue;
+        }
+        stats.imagesDropped[outcome.reason] += 1;
+        const { reason, resourceId, containerName, image, detail } = outcome;
+        if (reason === "invalid-reference") {
+          logger.warn(
+            { resourceId, containerName, image, reason: detail },
+            "invalid image reference: not requested",
+          );
+        } else logger.debug({ resourceId, containerName, image }, "image excluded");
+      }
+    });
+    stats.duplicatesCollapsed += collector.duplicatesCollapsed;
+
+    const now = this.#now();
+    const pending: { message: ScanRequestMessage; eventIndices: Set<number> }[] = [];
+    for (const entry of collector.entries()) {
+      if (entry.sourcesDropped > 0) {
+        logger.warn(
+          { image: entry.image.ref, sourcesDropped: entry.sourcesDropped },
+          "too many sources for one request: some left out",
+        );
+      }
+      const message = buildScanRequestedMessage({
+        schemaVersion: 1,
+        requestId: this.#newId(),
+        requestedAt: now.toISOString(),
+        force: false,
+        image: entry.image,
+        sources: entry.sources,
+      });
+      if (this.#options.recent.has(message.messageId, now.getTime())) {
+        stats.duplicatesCollapsed += 1;
+        continue;
+      }
+      pending.push({ message, eventIndices: entry.eventIndices });
+    }
+
+    if (pending.length > 0) {
+      const sent = await this.#options.sink.send(
+        pending.map((entry) => entry.message),
+        signal,
+      );
+      for (const { message, eventIndices } of pending) {
+        if (sent.accepted.has(message.messageId)) {
+          this.#options.recent.add(message.messageId, now.getTime());
+          stats.requestsSent += 1;
+        } else for (const index of eventIndices) unsettled.add(index);
+      }
+      if (sent.error !== undefined) {
+        logger.warn(
+          { err: sent.error, notSent: pending.length - sent.accepted.size },
+          "sending scan requests failed: their events will be processed again",
+        );
+      }
+    }
+
+    return { ...decideCheckpoint(events.length, unsettled), stats };
+  }
+
+  /** Parses and selects every record; one entry per distinct resource, with the events that named it. */
+  #select(
+    events: readonly unknown[],
+    stats: BatchStats,
+  ): Map<string, { target: Target; eventIndices: Set<number> }> {
+    const { logger, exclusions } = this.#options;
+    const targets = new Map<string, { target: Target; eventIndices: Set<number> }>();
+    events.forEach((body, index) => {
+      for (const item of parseEventBody(body)) {
+        stats.recordsRead += 1;
+        const selection = item.ok
+          ? selectRecord(item.record, exclusions)
+          : { skipped: item.reason, detail: item.detail };
+        if ("skipped" in selection) {
+          increment(stats.skipped, selection.skipped);
+          if (MALFORMED.has(selection.skipped)) {
+            logger.warn(
+              { event: index, reason: selection.skipped, detail: selection.detail },
+              "malformed record skipped",
+            );
+          }
+          continue;
+        }
+        stats.selected += 1;
+        const target = selection.selected;
+        const key = target.resourceId.toLowerCase();
+        const existing = targets.get(key);
+        if (existing === undefined) targets.set(key, { target, eventIndices: new Set([index]) });
+        else {
+          existing.eventIndices.add(index);
+          // The latest event describes the state the lookup will see.
+          if ((target.eventTime ?? "") > (existing.target.eventTime ?? "")) existing.target = target;
+        }
+      }
+    });
+    return targets;
+  }
+}
+
+function emptyStats(): BatchStats {
+  return {
+    recordsRead: 0,
+    selected: 0,
+    skipped: {},
+    lookups: 0,
+    lookupFailures: {},
+    resourcesWithoutContainers: 0,
+    imagesFound: 0,
+    imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
+    duplicatesCollapsed: 0,
+    requestsSent: 0,
+  };
+}
+
+function increment<K extends string>(counts: Partial<Record<K, number>>, key: K): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}

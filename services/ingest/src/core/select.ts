@@ -1,0 +1,83 @@
+/**
+ * Which records become lookups: successful writes of container groups, container apps and jobs.
+ * Everything else is skipped with a reason that is counted (Start, Accept and Failure records of a
+ * write, deletes, every other operation, malformed IDs, exclusions).
+ */
+import type { Exclusions } from "./exclusions.ts";
+import type { OperationRecord, RejectionReason } from "./parseBody.ts";
+import { formatResourceId, kindOfType, parseResourceId, type ResourceKind } from "./resourceId.ts";
+
+export type SkipReason =
+  | RejectionReason
+  | "other-operation"
+  | "delete"
+  | "start"
+  | "accept"
+  | "failure"
+  | "unknown-status"
+  | "invalid-resource-id"
+  | "unexpected-resource-type"
+  | "excluded-resource-group"
+  | "excluded-resource-name";
+
+/** A deployed resource to look up in ARM. */
+export interface Target {
+  kind: ResourceKind;
+  /** Canonical spelling (see {@link formatResourceId}); compare lower-cased. */
+  resourceId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** ISO time of the event, normalised; undefined when the event had none or an unreadable one. */
+  eventTime: string | undefined;
+  correlationId: string | undefined;
+}
+
+export type Selection = { selected: Target } | { skipped: SkipReason; detail?: string };
+
+const SKIPPED_STATUS = {
+  start: "start",
+  accept: "accept",
+  failure: "failure",
+  unknown: "unknown-status",
+} as const;
+
+export function selectRecord(record: OperationRecord, exclusions: Exclusions): Selection {
+  const slash = record.operationName.lastIndexOf("/");
+  const kind = kindOfType(record.operationName.slice(0, slash));
+  if (kind === undefined) return { skipped: "other-operation" };
+  const verb = record.operationName.slice(slash + 1);
+  if (verb === "delete") return { skipped: "delete" };
+  if (verb !== "write") return { skipped: "other-operation" };
+  if (record.status !== "success") return { skipped: SKIPPED_STATUS[record.status] };
+
+  const id = parseResourceId(record.resourceId);
+  if (!id.ok)
+    return { skipped: "invalid-resource-id", detail: `${id.reason}: ${record.resourceId.slice(0, 300)}` };
+  if (kindOfType(id.value.type) !== kind) {
+    return {
+      skipped: "unexpected-resource-type",
+      detail: `${record.operationName} on a resource of type ${id.value.type}`,
+    };
+  }
+  const { subscriptionId, resourceGroup, name } = id.value;
+  if (exclusions.resourceGroup(resourceGroup)) return { skipped: "excluded-resource-group" };
+  if (exclusions.resourceName(name)) return { skipped: "excluded-resource-name" };
+  return {
+    selected: {
+      kind,
+      resourceId: formatResourceId(subscriptionId, resourceGroup, kind, name),
+      subscriptionId: subscriptionId.toLowerCase(),
+      resourceGroup,
+      name,
+      eventTime: isoTime(record.eventTime),
+      correlationId: record.correlationId,
+    },
+  };
+}
+
+function isoTime(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
