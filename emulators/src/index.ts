@@ -5,4 +5,5 @@
 export * from "./amqp/codec.ts";
 export * from "./amqp/errors.ts";
 export * from "./amqp/server.ts";
+export * from "./arm/armEmulator.ts";
 export * from "./azurite/azurite.ts";

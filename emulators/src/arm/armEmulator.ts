@@ -1,0 +1,251 @@
+/**
+ * A local ARM endpoint for container groups, container apps and jobs, served from an inventory of
+ * documents at the URLs and api-versions the Azure SDK clients call, so that
+ * `@azure/arm-containerinstance` and `@azure/arm-appcontainers` run unchanged against it. It
+ * answers like ARM: GET of one resource, list by resource group and by subscription, 404 with
+ * ARM's error body for what does not exist, 400 for a missing or unsupported api-version, 401
+ * without a bearer token. Faults can be injected for resilience tests.
+ */
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyReply } from "fastify";
+import { type FaultRule, Faults, faultBody } from "./faults.ts";
+import { type ArmResource, Inventory, readInventoryFile, SERVED_TYPES } from "./inventory.ts";
+import { loopbackCertificate } from "./tls.ts";
+
+export type { FaultRule } from "./faults.ts";
+export type { ArmResource } from "./inventory.ts";
+
+export interface StartArmEmulatorOptions {
+  /** Default: 127.0.0.1. */
+  host?: string;
+  /** Default: 0 (a free port). */
+  port?: number;
+  /** Path of an inventory JSON file, or the documents themselves as the ARM REST API returns them. */
+  inventory: string | ArmResource[];
+  /** When set, requests must carry exactly `Authorization: Bearer <token>`; otherwise any bearer token. */
+  token?: string;
+}
+
+export interface ArmRequestRecord {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  apiVersion: string | undefined;
+  /** Undefined while the request is being answered (held by a delay fault). */
+  status: number | undefined;
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number;
+}
+
+export interface RunningArmEmulator {
+  /** `https://<host>:<port>`: the endpoint for the SDK clients. */
+  url: string;
+  port: number;
+  /** PEM certificate the clients must trust (self-signed). */
+  ca: string;
+  /** Injected faults: `faults.add({ resourceId, status: 429, retryAfterSeconds: 1, times: 1 })`. */
+  faults: Pick<Faults, "add" | "clear">;
+  /** Every request, in order of arrival. */
+  requests: readonly ArmRequestRecord[];
+  /** Adds or replaces a resource. */
+  put(resource: ArmResource): void;
+  /** Deletes a resource; true when it existed. */
+  remove(resourceId: string): boolean;
+  close(): Promise<void>;
+}
+
+type ArmError = { status: number; code: string; message: string };
+
+export async function startArmEmulator(options: StartArmEmulatorOptions): Promise<RunningArmEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  const inventory = new Inventory(
+    typeof options.inventory === "string" ? await readInventoryFile(options.inventory) : options.inventory,
+  );
+  const faults = new Faults();
+  const requests: ArmRequestRecord[] = [];
+  const tls = await loopbackCertificate(host);
+  const app = Fastify({ https: { cert: tls.cert, key: tls.key }, logger: false });
+
+  const records = new WeakMap<object, ArmRequestRecord>();
+
+  app.addHook("onRequest", async (request, reply) => {
+    const [path = "", query = ""] = request.url.split("?");
+    const record: ArmRequestRecord = {
+      method: request.method,
+      path: decodeURIComponent(path),
+      apiVersion: new URLSearchParams(query).get("api-version") ?? undefined,
+      status: undefined,
+      receivedAt: Date.now(),
+    };
+    records.set(request, record);
+    requests.push(record);
+    reply.header("x-ms-request-id", randomUUID());
+    reply.header(
+      "x-ms-correlation-request-id",
+      request.headers["x-ms-correlation-request-id"] ?? randomUUID(),
+    );
+    const authorization = request.headers.authorization ?? "";
+    const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+    if (token === undefined) {
+      return sendError(reply, {
+        status: 401,
+        code: "AuthenticationFailed",
+        message: "Authentication failed. The 'Authorization' header is missing.",
+      });
+    }
+    if (options.token !== undefined && token !== options.token) {
+      return sendError(reply, {
+        status: 401,
+        code: "InvalidAuthenticationToken",
+        message: "The access token is invalid.",
+      });
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const record = records.get(request);
+    if (record) record.status = reply.statusCode;
+  });
+
+  app.get<{ Querystring: Record<string, string | undefined> }>("/subscriptions/*", async (request, reply) => {
+    const path = decodeURIComponent(request.url.split("?")[0] ?? "");
+    const route = parseRoute(path);
+    if ("error" in route) return sendError(reply, route.error);
+    const apiVersion = request.query["api-version"];
+    const served = SERVED_TYPES.get(route.type);
+    if (!served) {
+      return sendError(reply, {
+        status: 400,
+        code: "InvalidResourceType",
+        message: `The resource type '${route.type}' could not be found in this emulator.`,
+      });
+    }
+    if (!apiVersion) {
+      return sendError(reply, {
+        status: 400,
+        code: "MissingApiVersionParameter",
+        message: "The api-version query parameter (?api-version=) is required for all requests.",
+      });
+    }
+    if (!served.apiVersions.includes(apiVersion)) {
+      return sendError(reply, {
+        status: 400,
+        code: "NoRegisteredProviderFound",
+        message: `No registered resource provider found for API version '${apiVersion}' and type '${served.type}'. The supported api-versions are '${served.apiVersions.join(", ")}'.`,
+      });
+    }
+
+    const fault = faults.take(route.name === undefined ? undefined : path);
+    if (fault) {
+      const answered = await applyFault(fault, faults, reply);
+      if (answered) return reply;
+    }
+
+    if (route.name === undefined) {
+      return reply.send({ value: inventory.list(route.subscriptionId, route.type, route.resourceGroup) });
+    }
+    const resource = inventory.get(path);
+    if (resource) return reply.send(resource);
+    const { resourceGroup = "", subscriptionId } = route;
+    if (!inventory.hasResourceGroup(subscriptionId, resourceGroup)) {
+      return sendError(reply, {
+        status: 404,
+        code: "ResourceGroupNotFound",
+        message: `Resource group '${resourceGroup}' could not be found.`,
+      });
+    }
+    return sendError(reply, {
+      status: 404,
+      code: "ResourceNotFound",
+      message: `The Resource '${served.type}/${route.name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    });
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(reply, {
+      status: 404,
+      code: "NotFound",
+      message: `No HTTP resource was found that matches the request URI '${request.url.split("?")[0]}'.`,
+    }),
+  );
+
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `https://${urlHost}:${port}`,
+    port,
+    ca: tls.cert,
+    faults,
+    requests,
+    put: (resource) => inventory.put(resource),
+    remove: (resourceId) => inventory.remove(resourceId),
+    close: async () => {
+      faults.clear();
+      await app.close();
+    },
+  };
+}
+
+interface Route {
+  subscriptionId: string;
+  resourceGroup: string | undefined;
+  /** Lower-case `namespace/type`. */
+  type: string;
+  name: string | undefined;
+}
+
+/**
+ * `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}[/{name}]` or
+ * `/subscriptions/{s}/providers/{ns}/{type}`; keywords in any casing, as ARM accepts them.
+ */
+function parseRoute(path: string): Route | { error: ArmError } {
+  const segments = path.split("/").slice(1);
+  const [, subscriptionId = ""] = segments;
+  let rest = segments.slice(2);
+  let resourceGroup: string | undefined;
+  if (rest[0]?.toLowerCase() === "resourcegroups") {
+    resourceGroup = rest[1];
+    rest = rest.slice(2);
+  }
+  const [providers, namespace, type, name, ...extra] = rest;
+  if (
+    providers?.toLowerCase() !== "providers" ||
+    !namespace ||
+    !type ||
+    extra.length > 0 ||
+    !subscriptionId
+  ) {
+    return {
+      error: {
+        status: 404,
+        code: "NotFound",
+        message: `No HTTP resource was found that matches the request URI '${path}'.`,
+      },
+    };
+  }
+  if (name !== undefined && resourceGroup === undefined) {
+    return {
+      error: {
+        status: 400,
+        code: "InvalidResourceType",
+        message: `The resource type '${namespace}/${type}' has no subscription-level resources.`,
+      },
+    };
+  }
+  return { subscriptionId, resourceGroup, type: `${namespace}/${type}`.toLowerCase(), name };
+}
+
+async function applyFault(fault: FaultRule, faults: Faults, reply: FastifyReply): Promise<boolean> {
+  if (fault.delayMs !== undefined) await faults.hold(fault.delayMs);
+  if (fault.status === undefined) return false;
+  if (fault.retryAfterSeconds !== undefined) reply.header("retry-after", String(fault.retryAfterSeconds));
+  reply.code(fault.status).send(faultBody(fault.status));
+  return true;
+}
+
+function sendError(reply: FastifyReply, error: ArmError): FastifyReply {
+  if (error.status === 404) reply.header("x-ms-failure-cause", "gateway");
+  return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+}
