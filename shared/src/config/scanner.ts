@@ -4,6 +4,7 @@ import {
   commonEnv,
   entityVar,
   intVar,
+  listVar,
   messagingConnection,
   optionalString,
   serviceBusEnv,
@@ -51,6 +52,14 @@ export const scannerConfigSpec = defineServiceConfig({
     SCAN_TIMEOUT: intVar(1800, 10, 6 * 3600),
     /** Pass resource context to qscanner as `--scan-target-info key=value` (unconfirmed flag: off by default). */
     QSCANNER_SEND_TARGET_INFO: boolVar(false),
+    /** `--scan-types` (comma-separated); empty: the scanner's default, `os,sca,secret`. Values depend on the qscanner version. */
+    QSCANNER_SCAN_TYPES: listVar(),
+    /** `--platform` of the image to scan (ACI and ACA run linux/amd64). */
+    QSCANNER_PLATFORM: stringVar("linux/amd64"),
+    /** `acr-exchange`: the scanner trades its managed identity for an ACR token and hands it to qscanner; `none`: qscanner authenticates itself. */
+    REGISTRY_AUTH: z.enum(["acr-exchange", "none"]).default("acr-exchange"),
+    /** Unit of the retry delays of the failure policy (services/scanner/README.md). */
+    SCAN_RETRY_DELAY_SECONDS: intVar(60, 0, 3600),
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "QUALYS_ACCESS_TOKEN"],
   build: (env, issue) => ({
@@ -73,7 +82,11 @@ export const scannerConfigSpec = defineServiceConfig({
       path: env.QSCANNER_PATH,
       version: env.QSCANNER_VERSION,
       sendTargetInfo: env.QSCANNER_SEND_TARGET_INFO,
+      scanTypes: env.QSCANNER_SCAN_TYPES.length > 0 ? env.QSCANNER_SCAN_TYPES : undefined,
+      platform: env.QSCANNER_PLATFORM,
     },
+    registryAuth: env.REGISTRY_AUTH,
+    retryBaseDelayMs: env.SCAN_RETRY_DELAY_SECONDS * 1000,
     concurrency: env.SCANNER_CONCURRENCY,
     cacheMs: env.SCAN_CACHE_HOURS * 3_600_000,
     scanTimeoutMs: env.SCAN_TIMEOUT * 1000,

@@ -1,0 +1,111 @@
+/**
+ * One policy per failure class (the table in services/scanner/README.md): retry later with a
+ * delayed re-send of the request, or dead-letter at once with the class as the dead-letter reason
+ * and a description that says what a human has to fix. Retries are counted across re-sends, so
+ * a class that keeps failing ends in the dead-letter queue too.
+ */
+import type { FailureClass } from "@qcs/shared";
+
+export type FailurePolicy =
+  | { kind: "deadLetter"; remedy: string }
+  | {
+      kind: "retry";
+      /** Attempts in all, the first included; the last failure is dead-lettered. */
+      maxAttempts: number;
+      /** Delay before attempt n+1, in units of the configured base delay (SCAN_RETRY_DELAY_SECONDS). */
+      delayUnits: (failedAttempt: number) => number;
+      remedy: string;
+    };
+
+const exponential = (cap: number) => (failedAttempt: number) => Math.min(cap, 2 ** (failedAttempt - 1));
+
+export const FAILURE_POLICIES: Readonly<Record<FailureClass, FailurePolicy>> = {
+  InvalidMessage: {
+    kind: "deadLetter",
+    remedy:
+      "The message is not a valid ScanRequested (schemaVersion 1). Fix the producer that sent it; resubmitting it unchanged fails again.",
+  },
+  InvalidImageReference: {
+    kind: "deadLetter",
+    remedy:
+      "The image reference is not valid. Correct it at the source, or request a scan of the right reference with `scanctl rescan`.",
+  },
+  ImageNotFound: {
+    kind: "deadLetter",
+    remedy:
+      "The registry has no such image or tag (deleted, or the tag moved). If it still runs, push it back or rescan its current reference; otherwise discard this dead letter.",
+  },
+  RegistryAuthFailed: {
+    kind: "deadLetter",
+    remedy:
+      "The registry refused the scanner's credentials. Grant the scanner's managed identity AcrPull on the registry (or make the repository public), then resubmit.",
+  },
+  QualysAuthFailed: {
+    kind: "deadLetter",
+    remedy:
+      "Qualys rejected the access token. Renew QUALYS_ACCESS_TOKEN (the Key Vault secret) and check QUALYS_POD, then resubmit the dead letters of this class.",
+  },
+  RateLimited: {
+    kind: "retry",
+    maxAttempts: 6,
+    delayUnits: exponential(16),
+    remedy:
+      "The registry or Qualys kept rate-limiting. Lower SCANNER_CONCURRENCY or the replica limit, then resubmit.",
+  },
+  ReportNotReady: {
+    kind: "retry",
+    maxAttempts: 5,
+    delayUnits: (failedAttempt) => failedAttempt,
+    remedy:
+      "Qualys did not produce the vulnerability report in time (the scan data was uploaded). Check the Qualys platform status, then resubmit.",
+  },
+  ScanTimeout: {
+    kind: "retry",
+    maxAttempts: 2,
+    delayUnits: () => 5,
+    remedy:
+      "qscanner did not finish within SCAN_TIMEOUT. Raise SCAN_TIMEOUT for very large images (or check registry bandwidth), then resubmit.",
+  },
+  ScannerFailed: {
+    kind: "retry",
+    maxAttempts: 3,
+    delayUnits: exponential(4),
+    remedy:
+      "qscanner failed. Read the error above and the scanner logs for this requestId (a wrong QSCANNER_VERSION, a missing binary or blocked egress are common causes), then resubmit.",
+  },
+};
+
+export interface Failure {
+  failureClass: FailureClass;
+  /** What went wrong, already free of secrets. */
+  message: string;
+  exitCode?: number;
+}
+
+export type FailureDecision =
+  | { kind: "retry"; delayMs: number }
+  | { kind: "deadLetter"; reason: FailureClass; description: string };
+
+/** Service Bus allows 4 KiB of dead-letter description; keep well inside. */
+export const MAX_DESCRIPTION_LENGTH = 1024;
+
+export function decideOnFailure(
+  failure: Failure,
+  attempt: number,
+  retryBaseDelayMs: number,
+): FailureDecision {
+  const policy = FAILURE_POLICIES[failure.failureClass];
+  if (policy.kind === "retry" && attempt < policy.maxAttempts) {
+    return { kind: "retry", delayMs: policy.delayUnits(attempt) * retryBaseDelayMs };
+  }
+  const gaveUp = policy.kind === "retry" ? ` (gave up after ${attempt} attempts)` : "";
+  return {
+    kind: "deadLetter",
+    reason: failure.failureClass,
+    description: truncate(`${failure.message}${gaveUp}. ${policy.remedy}`, MAX_DESCRIPTION_LENGTH),
+  };
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
