@@ -7,3 +7,4 @@ export * from "./amqp/errors.ts";
 export * from "./amqp/server.ts";
 export * from "./arm/armEmulator.ts";
 export * from "./azurite/azurite.ts";
+export * from "./qscanner-sim/index.ts";
