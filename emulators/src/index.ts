@@ -7,4 +7,6 @@ export * from "./amqp/errors.ts";
 export * from "./amqp/server.ts";
 export * from "./arm/armEmulator.ts";
 export * from "./azurite/azurite.ts";
+// Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
+export * from "./eventhubs/emulator.ts";
 export * from "./qscanner-sim/index.ts";

@@ -19,16 +19,35 @@ export function decodeTransfer(payload: Message | Buffer, format: number | undef
     throw new AmqpError(Condition.notImplemented, `Message format ${format} is not supported.`);
   }
   try {
-    const envelope = rhea.message.decode(payload);
-    const body = envelope.body as { typecode?: number; content?: Buffer | Buffer[]; multiple?: boolean };
-    if (body?.typecode !== 0x75 || body.content === undefined) {
-      throw new Error("the batch envelope has no data sections");
-    }
-    const sections = body.multiple ? (body.content as Buffer[]) : [body.content as Buffer];
-    return sections.map((section) => rhea.message.decode(section) as unknown as Message);
+    return batchSections(payload).map((section) => rhea.message.decode(section) as unknown as Message);
   } catch (error) {
     throw new AmqpError(Condition.decodeError, `Undecodable batch: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The messages carried by one transfer, each as its encoded bytes: a batch's data sections as
+ * received, a single (format 0) message re-encoded from what rhea decoded.
+ */
+export function encodedTransfer(payload: Message | Buffer, format: number | undefined): Buffer[] {
+  if (!format) return [Buffer.isBuffer(payload) ? payload : rhea.message.encode(payload)];
+  if (format !== BATCH_MESSAGE_FORMAT || !Buffer.isBuffer(payload)) {
+    throw new AmqpError(Condition.notImplemented, `Message format ${format} is not supported.`);
+  }
+  try {
+    return batchSections(payload);
+  } catch (error) {
+    throw new AmqpError(Condition.decodeError, `Undecodable batch: ${(error as Error).message}`);
+  }
+}
+
+function batchSections(payload: Buffer): Buffer[] {
+  const envelope = rhea.message.decode(payload);
+  const body = envelope.body as { typecode?: number; content?: Buffer | Buffer[]; multiple?: boolean };
+  if (body?.typecode !== 0x75 || body.content === undefined) {
+    throw new Error("the batch envelope has no data sections");
+  }
+  return body.multiple ? (body.content as Buffer[]) : [body.content as Buffer];
 }
 
 /** AMQP `long` (sequence numbers, counts the SDKs read as Long). */

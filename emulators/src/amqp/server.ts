@@ -24,7 +24,7 @@ import rhea, {
   type Receiver,
   type Sender,
 } from "rhea";
-import { decodeTransfer, int } from "./codec.ts";
+import { decodeTransfer, encodedTransfer, int } from "./codec.ts";
 import { AmqpError, Condition, toAmqpError } from "./errors.ts";
 import {
   accepted,
@@ -46,12 +46,18 @@ export interface InboundLink {
   close(error?: AmqpError): void;
 }
 
+/** Implement `onMessages`, or `onEncodedMessages` to get the messages as the client encoded them. */
 export interface InboundHandler {
   /**
    * Messages of one delivery (a batch carries several). Return to accept the delivery; throw an
    * `AmqpError` to reject it with that error. All messages of a batch are accepted or none.
    */
-  onMessages(messages: Message[]): void | Promise<void>;
+  onMessages?(messages: Message[]): void | Promise<void>;
+  /**
+   * The same, each message still encoded (a batch's data sections as received): for services that
+   * store messages unchanged (Event Hubs) rather than decode and re-encode them.
+   */
+  onEncodedMessages?(messages: Buffer[]): void | Promise<void>;
   onClose?(): void;
 }
 
@@ -265,11 +271,11 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     if (!handler)
       return settle(new AmqpError(Condition.notFound, `No entity behind link '${receiver.name}'.`));
     try {
-      const messages = decodeTransfer(
-        context.message as Message | Buffer,
-        (context as { format?: number }).format,
-      );
-      const done = handler.onMessages(messages);
+      const payload = context.message as Message | Buffer;
+      const format = (context as { format?: number }).format;
+      const done = handler.onEncodedMessages
+        ? handler.onEncodedMessages(encodedTransfer(payload, format))
+        : handler.onMessages?.(decodeTransfer(payload, format));
       if (done instanceof Promise)
         done.then(
           () => settle(),

@@ -3,7 +3,7 @@
  * source, e.g. `amqp.annotation.x-opt-offset > '-1'` (earliest), `> '@latest'` (latest),
  * `amqp.annotation.x-opt-sequence-number >= '42'`, `amqp.annotation.x-opt-enqueued-time > '1700000000000'`.
  */
-import { EventHubsError } from "./errors.ts";
+import { AmqpError, Condition } from "../amqp/errors.ts";
 
 export type EventPosition =
   | { kind: "earliest" }
@@ -23,8 +23,8 @@ export function parseSelectorFilter(expression: string | undefined): EventPositi
   if (expression === undefined) return { kind: "earliest" };
   const match = EXPRESSION.exec(expression);
   if (!match) {
-    throw new EventHubsError(
-      "com.microsoft:argument-error",
+    throw new AmqpError(
+      Condition.argumentError,
       `The selector filter '${expression}' is not supported: expected amqp.annotation.<x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time> > or >= '<value>'.`,
     );
   }
@@ -45,10 +45,7 @@ export function parseSelectorFilter(expression: string | undefined): EventPositi
 function wholeNumber(value: string, what: string, minimum = 0): number {
   const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number) || number < minimum) {
-    throw new EventHubsError(
-      "com.microsoft:argument-error",
-      `The ${what} '${value}' in the selector filter is invalid.`,
-    );
+    throw new AmqpError(Condition.argumentError, `The ${what} '${value}' in the selector filter is invalid.`);
   }
   return number;
 }

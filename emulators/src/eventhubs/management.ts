@@ -5,7 +5,7 @@
  * of partition ids), which is what `getEventHubProperties` / `getPartitionProperties` read.
  */
 import rhea from "rhea";
-import { EventHubsError } from "./errors.ts";
+import { AmqpError, Condition } from "../amqp/errors.ts";
 import type { EventHub, EventHubsNamespace } from "./namespace.ts";
 import type { PartitionRuntimeInfo } from "./partitionLog.ts";
 
@@ -16,7 +16,7 @@ export const READ_OPERATION = "READ";
 export const EVENTHUB_TYPE = "com.microsoft:eventhub";
 export const PARTITION_TYPE = "com.microsoft:partition";
 
-export function eventHubPropertiesBody(hub: EventHub<unknown, unknown>): Record<string, unknown> {
+export function eventHubPropertiesBody<T, R>(hub: EventHub<T, R>): Record<string, unknown> {
   return {
     name: hub.name,
     created_at: hub.createdAt,
@@ -42,22 +42,22 @@ export function partitionPropertiesBody(
 }
 
 /**
- * Answers a `$management` request from its application properties; throws {@link EventHubsError}
+ * Answers a `$management` request from its application properties; throws {@link AmqpError}
  * for an unknown operation, entity type, hub or partition.
  */
-export function answerManagementRequest(
-  namespace: EventHubsNamespace<unknown, unknown>,
-  properties: Record<string, unknown>,
+export function answerManagementRequest<T, R>(
+  namespace: EventHubsNamespace<T, R>,
+  properties: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const { operation, type, name, partition } = properties;
   if (operation !== READ_OPERATION) {
-    throw new EventHubsError(
-      "amqp:not-implemented",
+    throw new AmqpError(
+      Condition.notImplemented,
       `The management operation '${String(operation)}' is not supported.`,
     );
   }
   if (typeof name !== "string" || name === "") {
-    throw new EventHubsError("com.microsoft:argument-error", "The management request has no entity 'name'.");
+    throw new AmqpError(Condition.argumentError, "The management request has no entity 'name'.");
   }
   const hub = namespace.hub(name);
   if (type === EVENTHUB_TYPE) return eventHubPropertiesBody(hub);
@@ -66,8 +66,8 @@ export function answerManagementRequest(
       typeof partition === "string" || typeof partition === "number" ? String(partition) : "";
     return partitionPropertiesBody(hub.name, partitionId, hub.partition(partitionId).runtimeInfo());
   }
-  throw new EventHubsError(
-    "com.microsoft:argument-error",
+  throw new AmqpError(
+    Condition.argumentError,
     `The management entity type '${String(type)}' is not supported.`,
   );
 }

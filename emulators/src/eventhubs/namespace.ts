@@ -4,8 +4,9 @@
  * senders `<hub>` or `<hub>/Partitions/<id>`, receivers `<hub>/ConsumerGroups/<cg>/Partitions/<id>`.
  * Hub and consumer group names are case-insensitive, as in Event Hubs.
  */
+
+import { AmqpError, Condition } from "../amqp/errors.ts";
 import type { EventHubDefinition, EventHubsTopology } from "./config.ts";
-import { EventHubsError } from "./errors.ts";
 import { PartitionReceivers } from "./ownership.ts";
 import { partitionIndexForKey } from "./partitionKey.ts";
 import { DEFAULT_RETENTION, PartitionLog, type RetentionPolicy } from "./partitionLog.ts";
@@ -49,8 +50,8 @@ export function parseReceiverAddress(address: string): ReceiverAddress {
   throw notFound(address);
 }
 
-function notFound(entity: string): EventHubsError {
-  return new EventHubsError("amqp:not-found", `The messaging entity '${entity}' could not be found.`);
+function notFound(entity: string): AmqpError {
+  return new AmqpError(Condition.notFound, `The messaging entity '${entity}' could not be found.`);
 }
 
 export class EventHub<T, R> {
@@ -102,8 +103,8 @@ export class EventHub<T, R> {
   #partitionIndex(partitionId: string): number {
     const index = this.definition.partitionIds.indexOf(partitionId);
     if (index < 0) {
-      throw new EventHubsError(
-        "com.microsoft:argument-out-of-range",
+      throw new AmqpError(
+        Condition.argumentOutOfRange,
         `The specified partition '${partitionId}' is invalid for event hub '${this.name}'. It should be between 0 and ${this.definition.partitionIds.length - 1}.`,
       );
     }

@@ -5,7 +5,12 @@
  * without a level) any levelled one, is connected. At most 5 receivers without a level may share a
  * partition. The losers get `amqp:link:stolen`, which the SDK raises as ReceiverDisconnectedError.
  */
-import { EventHubsError } from "./errors.ts";
+import { AmqpError } from "../amqp/errors.ts";
+
+/** What the SDK raises as ReceiverDisconnectedError. */
+export const LINK_STOLEN = "amqp:link:stolen";
+/** Event Hubs' QuotaExceeded. */
+const RESOURCE_LIMIT_EXCEEDED = "amqp:resource-limit-exceeded";
 
 /** Event Hubs' limit of concurrent receivers per partition and consumer group. */
 export const MAX_RECEIVERS_PER_PARTITION = 5;
@@ -17,7 +22,7 @@ interface Claim {
 
 export interface StolenReceiver<R> {
   receiver: R;
-  error: EventHubsError;
+  error: AmqpError;
 }
 
 export class PartitionReceivers<R> {
@@ -35,14 +40,14 @@ export class PartitionReceivers<R> {
     const levelled = [...this.#claims.values()].find((claim) => claim.ownerLevel !== undefined);
     if (ownerLevel === undefined) {
       if (levelled) {
-        throw new EventHubsError(
-          "amqp:link:stolen",
+        throw new AmqpError(
+          LINK_STOLEN,
           `Receiver '${name}' without an epoch cannot be created because receiver '${levelled.name}' with epoch '${levelled.ownerLevel}' exists on this partition of the consumer group.`,
         );
       }
       if (this.#claims.size >= MAX_RECEIVERS_PER_PARTITION) {
-        throw new EventHubsError(
-          "amqp:resource-limit-exceeded",
+        throw new AmqpError(
+          RESOURCE_LIMIT_EXCEEDED,
           `Exceeded the maximum number of allowed receivers per partition in a consumer group which is ${MAX_RECEIVERS_PER_PARTITION}.`,
         );
       }
@@ -50,15 +55,15 @@ export class PartitionReceivers<R> {
       return [];
     }
     if (levelled?.ownerLevel !== undefined && levelled.ownerLevel > ownerLevel) {
-      throw new EventHubsError(
-        "amqp:link:stolen",
+      throw new AmqpError(
+        LINK_STOLEN,
         `Receiver '${name}' with epoch '${ownerLevel}' cannot be created because receiver '${levelled.name}' with a higher epoch '${levelled.ownerLevel}' exists.`,
       );
     }
     const stolen = [...this.#claims].map(([other, claim]) => ({
       receiver: other,
-      error: new EventHubsError(
-        "amqp:link:stolen",
+      error: new AmqpError(
+        LINK_STOLEN,
         `New receiver '${name}' with higher epoch of '${ownerLevel}' is created hence current receiver '${claim.name}' with epoch '${claim.ownerLevel ?? "none"}' is getting disconnected. If you are recreating the receiver, make sure a higher epoch is used.`,
       ),
     }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventHubsError } from "../../src/eventhubs/errors.ts";
+import { AmqpError } from "../../src/amqp/errors.ts";
 import { parseSelectorFilter } from "../../src/eventhubs/eventPosition.ts";
 
 describe("selector filter (event position)", () => {
@@ -48,7 +48,7 @@ describe("selector filter (event position)", () => {
         return caught;
       }
     })();
-    expect(error).toBeInstanceOf(EventHubsError);
+    expect(error).toBeInstanceOf(AmqpError);
     expect(error).toMatchObject({ condition: "com.microsoft:argument-error", statusCode: 400 });
   });
 });
