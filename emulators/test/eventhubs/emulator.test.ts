@@ -1,0 +1,91 @@
+/**
+ * The in-process API other helpers use (`startEventHubsEmulator`), and what only the project's
+ * emulator offers: configurable retention. Over real sockets with the official SDK.
+ */
+import { connect } from "node:net";
+import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition } from "@azure/event-hubs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningEventHubsEmulator, startEventHubsEmulator } from "../../src/index.ts";
+import { bodies, readPartition } from "./conformance/harness.ts";
+
+describe("startEventHubsEmulator", () => {
+  const running: RunningEventHubsEmulator[] = [];
+  const clients: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.allSettled(clients.splice(0).map((client) => client.close()));
+    await Promise.allSettled(running.splice(0).map((emulator) => emulator.close()));
+  });
+  const start = async (options?: Parameters<typeof startEventHubsEmulator>[0]) => {
+    const emulator = await startEventHubsEmulator(options);
+    running.push(emulator);
+    return emulator;
+  };
+
+  it("serves the project's hub on a free loopback port with Microsoft's emulator connection string", async () => {
+    const emulator = await start();
+    expect(emulator.host).toBe("127.0.0.1");
+    expect(emulator.port).toBeGreaterThan(0);
+    expect(emulator.connectionString).toBe(
+      `Endpoint=sb://127.0.0.1:${emulator.port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+    );
+    const producer = new EventHubProducerClient(emulator.connectionString, "activity-log");
+    clients.push(producer);
+    expect((await producer.getEventHubProperties()).partitionIds).toEqual(["0", "1", "2", "3"]);
+    await producer.sendBatch([{ body: { operationName: "Microsoft.App/containerApps/write" } }], {
+      partitionId: "3",
+    });
+    const consumer = new EventHubConsumerClient("ingest", emulator.connectionString, "activity-log");
+    clients.push(consumer);
+    const reader = readPartition(consumer, "3", { startPosition: earliestEventPosition });
+    await reader.received(1);
+    await reader.close();
+    expect(bodies(reader.events)).toEqual([{ operationName: "Microsoft.App/containerApps/write" }]);
+  });
+
+  it("refuses an invalid configuration before listening, naming the field", async () => {
+    await expect(
+      start({
+        config: {
+          UserConfig: {
+            NamespaceConfig: [
+              { Type: "EventHub", Name: "emulatorNs1", Entities: [{ Name: "h", PartitionCount: "0" }] },
+            ],
+            LoggingConfig: { Type: "File" },
+          },
+        },
+      }),
+    ).rejects.toThrow(/UserConfig\.NamespaceConfig\[0\]\.Entities\[0\]\.PartitionCount/);
+  });
+
+  it("keeps only what retention allows: older events are dropped, numbering goes on", async () => {
+    const emulator = await start({ retention: { maxEvents: 3 } });
+    const producer = new EventHubProducerClient(emulator.connectionString, "activity-log");
+    clients.push(producer);
+    for (let i = 0; i < 10; i += 1) await producer.sendBatch([{ body: `r${i}` }], { partitionId: "0" });
+    expect(await producer.getPartitionProperties("0")).toMatchObject({
+      beginningSequenceNumber: 7,
+      lastEnqueuedSequenceNumber: 9,
+    });
+    const consumer = new EventHubConsumerClient("$Default", emulator.connectionString, "activity-log");
+    clients.push(consumer);
+    const reader = readPartition(consumer, "0", { startPosition: earliestEventPosition });
+    await reader.received(3);
+    await reader.idle();
+    await reader.close();
+    expect(bodies(reader.events)).toEqual(["r7", "r8", "r9"]);
+  });
+
+  it("stops listening when closed", async () => {
+    const emulator = await start();
+    await emulator.close();
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: emulator.host, port: emulator.port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+});
