@@ -1,0 +1,416 @@
+// Event-driven container image scanning for one Azure subscription: Activity Log and Event Grid feed an
+// Event Hub; ingest, scanner and recorder run as Container Apps scaled by KEDA (to zero when idle) and
+// talk to Service Bus, Storage and Key Vault with their own managed identities. No keys, no connection
+// strings: every data-plane call is Entra ID.
+//
+// Deploy with ./deploy.sh (it builds the images in the registry this template creates); the parameters
+// live in main.bicepparam.
+
+targetScope = 'subscription'
+
+@description('Short name for this installation; every resource name derives from it.')
+@minLength(2)
+@maxLength(10)
+param environmentName string
+
+@description('Region of every regional resource.')
+param location string
+
+@description('Resource group that holds everything but the subscription-level settings.')
+param resourceGroupName string = 'rg-${environmentName}'
+
+@description('Qualys platform (POD) the scanner uploads to.')
+@allowed(['US1', 'US2', 'US3', 'US4', 'EU1', 'EU2', 'EU3', 'IN1', 'CA1', 'AE1', 'UK1', 'AU1', 'KSA1'])
+param qualysPod string
+
+@secure()
+@description('Qualys access token, stored in Key Vault. Empty keeps the value already stored.')
+param qualysAccessToken string = ''
+
+@secure()
+@description('Bearer key for the recorder API, stored in Key Vault. Empty keeps the value already stored.')
+param recorderApiKey string = ''
+
+@description('Image tag of the three services in the registry (deploy.sh passes the git commit).')
+param imageTag string
+
+@description('False on the first pass of deploy.sh: everything but the apps, whose images do not exist yet.')
+param deployApps bool = true
+
+@description('qscanner version baked into the scanner image (informational; logged by the scanner).')
+param qscannerVersion string
+
+@description('Scans one scanner replica runs at once; also the KEDA messageCount per replica.')
+@minValue(1)
+@maxValue(64)
+param scannerConcurrency int = 2
+
+@description('Hours a successful scan of a digest is reused; also the queue\'s duplicate-detection window (max 7 days).')
+@minValue(1)
+@maxValue(168)
+param scanCacheHours int = 24
+
+@description('Seconds one qscanner run may take.')
+@minValue(60)
+@maxValue(21600)
+param scanTimeoutSeconds int = 1800
+
+@description('Partitions of the activity-log hub; also the most ingest replicas that can do work.')
+@minValue(1)
+@maxValue(32)
+param eventHubPartitionCount int = 4
+
+@description('Most scanner replicas (each runs scannerConcurrency scans).')
+@minValue(1)
+@maxValue(300)
+param scannerMaxReplicas int = 10
+
+@description('Stream the Activity Log to the hub as well as Event Grid (minutes of latency; needs a SAS policy on the Event Hubs namespace for Azure Monitor).')
+param activityLogStream bool = true
+
+@description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
+param recorderExternalIngress bool = false
+
+param tags object = { application: 'container-image-scanning', environment: environmentName }
+
+// Entity names the services read (defaults in shared/src/config/fields.ts ENTITY_DEFAULTS).
+var entities = {
+  scanRequestsQueue: 'scan-requests'
+  scanCompletedTopic: 'scan-completed'
+  recorderSubscription: 'recorder'
+  eventHubName: 'activity-log'
+  eventHubConsumerGroup: 'ingest'
+  checkpointContainer: 'checkpoints'
+  scanMetadataTable: 'ScanMetadata'
+  scanHistoryTable: 'ScanHistory'
+}
+
+var suffix = take(uniqueString(subscription().id, environmentName), 6)
+var names = {
+  workspace: 'log-${environmentName}'
+  appInsights: 'appi-${environmentName}'
+  eventHubs: 'evh-${environmentName}-${suffix}'
+  serviceBus: 'sb-${environmentName}-${suffix}'
+  storage: toLower(take('st${replace(environmentName, '-', '')}${suffix}', 24))
+  vault: 'kv-${environmentName}-${suffix}'
+  registry: toLower(take('cr${replace(environmentName, '-', '')}${suffix}', 50))
+  environment: 'cae-${environmentName}'
+  systemTopic: 'evgt-${environmentName}-subscription'
+  identities: {
+    ingest: 'id-${environmentName}-ingest'
+    scanner: 'id-${environmentName}-scanner'
+    recorder: 'id-${environmentName}-recorder'
+  }
+  apps: {
+    ingest: 'ca-${environmentName}-ingest'
+    scanner: 'ca-${environmentName}-scanner'
+    recorder: 'ca-${environmentName}-recorder'
+  }
+}
+
+// Container Apps stops a replica at most 600 s after SIGTERM; the services drain for a little less.
+var terminationGraceSeconds = { ingest: 60, scanner: 600, recorder: 60 }
+var shutdownGraceSeconds = { ingest: 50, scanner: 570, recorder: 50 }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+  name: resourceGroupName
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    workspaceName: names.workspace
+    appInsightsName: names.appInsights
+  }
+}
+
+module eventHubs 'modules/eventHubs.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namespaceName: names.eventHubs
+    hubName: entities.eventHubName
+    consumerGroupName: entities.eventHubConsumerGroup
+    partitionCount: eventHubPartitionCount
+    activityLogStream: activityLogStream
+  }
+}
+
+module serviceBus 'modules/serviceBus.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namespaceName: names.serviceBus
+    queueName: entities.scanRequestsQueue
+    topicName: entities.scanCompletedTopic
+    subscriptionName: entities.recorderSubscription
+    duplicateDetectionHours: scanCacheHours
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    accountName: names.storage
+    checkpointContainerName: entities.checkpointContainer
+    tableNames: [entities.scanMetadataTable, entities.scanHistoryTable]
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    vaultName: names.vault
+    qualysAccessToken: qualysAccessToken
+    recorderApiKey: recorderApiKey
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    registryName: names.registry
+  }
+}
+
+module identities 'modules/identities.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    names: names.identities
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  scope: rg
+  params: {
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    queueName: serviceBus.outputs.queueName
+    topicName: serviceBus.outputs.topicName
+    eventHubsNamespaceName: eventHubs.outputs.namespaceName
+    hubName: eventHubs.outputs.hubName
+    storageAccountName: names.storage
+    checkpointContainerName: storage.outputs.checkpointContainerName
+    scanMetadataTableName: entities.scanMetadataTable
+    scanHistoryTableName: entities.scanHistoryTable
+    vaultName: keyVault.outputs.vaultName
+    registryName: registry.outputs.registryName
+    principals: {
+      ingest: identities.outputs.ingest.principalId
+      scanner: identities.outputs.scanner.principalId
+      recorder: identities.outputs.recorder.principalId
+    }
+  }
+}
+
+module subscriptionRoles 'modules/subscriptionRoles.bicep' = {
+  params: {
+    ingestPrincipalId: identities.outputs.ingest.principalId
+    scannerPrincipalId: identities.outputs.scanner.principalId
+  }
+}
+
+module activityLog 'modules/activityLog.bicep' = if (activityLogStream) {
+  params: {
+    settingName: 'activity-log-to-${environmentName}'
+    eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
+    hubName: eventHubs.outputs.hubName
+  }
+}
+
+module eventGrid 'modules/eventGrid.bicep' = {
+  scope: rg
+  params: {
+    tags: tags
+    systemTopicName: names.systemTopic
+    eventSubscriptionName: 'container-writes-to-${entities.eventHubName}'
+    eventHubsNamespaceName: eventHubs.outputs.namespaceName
+    hubName: eventHubs.outputs.hubName
+  }
+}
+
+module environment 'modules/containerAppsEnvironment.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    environmentName: names.environment
+    workspaceId: monitoring.outputs.workspaceId
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+// App settings use the names above rather than module outputs so that `bicep snapshot` resolves them and
+// infra/test/drift.test.ts can compare them with what the services read. The apps depend on the modules
+// that create those resources through `roles`.
+
+// Variables every service reads in Azure: JSON logs, the health port, its identity.
+func commonEnv(clientId string, service string, graceSeconds int) { name: string, value: string }[] => [
+  { name: 'LOG_FORMAT', value: 'json' }
+  { name: 'PORT', value: '8080' }
+  { name: 'SHUTDOWN_GRACE_SECONDS', value: string(graceSeconds) }
+  { name: 'AZURE_CLIENT_ID', value: clientId }
+  { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
+  { name: 'OTEL_SERVICE_NAME', value: service }
+]
+
+var image = '${registry.outputs.loginServer}/qcs-{0}:${imageTag}'
+
+module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
+  scope: rg
+  dependsOn: [roles, subscriptionRoles]
+  params: {
+    location: location
+    tags: tags
+    appName: names.apps.ingest
+    environmentId: environment.outputs.environmentId
+    identityId: identities.outputs.ingest.id
+    registryServer: registry.outputs.loginServer
+    image: format(image, 'ingest')
+    cpu: '0.25'
+    memory: '0.5Gi'
+    // A replica per partition at most: more would own no partition.
+    maxReplicas: eventHubPartitionCount
+    terminationGracePeriodSeconds: terminationGraceSeconds.ingest
+    env: concat(commonEnv(identities.outputs.ingest.clientId, 'ingest', shutdownGraceSeconds.ingest), [
+      { name: 'EVENTHUBS_NAMESPACE', value: names.eventHubs }
+      { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
+      { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
+      { name: 'EVENTHUB_NAME', value: entities.eventHubName }
+      { name: 'EVENTHUB_CONSUMER_GROUP', value: entities.eventHubConsumerGroup }
+      { name: 'CHECKPOINT_CONTAINER', value: entities.checkpointContainer }
+      { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+    ])
+    scaleRules: [
+      {
+        name: 'unprocessed-events'
+        type: 'azure-eventhub'
+        metadata: {
+          eventHubNamespace: names.eventHubs
+          eventHubName: entities.eventHubName
+          consumerGroup: entities.eventHubConsumerGroup
+          unprocessedEventThreshold: '64'
+          activationUnprocessedEventThreshold: '0'
+          // @azure/eventhubs-checkpointstore-blob keeps offsets in blob metadata.
+          checkpointStrategy: 'blobMetadata'
+          blobContainer: entities.checkpointContainer
+          storageAccountName: names.storage
+        }
+      }
+    ]
+  }
+}
+
+module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
+  scope: rg
+  dependsOn: [roles, subscriptionRoles]
+  params: {
+    location: location
+    tags: tags
+    appName: names.apps.scanner
+    environmentId: environment.outputs.environmentId
+    identityId: identities.outputs.scanner.id
+    registryServer: registry.outputs.loginServer
+    image: format(image, 'scanner')
+    cpu: '1.0'
+    memory: '2Gi'
+    maxReplicas: scannerMaxReplicas
+    terminationGracePeriodSeconds: terminationGraceSeconds.scanner
+    env: concat(commonEnv(identities.outputs.scanner.clientId, 'scanner', shutdownGraceSeconds.scanner), [
+      { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
+      { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
+      { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+      { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }
+      { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
+      { name: 'QUALYS_POD', value: qualysPod }
+      { name: 'QSCANNER_VERSION', value: qscannerVersion }
+      { name: 'SCANNER_CONCURRENCY', value: string(scannerConcurrency) }
+      { name: 'SCAN_CACHE_HOURS', value: string(scanCacheHours) }
+      { name: 'SCAN_TIMEOUT', value: string(scanTimeoutSeconds) }
+    ])
+    keyVaultSecrets: [
+      { name: 'qualys-access-token', keyVaultUrl: keyVault.outputs.qualysTokenSecretUrl, variable: 'QUALYS_ACCESS_TOKEN' }
+    ]
+    scaleRules: [
+      {
+        name: 'scan-requests'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          queueName: entities.scanRequestsQueue
+          // One replica per SCANNER_CONCURRENCY waiting or running requests.
+          messageCount: string(scannerConcurrency)
+          activationMessageCount: '0'
+        }
+      }
+    ]
+  }
+}
+
+module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
+  scope: rg
+  dependsOn: [roles]
+  params: {
+    location: location
+    tags: tags
+    appName: names.apps.recorder
+    environmentId: environment.outputs.environmentId
+    identityId: identities.outputs.recorder.id
+    registryServer: registry.outputs.loginServer
+    image: format(image, 'recorder')
+    cpu: '0.25'
+    memory: '0.5Gi'
+    maxReplicas: 5
+    terminationGracePeriodSeconds: terminationGraceSeconds.recorder
+    ingress: { external: recorderExternalIngress, targetPort: 8080 }
+    httpConcurrentRequests: 50
+    env: concat(commonEnv(identities.outputs.recorder.clientId, 'recorder', shutdownGraceSeconds.recorder), [
+      { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
+      { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
+      { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }
+      { name: 'RECORDER_SUBSCRIPTION', value: entities.recorderSubscription }
+      { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
+      { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
+    ])
+    keyVaultSecrets: [
+      { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
+    ]
+    scaleRules: [
+      {
+        name: 'scan-completed'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          topicName: entities.scanCompletedTopic
+          subscriptionName: entities.recorderSubscription
+          messageCount: '100'
+          activationMessageCount: '0'
+        }
+      }
+    ]
+  }
+}
+
+output resourceGroupName string = rg.name
+output registryName string = registry.outputs.registryName
+output registryLoginServer string = registry.outputs.loginServer
+output keyVaultName string = keyVault.outputs.vaultName
+output serviceBusNamespace string = serviceBus.outputs.namespaceName
+output eventHubsNamespace string = eventHubs.outputs.namespaceName
+output storageAccountName string = storage.outputs.accountName
+output appInsightsName string = monitoring.outputs.appInsightsName
+output appNames { ingest: string, scanner: string, recorder: string } = names.apps
+output recorderFqdn string = deployApps ? recorderApp!.outputs.fqdn : ''

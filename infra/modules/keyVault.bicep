@@ -1,0 +1,46 @@
+// Key Vault (RBAC mode) holding the Qualys access token and the recorder's API key. A secret is written
+// only when a value is given, so a redeployment without the values keeps the ones already stored.
+
+param location string
+param tags object
+param vaultName string
+
+@secure()
+param qualysAccessToken string
+
+@secure()
+param recorderApiKey string
+
+var qualysTokenSecretName = 'qualys-access-token'
+var recorderApiKeySecretName = 'recorder-api-key'
+
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
+  name: vaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource qualysToken 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(qualysAccessToken)) {
+  parent: vault
+  name: qualysTokenSecretName
+  properties: { value: qualysAccessToken, contentType: 'text/plain' }
+}
+
+resource apiKey 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(recorderApiKey)) {
+  parent: vault
+  name: recorderApiKeySecretName
+  properties: { value: recorderApiKey, contentType: 'text/plain' }
+}
+
+output vaultName string = vault.name
+// Versionless secret URLs: Container Apps picks up a rotated value without a redeployment.
+output qualysTokenSecretUrl string = '${vault.properties.vaultUri}secrets/${qualysTokenSecretName}'
+output recorderApiKeySecretUrl string = '${vault.properties.vaultUri}secrets/${recorderApiKeySecretName}'

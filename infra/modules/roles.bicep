@@ -1,0 +1,200 @@
+// Least-privilege data-plane roles, each on the narrowest scope that works: one queue, topic, hub, blob
+// container or table rather than a namespace or account. No Contributor, no keys.
+//
+// KEDA's azure-servicebus scaler reads entity runtime properties, which Service Bus authorises only with
+// Manage rights; "Azure Service Bus Data Owner" is the only built-in role that grants it, so the scanner
+// and recorder get it on their own entity (which also covers receiving).
+
+import { roleIds } from 'roleDefinitions.bicep'
+
+param serviceBusNamespaceName string
+param queueName string
+param topicName string
+param eventHubsNamespaceName string
+param hubName string
+param storageAccountName string
+param checkpointContainerName string
+param scanMetadataTableName string
+param scanHistoryTableName string
+param vaultName string
+param registryName string
+param principals { ingest: string, scanner: string, recorder: string }
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
+  name: serviceBusNamespaceName
+
+  resource queue 'queues' existing = {
+    name: queueName
+  }
+
+  resource topic 'topics' existing = {
+    name: topicName
+  }
+}
+
+resource eventHubs 'Microsoft.EventHub/namespaces@2026-01-01' existing = {
+  name: eventHubsNamespaceName
+
+  resource hub 'eventhubs' existing = {
+    name: hubName
+  }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: storageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource checkpoints 'containers' existing = {
+      name: checkpointContainerName
+    }
+  }
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+
+    resource scanMetadata 'tables' existing = {
+      name: scanMetadataTableName
+    }
+
+    resource scanHistory 'tables' existing = {
+      name: scanHistoryTableName
+    }
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
+  name: vaultName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
+  name: registryName
+}
+
+// ingest: read the hub, keep checkpoints, send scan requests, pull its image.
+resource ingestHub 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs::hub
+  name: guid(eventHubs::hub.id, principals.ingest, roleIds.eventHubsDataReceiver)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataReceiver)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource ingestCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::blobService::checkpoints
+  name: guid(storage::blobService::checkpoints.id, principals.ingest, roleIds.storageBlobDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource ingestQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::queue
+  name: guid(serviceBus::queue.id, principals.ingest, roleIds.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataSender)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// scanner: receive (and schedule retries on) the queue, publish results, read the scan cache, read the
+// Qualys token. Image pulls, its own included, are covered by AcrPull on the subscription.
+resource scannerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::queue
+  name: guid(serviceBus::queue.id, principals.scanner, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: principals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource scannerTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::topic
+  name: guid(serviceBus::topic.id, principals.scanner, roleIds.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataSender)
+    principalId: principals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource scannerCache 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::scanMetadata
+  name: guid(storage::tableService::scanMetadata.id, principals.scanner, roleIds.storageTableDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataReader)
+    principalId: principals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource scannerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, principals.scanner, roleIds.keyVaultSecretsUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: principals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// recorder: receive its subscription (Data Owner on the topic: KEDA reads the subscription's counts),
+// write both tables, read its API key, pull its image.
+resource recorderTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::topic
+  name: guid(serviceBus::topic.id, principals.recorder, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderMetadata 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::scanMetadata
+  name: guid(storage::tableService::scanMetadata.id, principals.recorder, roleIds.storageTableDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderHistory 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::scanHistory
+  name: guid(storage::tableService::scanHistory.id, principals.recorder, roleIds.storageTableDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, principals.recorder, roleIds.keyVaultSecretsUser)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource pulls 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principal in [principals.ingest, principals.recorder]: {
+    scope: registry
+    name: guid(registry.id, principal, roleIds.acrPull)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.acrPull)
+      principalId: principal
+      principalType: 'ServicePrincipal'
+    }
+  }
+]

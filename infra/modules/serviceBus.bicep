@@ -1,0 +1,74 @@
+// Service Bus Standard (Basic has no topics and no duplicate detection): queue "scan-requests" and
+// topic "scan-completed" with subscription "recorder". Settings mirror emulators/config/servicebus/Config.json.
+
+param location string
+param tags object
+param namespaceName string
+param queueName string
+param topicName string
+param subscriptionName string
+
+@description('Duplicate-detection window of the queue, in hours: the scan cache (SCAN_CACHE_HOURS), at most 7 days.')
+@minValue(1)
+@maxValue(168)
+param duplicateDetectionHours int
+
+@description('Peek-lock duration; the scanner renews the lock for as long as a scan runs.')
+param lockDuration string = 'PT1M'
+
+@description('Deliveries before the broker dead-letters a message with MaxDeliveryCountExceeded.')
+@minValue(1)
+param maxDeliveryCount int = 5
+
+@description('Time to live of messages; expired ones are dead-lettered (TTLExpiredException).')
+param messageTimeToLive string = 'P7D'
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
+  name: namespaceName
+  location: location
+  tags: tags
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: {
+    minimumTlsVersion: '1.2'
+    disableLocalAuth: true
+  }
+}
+
+resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
+  parent: namespace
+  name: queueName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT${duplicateDetectionHours}H'
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: messageTimeToLive
+    requiresSession: false
+  }
+}
+
+resource topic 'Microsoft.ServiceBus/namespaces/topics@2026-01-01' = {
+  parent: namespace
+  name: topicName
+  properties: {
+    defaultMessageTimeToLive: messageTimeToLive
+  }
+}
+
+resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026-01-01' = {
+  parent: topic
+  name: subscriptionName
+  properties: {
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: messageTimeToLive
+    requiresSession: false
+  }
+}
+
+output namespaceName string = namespace.name
+output queueName string = queue.name
+output topicName string = topic.name
+output subscriptionName string = subscription.name
