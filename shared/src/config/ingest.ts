@@ -28,6 +28,16 @@ export const ingestConfigSpec = defineServiceConfig({
     ARM_ENDPOINT: z.url().default("https://management.azure.com"),
     /** Static bearer token for a local ARM endpoint; unset in Azure (managed identity). */
     ARM_TOKEN: optionalString(),
+    /** PEM file of a CA to trust for ARM_ENDPOINT (the local ARM emulator's certificate). */
+    ARM_CA_FILE: optionalString(),
+    /** Seconds one resource lookup may take, the SDK's retries of 429 and 5xx included. */
+    ARM_TIMEOUT_SECONDS: intVar(30, 1, 600),
+    /** Seconds a lookup answer is reused for further events of the same write (same correlation ID). */
+    ARM_CACHE_SECONDS: intVar(300, 0, 86_400),
+    /** Resource lookups in flight at once for one batch. */
+    ARM_CONCURRENCY: intVar(8, 1, 64),
+    /** Most events handed to one batch, per partition. */
+    INGEST_BATCH_SIZE: intVar(100, 1, 5000),
     /** Globs (case-insensitive) on resource group names, resource names and image references. */
     EXCLUDE_RESOURCE_GROUPS: listVar(),
     EXCLUDE_RESOURCE_NAMES: listVar(),
@@ -63,7 +73,15 @@ export const ingestConfigSpec = defineServiceConfig({
     consumerGroup: env.EVENTHUB_CONSUMER_GROUP,
     checkpointContainer: env.CHECKPOINT_CONTAINER,
     scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
-    arm: { endpoint: env.ARM_ENDPOINT, staticToken: env.ARM_TOKEN },
+    arm: {
+      endpoint: env.ARM_ENDPOINT.replace(/\/+$/, ""),
+      staticToken: env.ARM_TOKEN,
+      caFile: env.ARM_CA_FILE,
+      timeoutMs: env.ARM_TIMEOUT_SECONDS * 1000,
+      cacheMs: env.ARM_CACHE_SECONDS * 1000,
+      concurrency: env.ARM_CONCURRENCY,
+    },
+    batchSize: env.INGEST_BATCH_SIZE,
     exclusions: {
       resourceGroups: env.EXCLUDE_RESOURCE_GROUPS,
       resourceNames: env.EXCLUDE_RESOURCE_NAMES,

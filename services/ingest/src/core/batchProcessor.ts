@@ -25,6 +25,8 @@ export type ScanRequestMessage = OutgoingMessage<ScanRequested>;
 export interface SendResult {
   /** Message IDs the broker accepted. */
   accepted: ReadonlySet<string>;
+  /** Message IDs that can never be sent (larger than the broker allows): logged and settled. */
+  rejected?: ReadonlySet<string>;
   /** Why the others were not sent. */
   error?: unknown;
 }
@@ -45,6 +47,7 @@ export interface BatchStats {
   imagesDropped: { "invalid-reference": number; "excluded-image": number };
   duplicatesCollapsed: number;
   requestsSent: number;
+  requestsRejected: number;
 }
 
 export interface BatchResult extends CheckpointDecision {
@@ -170,11 +173,17 @@ export class BatchProcessor {
         if (sent.accepted.has(message.messageId)) {
           this.#options.recent.add(message.messageId, now.getTime());
           stats.requestsSent += 1;
+        } else if (sent.rejected?.has(message.messageId)) {
+          stats.requestsRejected += 1;
+          logger.error(
+            { image: message.body.image.ref, sources: message.body.sources.length },
+            "scan request larger than Service Bus allows: not sent",
+          );
         } else for (const index of eventIndices) unsettled.add(index);
       }
       if (sent.error !== undefined) {
         logger.warn(
-          { err: sent.error, notSent: pending.length - sent.accepted.size },
+          { err: sent.error, notSent: pending.length - sent.accepted.size - (sent.rejected?.size ?? 0) },
           "sending scan requests failed: their events will be processed again",
         );
       }
@@ -234,6 +243,7 @@ function emptyStats(): BatchStats {
     imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
     duplicatesCollapsed: 0,
     requestsSent: 0,
+    requestsRejected: 0,
   };
 }
 

@@ -61,6 +61,7 @@ describe("processing a batch of events", () => {
       imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
       duplicatesCollapsed: 1,
       requestsSent: 8,
+      requestsRejected: 0,
     });
   });
 

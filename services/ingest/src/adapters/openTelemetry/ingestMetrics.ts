@@ -1,0 +1,54 @@
+/** The core's batch statistics as OpenTelemetry counters (served on /metrics by the shared telemetry). */
+import type { Meter } from "@opentelemetry/api";
+import type { BatchResult } from "../../core/batchProcessor.ts";
+
+export function createIngestMetrics(meter: Meter): (result: BatchResult) => void {
+  const recordsRead = meter.createCounter("ingest_records_read", {
+    description: "Activity Log records and Event Grid events read (a body that does not parse counts as one)",
+  });
+  const selected = meter.createCounter("ingest_records_selected", {
+    description: "records that are successful writes of container groups, container apps or jobs",
+  });
+  const skipped = meter.createCounter("ingest_records_skipped", {
+    description: "records skipped, by reason",
+  });
+  const lookups = meter.createCounter("ingest_arm_lookups", {
+    description: "resource lookups (repeats within a batch and warm-cache hits included)",
+  });
+  const lookupFailures = meter.createCounter("ingest_arm_lookup_failures", {
+    description: "resource lookups that failed, by kind (not-found: deleted since the event, skipped)",
+  });
+  const noContainers = meter.createCounter("ingest_resources_without_containers", {
+    description: "resources found with no containers",
+  });
+  const imagesFound = meter.createCounter("ingest_images_found", {
+    description: "container and init container images with a valid reference",
+  });
+  const imagesDropped = meter.createCounter("ingest_images_dropped", {
+    description: "images not requested, by reason (invalid-reference, excluded-image)",
+  });
+  const duplicates = meter.createCounter("ingest_duplicates_collapsed", {
+    description: "image requests collapsed in-process: repeats within a batch or the dedup window",
+  });
+  const sent = meter.createCounter("ingest_requests_sent", {
+    description: "ScanRequested messages accepted by Service Bus",
+  });
+  const rejected = meter.createCounter("ingest_requests_rejected", {
+    description: "ScanRequested messages larger than Service Bus allows (not sent)",
+  });
+
+  return ({ stats }) => {
+    recordsRead.add(stats.recordsRead);
+    selected.add(stats.selected);
+    for (const [reason, count] of Object.entries(stats.skipped)) skipped.add(count ?? 0, { reason });
+    lookups.add(stats.lookups);
+    for (const [kind, count] of Object.entries(stats.lookupFailures))
+      lookupFailures.add(count ?? 0, { kind });
+    noContainers.add(stats.resourcesWithoutContainers);
+    imagesFound.add(stats.imagesFound);
+    for (const [reason, count] of Object.entries(stats.imagesDropped)) imagesDropped.add(count, { reason });
+    duplicates.add(stats.duplicatesCollapsed);
+    sent.add(stats.requestsSent);
+    rejected.add(stats.requestsRejected);
+  };
+}
