@@ -5,8 +5,8 @@
  */
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
-import { access, chmod, readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
+import { access, chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { infraDir } from "./paths.ts";
@@ -61,13 +61,27 @@ async function fromNuGet(): Promise<BicepCompiler | undefined> {
   if (await executable(binary)) return { available: true, path: binary, source };
   const dotnet = await onPath("dotnet");
   if (!dotnet) return undefined;
+  // Each restore writes its project files to a directory of its own: test files restore in parallel on
+  // a fresh machine, and NuGet itself serialises the download into the shared package cache.
+  const obj = await mkdtemp(join(tmpdir(), "qcs-bicep-restore-"));
   try {
-    await run(dotnet, ["restore", restoreProject, "--nologo", "--verbosity", "quiet"], {
-      timeout: 300_000,
-      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" },
-    });
+    await run(
+      dotnet,
+      [
+        "restore",
+        restoreProject,
+        "--nologo",
+        "--verbosity",
+        "quiet",
+        `-p:BaseIntermediateOutputPath=${obj}/`,
+        `-p:MSBuildProjectExtensionsPath=${obj}/`,
+      ],
+      { timeout: 300_000, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" } },
+    );
   } catch (error) {
     return { available: false, reason: `dotnet restore of ${source} failed: ${firstLine(error)}` };
+  } finally {
+    await rm(obj, { recursive: true, force: true });
   }
   return (await executable(binary))
     ? { available: true, path: binary, source }
