@@ -61,13 +61,13 @@ describe.skipIf(!bicep.available)(
       expect(main.$schema).toContain("subscriptionDeploymentTemplate.json");
     });
 
-    it("lints every .bicep file with no error and no warning (and flags a planted unused parameter)", async () => {
+    it("lints every .bicep and .bicepparam file with no error and no warning (and flags a planted unused parameter)", async () => {
       // The planted file proves the linter ran with infra/bicepconfig.json and that its findings are read.
       const dir = await mkdtemp(join(tmpdir(), "qcs-bicep-lint-"));
       outDirs.push(dir);
       await cp(infraDir, dir, { recursive: true, filter: (source) => !source.includes(`${sep}test`) });
       await writeFile(join(dir, "planted-unused-param.bicep"), "param forgotten string\n");
-      const result = await runBicep(compiler, ["lint", "--pattern", "**/*.bicep"], dir);
+      const result = await runBicep(compiler, ["lint", "--pattern", "**/*.bicep*"], dir);
       const findings = parseDiagnostics(result.stderr + result.stdout).map((d) => ({
         ...d,
         file: relative(dir, d.file),
