@@ -131,7 +131,13 @@ else
 fi
 
 echo "==> 3/3 the Container Apps"
-deploy true create --output none
+if ! deploy true create --output none; then
+  # Role assignments made in step 1 can take minutes to reach the registry and Key Vault.
+  retry="${QCS_DEPLOY_RETRY_SECONDS:-90}"
+  echo "deploy.sh: the apps failed to deploy; retrying once in $retry s (new roles can take minutes to apply)" >&2
+  sleep "$retry"
+  deploy true create --output none
+fi
 cat <<EOF
 
 Deployed $IMAGE_TAG to resource group $resource_group. Next:

@@ -19,6 +19,11 @@ node -e 'require("fs").appendFileSync(process.env.AZ_LOG, JSON.stringify({ args:
   deployApps: process.env.DEPLOY_APPS ?? null, tokenInEnv: process.env.QUALYS_ACCESS_TOKEN ?? null,
   imageTag: process.env.IMAGE_TAG ?? null }) + "\\n")' -- "$@"
 case "$*" in
+  *"deployment sub create"*)
+    # FAIL_APPS_ONCE: the first deployment of the apps fails, as when new roles have not reached Key Vault.
+    if [[ "$DEPLOY_APPS" == true && -n "\${FAIL_APPS_ONCE:-}" && ! -e "$FAIL_APPS_ONCE" ]]; then
+      touch "$FAIL_APPS_ONCE"; echo "secret reference could not be resolved" >&2; exit 1
+    fi ;;
   *"deployment sub show"*registryName*) echo crqcstest01 ;;
   *"deployment sub show"*resourceGroupName*) echo rg-qcs ;;
 esac
@@ -170,6 +175,20 @@ describe("infra/deploy.sh", () => {
       ["abc123def456", ""],
       ["abc123def456", ""],
     ]);
+  });
+
+  it("retries the apps once when their first deployment fails (roles still propagating)", async () => {
+    const result = await deploy(["--image-tag", "abc123def456", "--keep-secrets"], {
+      QUALYS_POD: "US2",
+      FAIL_APPS_ONCE: join(dir, `failed-${Date.now()}`),
+      QCS_DEPLOY_RETRY_SECONDS: "0",
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("retrying once");
+    const deployments = result.calls.filter(
+      (call) => call.args.slice(0, 3).join(" ") === "deployment sub create",
+    );
+    expect(deployments.map((call) => call.deployApps)).toEqual(["false", "true", "true"]);
   });
 
   it("stops before touching Azure when the Qualys token is missing", async () => {
