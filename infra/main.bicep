@@ -8,7 +8,7 @@
 
 targetScope = 'subscription'
 
-@description('Short name for this installation; every resource name derives from it.')
+@description('Short name for this installation (letters, digits, hyphens); every resource name derives from it.')
 @minLength(2)
 @maxLength(10)
 param environmentName string
@@ -85,26 +85,28 @@ var entities = {
   scanHistoryTable: 'ScanHistory'
 }
 
-var suffix = take(uniqueString(subscription().id, environmentName), 6)
+// Resource names allow lower case only (Container Apps, storage, registry).
+var prefix = toLower(environmentName)
+var suffix = take(uniqueString(subscription().id, prefix), 6)
 var names = {
-  workspace: 'log-${environmentName}'
-  appInsights: 'appi-${environmentName}'
-  eventHubs: 'evh-${environmentName}-${suffix}'
-  serviceBus: 'sb-${environmentName}-${suffix}'
-  storage: toLower(take('st${replace(environmentName, '-', '')}${suffix}', 24))
-  vault: 'kv-${environmentName}-${suffix}'
-  registry: toLower(take('cr${replace(environmentName, '-', '')}${suffix}', 50))
-  environment: 'cae-${environmentName}'
-  systemTopic: 'evgt-${environmentName}-subscription'
+  workspace: 'log-${prefix}'
+  appInsights: 'appi-${prefix}'
+  eventHubs: 'evh-${prefix}-${suffix}'
+  serviceBus: 'sb-${prefix}-${suffix}'
+  storage: toLower(take('st${replace(prefix, '-', '')}${suffix}', 24))
+  vault: 'kv-${prefix}-${suffix}'
+  registry: toLower(take('cr${replace(prefix, '-', '')}${suffix}', 50))
+  environment: 'cae-${prefix}'
+  systemTopic: 'evgt-${prefix}-subscription'
   identities: {
-    ingest: 'id-${environmentName}-ingest'
-    scanner: 'id-${environmentName}-scanner'
-    recorder: 'id-${environmentName}-recorder'
+    ingest: 'id-${prefix}-ingest'
+    scanner: 'id-${prefix}-scanner'
+    recorder: 'id-${prefix}-recorder'
   }
   apps: {
-    ingest: 'ca-${environmentName}-ingest'
-    scanner: 'ca-${environmentName}-scanner'
-    recorder: 'ca-${environmentName}-recorder'
+    ingest: 'ca-${prefix}-ingest'
+    scanner: 'ca-${prefix}-scanner'
+    recorder: 'ca-${prefix}-recorder'
   }
 }
 
@@ -225,7 +227,7 @@ module subscriptionRoles 'modules/subscriptionRoles.bicep' = {
 
 module activityLog 'modules/activityLog.bicep' = if (activityLogStream) {
   params: {
-    settingName: 'activity-log-to-${environmentName}'
+    settingName: 'activity-log-to-${prefix}'
     eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
     hubName: eventHubs.outputs.hubName
   }
