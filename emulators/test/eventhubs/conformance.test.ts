@@ -279,6 +279,13 @@ for (const definition of targets) {
         ]);
       });
 
+      it("answers a receiver on a partition the hub does not have with ArgumentOutOfRangeError", async () => {
+        const reader = readPartition(consumer("groups"), "7", { startPosition: earliestEventPosition });
+        await waitUntil(() => reader.errors.length > 0, "a subscription error");
+        await reader.close();
+        expect((reader.errors[0] as MessagingError).code).toBe("ArgumentOutOfRangeError");
+      });
+
       it("answers an unknown consumer group with MessagingEntityNotFoundError", async () => {
         const reader = readPartition(consumer("groups", "nobody"), "0", {
           startPosition: earliestEventPosition,
