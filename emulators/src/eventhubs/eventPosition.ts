@@ -13,7 +13,6 @@ export type EventPosition =
   | { kind: "enqueuedTime"; enqueuedTimeMs: number; inclusive: boolean };
 
 export const SELECTOR_FILTER_NAME = "apache.org:selector-filter:string";
-export const SELECTOR_FILTER_DESCRIPTOR = 0x468c00000004;
 
 const EXPRESSION =
   /^\s*amqp\.annotation\.(x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time)\s*(>=|>)\s*'([^']*)'\s*$/i;

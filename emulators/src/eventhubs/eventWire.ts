@@ -35,7 +35,7 @@ const SYMBOLIC: Record<string, number> = {
   "amqp:footer:map": FOOTER,
 };
 
-export const PARTITION_KEY = "x-opt-partition-key";
+const PARTITION_KEY = "x-opt-partition-key";
 const SEQUENCE_NUMBER = "x-opt-sequence-number";
 const OFFSET = "x-opt-offset";
 const ENQUEUED_TIME = "x-opt-enqueued-time";

@@ -12,11 +12,11 @@ import type { PartitionRuntimeInfo } from "./partitionLog.ts";
 const { types } = rhea;
 const STRING_ARRAY = 0xa1;
 
-export const READ_OPERATION = "READ";
-export const EVENTHUB_TYPE = "com.microsoft:eventhub";
-export const PARTITION_TYPE = "com.microsoft:partition";
+const READ_OPERATION = "READ";
+const EVENTHUB_TYPE = "com.microsoft:eventhub";
+const PARTITION_TYPE = "com.microsoft:partition";
 
-export function eventHubPropertiesBody<T, R>(hub: EventHub<T, R>): Record<string, unknown> {
+function eventHubPropertiesBody<T, R>(hub: EventHub<T, R>): Record<string, unknown> {
   return {
     name: hub.name,
     created_at: hub.createdAt,
@@ -25,7 +25,7 @@ export function eventHubPropertiesBody<T, R>(hub: EventHub<T, R>): Record<string
   };
 }
 
-export function partitionPropertiesBody(
+function partitionPropertiesBody(
   hubName: string,
   partitionId: string,
   info: PartitionRuntimeInfo,

@@ -22,11 +22,8 @@ export interface ReceiverAddress {
   partitionId: string;
 }
 
-// Clients may prefix addresses with the endpoint (`amqps://host/hub`); the entity path is what counts.
-const stripEndpoint = (address: string) => address.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*\//i, "");
-
 export function parseSenderAddress(address: string): SenderAddress {
-  const parts = stripEndpoint(address).split("/");
+  const parts = address.split("/");
   if (parts.length === 1 && parts[0]) return { hub: parts[0] };
   if (parts.length === 3 && parts[0] && parts[1]?.toLowerCase() === "partitions" && parts[2]) {
     return { hub: parts[0], partitionId: parts[2] };
@@ -35,7 +32,7 @@ export function parseSenderAddress(address: string): SenderAddress {
 }
 
 export function parseReceiverAddress(address: string): ReceiverAddress {
-  const parts = stripEndpoint(address).split("/");
+  const parts = address.split("/");
   const [hub, groups, consumerGroup, partitions, partitionId] = parts;
   if (
     parts.length === 5 &&
@@ -137,9 +134,5 @@ export class EventHubsNamespace<T, R> {
     const hub = this.#hubs.get(name.toLowerCase());
     if (!hub) throw notFound(name);
     return hub;
-  }
-
-  get hubs(): EventHub<T, R>[] {
-    return [...this.#hubs.values()];
   }
 }

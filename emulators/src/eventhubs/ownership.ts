@@ -8,7 +8,7 @@
 import { AmqpError } from "../amqp/errors.ts";
 
 /** What the SDK raises as ReceiverDisconnectedError. */
-export const LINK_STOLEN = "amqp:link:stolen";
+const LINK_STOLEN = "amqp:link:stolen";
 /** Event Hubs' QuotaExceeded. */
 const RESOURCE_LIMIT_EXCEEDED = "amqp:resource-limit-exceeded";
 

@@ -79,11 +79,6 @@ export class PartitionLog<T> {
     return this.#bytes;
   }
 
-  /** The sequence number the next appended event gets. */
-  get nextSequenceNumber(): number {
-    return this.#nextSequenceNumber;
-  }
-
   /** Appends events in order, all with the same enqueued time, then applies retention and tells listeners. */
   append(items: ReadonlyArray<NewEvent<T>>): StoredEvent<T>[] {
     const now = Math.max(this.#clock(), this.#last?.enqueuedTimeMs ?? 0);
