@@ -1,12 +1,19 @@
 /**
  * The in-process API other helpers use (`startEventHubsEmulator`), and what only the project's
- * emulator offers: configurable retention. Over real sockets with the official SDK.
+ * emulator offers: configurable retention. Over real sockets with the official SDK (a raw AMQP
+ * client only where a crashing client is simulated).
  */
-import { connect } from "node:net";
-import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition } from "@azure/event-hubs";
+import { connect, type Socket } from "node:net";
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  latestEventPosition,
+} from "@azure/event-hubs";
+import rhea from "rhea";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningEventHubsEmulator, startEventHubsEmulator } from "../../src/index.ts";
-import { bodies, readPartition } from "./conformance/harness.ts";
+import { bodies, readPartition, waitUntil } from "./conformance/harness.ts";
 
 describe("startEventHubsEmulator", () => {
   const running: RunningEventHubsEmulator[] = [];
@@ -73,6 +80,36 @@ describe("startEventHubsEmulator", () => {
     await reader.idle();
     await reader.close();
     expect(bodies(reader.events)).toEqual(["r7", "r8", "r9"]);
+  });
+
+  it("releases a partition when its owner's connection drops without closing", async () => {
+    const emulator = await start();
+    // A raw AMQP client stands in for a consumer process that dies: it attaches with owner level 9,
+    // then its socket is destroyed without any detach or close frame.
+    const connection = rhea
+      .create_container()
+      .connect({ host: emulator.host, port: emulator.port, reconnect: false });
+    connection.on("error", () => {});
+    connection.on("disconnected", () => {});
+    const attached = new Promise<void>((resolve) => connection.once("receiver_open", () => resolve()));
+    connection.open_receiver({
+      source: { address: "activity-log/ConsumerGroups/$Default/Partitions/0" },
+      properties: { "com.microsoft:epoch": rhea.types.wrap_long(9) },
+    });
+    await attached;
+    (connection as unknown as { socket: Socket }).socket.destroy();
+
+    const consumer = new EventHubConsumerClient("$Default", emulator.connectionString, "activity-log");
+    clients.push(consumer);
+    const reader = readPartition(consumer, "0", { startPosition: latestEventPosition, ownerLevel: 1 });
+    await reader.idle();
+    const producer = new EventHubProducerClient(emulator.connectionString, "activity-log");
+    clients.push(producer);
+    await producer.sendBatch([{ body: "after the crash" }], { partitionId: "0" });
+    await waitUntil(() => reader.events.length > 0, "the new owner's event");
+    await reader.close();
+    expect(reader.errors).toEqual([]);
+    expect(bodies(reader.events)).toEqual(["after the crash"]);
   });
 
   it("stops listening when closed", async () => {
