@@ -358,7 +358,9 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
       } catch (error) {
         state = rejected(toAmqpError(error).toAmqp());
       }
-      delivery.update(true, state);
+      // rhea hands over the outcome decoded; it must go back out in its described (wire) form.
+      const described = (state as { described?: () => unknown } | undefined)?.described;
+      delivery.update(true, typeof described === "function" ? described.call(state) : state);
     });
   }
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `npm run emulators`: the local stand-ins for Azure, without Docker. Prints one line per endpoint
+ * (`servicebus: <connection string>`) once everything listens, and runs until SIGINT/SIGTERM.
+ * Each emulator contributes its options and start-up through an `EmulatorCommand`.
+ */
+import { Command } from "commander";
+import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
+import { serviceBusCommand } from "./servicebus/cli.ts";
+
+const emulators: EmulatorCommand[] = [serviceBusCommand];
+
+const program = new Command("emulators")
+  .description(
+    "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker that the " +
+      "official SDKs reach with Microsoft's emulator connection string.",
+  )
+  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option("--json", 'print each endpoint as a JSON line: {"name":…,"endpoint":…}')
+  .addHelpText("after", "\nStops on SIGINT or SIGTERM. Example: npm run emulators -- --servicebus-port 0");
+for (const emulator of emulators) emulator.addOptions(program);
+program.parse();
+
+const options = program.opts();
+const started: StartedEmulator[] = [];
+const report = (name: string) => (error: Error) => console.error(`${name}: ${error.message}`);
+
+async function stop(code: number): Promise<never> {
+  await Promise.allSettled(started.map((emulator) => emulator.close()));
+  process.exit(code);
+}
+
+try {
+  for (const emulator of emulators) {
+    started.push(await emulator.start(options, { host: options.host as string }, report("emulators")));
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  await stop(2);
+}
+for (const { name, endpoint } of started) {
+  console.log(options.json ? JSON.stringify({ name, endpoint }) : `${name}: ${endpoint}`);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop(0));

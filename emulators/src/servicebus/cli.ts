@@ -1,0 +1,26 @@
+/** The Service Bus broker's part of `npm run emulators`. */
+import type { Command } from "commander";
+import { type EmulatorCommand, parsePort } from "../cli.ts";
+import { projectServiceBusConfigPath } from "./config.ts";
+import { startServiceBusEmulator } from "./emulator.ts";
+
+export const serviceBusCommand: EmulatorCommand = {
+  addOptions(command: Command) {
+    command
+      .option("--servicebus-port <n>", "Service Bus AMQP port (0 picks a free port)", parsePort, 5672)
+      .option(
+        "--servicebus-config <file>",
+        "Service Bus entities, in the Config.json format of Microsoft's Service Bus emulator",
+        projectServiceBusConfigPath,
+      );
+  },
+  async start(options, common, report) {
+    const running = await startServiceBusEmulator({
+      host: common.host,
+      port: options.servicebusPort as number,
+      config: options.servicebusConfig as string,
+      onError: report,
+    });
+    return { name: "servicebus", endpoint: running.connectionString, close: running.close };
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * The Docker-free Service Bus broker: the project's (or a given) `Config.json` served over AMQP on
+ * loopback, reachable from the official SDK with the same connection string shape as Microsoft's
+ * emulator.
+ */
+import { startAmqpServer } from "../amqp/server.ts";
+import { resolveServiceBusConfig, type ServiceBusEmulatorConfig } from "./config.ts";
+import { ServiceBusNamespace } from "./namespace.ts";
+
+export interface ServiceBusEmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** A `Config.json` path or its parsed content. Default: the project's file. */
+  config?: string | ServiceBusEmulatorConfig;
+  /** Where connection-level problems (malformed frames, oversized deliveries) are reported. */
+  onError?: (error: Error) => void;
+}
+
+export interface RunningServiceBusEmulator {
+  host: string;
+  port: number;
+  /** `Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;` */
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+/** Standard tier's message size; the SDK sizes batches from it. */
+export const SERVICEBUS_MAX_MESSAGE_SIZE = 256 * 1024;
+
+export async function startServiceBusEmulator(
+  options: ServiceBusEmulatorOptions = {},
+): Promise<RunningServiceBusEmulator> {
+  const topology = await resolveServiceBusConfig(options.config);
+  const namespace = new ServiceBusNamespace(topology);
+  const server = await startAmqpServer({
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    services: [namespace],
+    maxMessageSize: SERVICEBUS_MAX_MESSAGE_SIZE,
+    onError: options.onError,
+  }).catch((error: unknown) => {
+    namespace.close();
+    throw error;
+  });
+  return {
+    host: server.host,
+    port: server.port,
+    connectionString: serviceBusConnectionString(server.host, server.port),
+    close: async () => {
+      await server.close();
+      namespace.close();
+    },
+  };
+}
+
+/** The connection string Microsoft's emulator documents, pointing at `host:port`. */
+export function serviceBusConnectionString(host: string, port: number): string {
+  const reachable =
+    host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return (
+    `Endpoint=sb://${reachable}:${port};SharedAccessKeyName=RootManageSharedAccessKey;` +
+    "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;"
+  );
+}

@@ -1,0 +1,304 @@
+/**
+ * One Service Bus namespace plugged into the shared AMQP server: entity addresses, sends (duplicate
+ * detection, scheduling, forwarding, topic fan-out through subscription rules), receiver links and
+ * their dispositions, and the `<entity>/$management` operations the SDK uses.
+ */
+import type { Message } from "rhea";
+import { AmqpError, Condition } from "../amqp/errors.ts";
+import type {
+  AmqpService,
+  InboundHandler,
+  InboundLink,
+  ManagementRequest,
+  ManagementResponse,
+  OutboundHandler,
+  OutboundLink,
+} from "../amqp/server.ts";
+import type {
+  QueueDefinition,
+  ServiceBusTopology,
+  SubscriptionDefinition,
+  TopicDefinition,
+} from "./config.ts";
+import { DuplicateDetector } from "./duplicates.ts";
+import { matchesAnyRule } from "./filters.ts";
+import { manage } from "./management.ts";
+import { fromAmqp, type IncomingMessage, tagToLockToken } from "./message.ts";
+import { type Consumer, MessageQueue } from "./messageQueue.ts";
+
+/** Forwarding chains longer than this are refused (Service Bus allows four hops). */
+const MAX_FORWARD_HOPS = 4;
+
+/** A store receivers read from, plus its dead-letter queue. */
+export interface Receivable {
+  store: MessageQueue;
+  deadLetters: MessageQueue;
+}
+
+/** What an address names. */
+export type Resolved =
+  | { kind: "queue"; queue: QueueEntity; store: MessageQueue }
+  | { kind: "topic"; topic: TopicEntity }
+  | { kind: "subscription"; store: MessageQueue }
+  | { kind: "deadLetters"; store: MessageQueue };
+
+export interface QueueEntity {
+  definition: QueueDefinition;
+  duplicates?: DuplicateDetector;
+  receivable: Receivable;
+}
+
+export interface TopicEntity {
+  definition: TopicDefinition;
+  duplicates?: DuplicateDetector;
+  subscriptions: Map<string, { definition: SubscriptionDefinition; receivable: Receivable }>;
+  /** Messages scheduled on the topic, fanned out when due; keyed by the topic's sequence number. */
+  scheduled: Map<number, NodeJS.Timeout>;
+  nextSequenceNumber: number;
+}
+
+export class ServiceBusNamespace implements AmqpService {
+  readonly #queues = new Map<string, QueueEntity>();
+  readonly #topics = new Map<string, TopicEntity>();
+
+  constructor(topology: ServiceBusTopology) {
+    for (const definition of topology.queues) {
+      this.#queues.set(definition.name.toLowerCase(), {
+        definition,
+        duplicates: detectorFor(definition.duplicateWindowMs),
+        receivable: this.#receivable(definition.name, definition),
+      });
+    }
+    for (const definition of topology.topics) {
+      const subscriptions = new Map(
+        definition.subscriptions.map((subscription) => [
+          subscription.name.toLowerCase(),
+          {
+            definition: subscription,
+            receivable: this.#receivable(
+              `${definition.name}/Subscriptions/${subscription.name}`,
+              subscription,
+            ),
+          },
+        ]),
+      );
+      this.#topics.set(definition.name.toLowerCase(), {
+        definition,
+        duplicates: detectorFor(definition.duplicateWindowMs),
+        subscriptions,
+        scheduled: new Map(),
+        nextSequenceNumber: 1,
+      });
+    }
+  }
+
+  owns(): boolean {
+    return true;
+  }
+
+  authorize(path: string): void {
+    this.resolve(path.replace(/\/\$management$/i, ""));
+  }
+
+  openInbound(link: InboundLink): InboundHandler {
+    const target = this.resolve(link.address);
+    if (target.kind !== "queue" && target.kind !== "topic") {
+      throw new AmqpError(
+        Condition.notAllowed,
+        `Cannot send to '${link.address}': send to its queue or topic.`,
+      );
+    }
+    return {
+      onMessages: (messages: Message[]) => {
+        for (const message of messages) this.send(link.address, fromAmqp(message));
+      },
+    };
+  }
+
+  openOutbound(link: OutboundLink): OutboundHandler {
+    const source = this.resolve(link.address);
+    if (source.kind === "topic") {
+      throw new AmqpError(
+        Condition.notAllowed,
+        `Cannot receive from topic '${link.address}': receive from a subscription.`,
+      );
+    }
+    const store = source.store;
+    const consumer: Consumer = {
+      presettled: link.presettled,
+      credit: () => link.credit(),
+      deliver: (payload, tag) => void link.send(payload, tag, 0),
+    };
+    store.addConsumer(consumer);
+    return {
+      onCredit: () => store.pump(),
+      onDisposition: (delivery, state) => {
+        settle(store, tagToLockToken(delivery.tag as Buffer), state as Outcome);
+        return state;
+      },
+      onClose: () => store.removeConsumer(consumer),
+    };
+  }
+
+  manage(request: ManagementRequest): ManagementResponse {
+    const path = request.address.replace(/\/\$management$/i, "");
+    return manage(this, path, this.resolve(path), request);
+  }
+
+  /** Accepts a message sent to a queue or topic; returns its sequence number there. */
+  send(entity: string, incoming: IncomingMessage, hops = 0): number {
+    const target = this.resolve(entity);
+    if (target.kind === "queue") {
+      const { definition, duplicates } = target.queue;
+      if (duplicates?.isDuplicate(incoming.system.messageId)) return 0;
+      if (definition.forwardTo) return this.#forward(definition.forwardTo, incoming, hops);
+      return target.store.enqueue(incoming);
+    }
+    if (target.kind !== "topic") {
+      throw new AmqpError(Condition.notAllowed, `Cannot send to '${entity}': send to its queue or topic.`);
+    }
+    const topic = target.topic;
+    if (topic.duplicates?.isDuplicate(incoming.system.messageId)) return 0;
+    const sequenceNumber = topic.nextSequenceNumber++;
+    const due = incoming.scheduledAt ?? 0;
+    if (due > Date.now()) {
+      const timer = setTimeout(
+        () => {
+          topic.scheduled.delete(sequenceNumber);
+          this.#fanOut(topic, incoming, hops);
+        },
+        Math.min(due - Date.now(), 2 ** 31 - 1),
+      );
+      timer.unref();
+      topic.scheduled.set(sequenceNumber, timer);
+    } else {
+      this.#fanOut(topic, incoming, hops);
+    }
+    return sequenceNumber;
+  }
+
+  cancelScheduled(resolved: Resolved, sequenceNumbers: number[]): void {
+    if (resolved.kind === "queue") {
+      resolved.store.cancelScheduled(sequenceNumbers);
+      return;
+    }
+    if (resolved.kind !== "topic") {
+      throw new AmqpError(Condition.notAllowed, "Scheduled messages belong to queues and topics.");
+    }
+    for (const sequenceNumber of sequenceNumbers) {
+      clearTimeout(resolved.topic.scheduled.get(sequenceNumber));
+      resolved.topic.scheduled.delete(sequenceNumber);
+    }
+  }
+
+  /** `queue`, `queue/$DeadLetterQueue`, `topic`, `topic/Subscriptions/sub[/$DeadLetterQueue]`. */
+  resolve(path: string): Resolved {
+    const segments = path.split("/");
+    const [first = "", second, third, fourth] = segments.map((segment) => segment.toLowerCase());
+    const queue = this.#queues.get(first);
+    if (queue && segments.length === 1) return { kind: "queue", queue, store: queue.receivable.store };
+    if (queue && segments.length === 2 && second === "$deadletterqueue") {
+      return { kind: "deadLetters", store: queue.receivable.deadLetters };
+    }
+    const topic = this.#topics.get(first);
+    if (topic && segments.length === 1) return { kind: "topic", topic };
+    const subscription =
+      topic && second === "subscriptions" && third ? topic.subscriptions.get(third) : undefined;
+    if (subscription && segments.length === 3)
+      return { kind: "subscription", store: subscription.receivable.store };
+    if (subscription && segments.length === 4 && fourth === "$deadletterqueue") {
+      return { kind: "deadLetters", store: subscription.receivable.deadLetters };
+    }
+    throw new AmqpError(Condition.notFound, `The messaging entity '${path}' could not be found.`);
+  }
+
+  /** Messages held per entity path (active, locked, deferred, scheduled; dead letters apart). */
+  counts(): Record<string, { messages: number; deadLetters: number }> {
+    const counts: Record<string, { messages: number; deadLetters: number }> = {};
+    const add = (receivable: Receivable) => {
+      counts[receivable.store.path] = {
+        messages: receivable.store.size,
+        deadLetters: receivable.deadLetters.size,
+      };
+    };
+    for (const queue of this.#queues.values()) add(queue.receivable);
+    for (const topic of this.#topics.values())
+      for (const subscription of topic.subscriptions.values()) add(subscription.receivable);
+    return counts;
+  }
+
+  close(): void {
+    for (const queue of this.#queues.values()) closeReceivable(queue.receivable);
+    for (const topic of this.#topics.values()) {
+      for (const timer of topic.scheduled.values()) clearTimeout(timer);
+      for (const subscription of topic.subscriptions.values()) closeReceivable(subscription.receivable);
+    }
+  }
+
+  #fanOut(topic: TopicEntity, incoming: IncomingMessage, hops: number): void {
+    for (const { definition, receivable } of topic.subscriptions.values()) {
+      if (!matchesAnyRule(definition.rules, incoming)) continue;
+      const copy = { ...incoming, scheduledAt: undefined };
+      if (definition.forwardTo) this.#forward(definition.forwardTo, copy, hops);
+      else receivable.store.enqueue(copy);
+    }
+  }
+
+  #forward(target: string, incoming: IncomingMessage, hops: number): number {
+    if (hops >= MAX_FORWARD_HOPS) {
+      throw new AmqpError(
+        Condition.notAllowed,
+        `Forwarding to '${target}' exceeds ${MAX_FORWARD_HOPS} hops.`,
+      );
+    }
+    return this.send(target, incoming, hops + 1);
+  }
+
+  #receivable(path: string, settings: QueueDefinition | SubscriptionDefinition): Receivable {
+    const deadLetters = new MessageQueue(`${path}/$DeadLetterQueue`, settings);
+    const forwardDeadLetters = settings.forwardDeadLetteredTo;
+    const store = new MessageQueue(path, settings, (message) => {
+      if (forwardDeadLetters) this.send(forwardDeadLetters, { ...message, scheduledAt: undefined });
+      else deadLetters.acceptDeadLetter(message);
+    });
+    return { store, deadLetters };
+  }
+}
+
+function detectorFor(windowMs: number | undefined): DuplicateDetector | undefined {
+  return windowMs === undefined ? undefined : new DuplicateDetector(windowMs);
+}
+
+function closeReceivable(receivable: Receivable): void {
+  receivable.store.close();
+  receivable.deadLetters.close();
+}
+
+/** rhea's view of a disposition outcome. */
+type Outcome = {
+  constructor: { composite_type?: string };
+  undeliverable_here?: boolean;
+  message_annotations?: Record<string, unknown>;
+  error?: { condition?: string; description?: string; info?: Record<string, unknown> };
+};
+
+/** A receiver's disposition: complete, abandon, defer or dead-letter (AMQP outcomes, §D). */
+function settle(store: MessageQueue, token: string, outcome: Outcome): void {
+  const kind = outcome.constructor.composite_type;
+  if (kind === "accepted") store.complete(token);
+  else if (kind === "modified" && outcome.undeliverable_here) store.defer(token, outcome.message_annotations);
+  else if (kind === "rejected") {
+    const { DeadLetterReason, DeadLetterErrorDescription, ...properties } = outcome.error?.info ?? {};
+    // The SDK's dead-letter carries its reasons in the info; any other rejection is its own reason.
+    const other = outcome.error?.condition === Condition.deadLetter ? undefined : outcome.error;
+    store.deadLetter(token, {
+      reason: stringOrUndefined(DeadLetterReason) ?? other?.condition,
+      description: stringOrUndefined(DeadLetterErrorDescription) ?? other?.description,
+      properties,
+    });
+  } else store.abandon(token, outcome.message_annotations); // modified (abandon) or released
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
