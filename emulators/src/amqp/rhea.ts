@@ -37,7 +37,7 @@ export function linkInternals(link: Sender | Receiver): LinkInternals {
 type Outcome = unknown;
 const outcomes = rhea.message as unknown as {
   accepted(): { described(): Outcome };
-  rejected(fields: { error: { condition: string; description: string } }): { described(): Outcome };
+  rejected(fields: { error?: { condition: string; description: string } }): { described(): Outcome };
   modified(fields: Record<string, unknown>): { described(): Outcome };
 };
 
@@ -45,8 +45,9 @@ export function accepted(): Outcome {
   return outcomes.accepted().described();
 }
 
-export function rejected(error: { condition: string; description: string }): Outcome {
-  return outcomes.rejected({ error }).described();
+/** A `rejected` outcome; without an error it settles a client's rejection as done. */
+export function rejected(error?: { condition: string; description: string }): Outcome {
+  return outcomes.rejected(error ? { error } : {}).described();
 }
 
 /** rhea's Message type requires a body; management replies and annotations-only messages have none. */

@@ -190,7 +190,7 @@ export interface ServiceBusEmulatorConfig {
             QueueProperties,
             "DuplicateDetectionHistoryTimeWindow" | "RequiresDuplicateDetection"
           >;
-          Rules?: Array<{ Name: string; Properties: RuleProperties }>;
+          Rules?: ServiceBusRuleConfig[];
         }>;
       }>;
     }>;
@@ -208,6 +208,12 @@ interface QueueProperties {
   MaxDeliveryCount?: number;
   RequiresDuplicateDetection?: boolean;
   RequiresSession?: boolean;
+}
+
+/** One `Rules[]` entry of a subscription. */
+export interface ServiceBusRuleConfig {
+  Name: string;
+  Properties: RuleProperties;
 }
 
 interface RuleProperties {

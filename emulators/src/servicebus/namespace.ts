@@ -5,6 +5,7 @@
  */
 import type { Message } from "rhea";
 import { AmqpError, Condition } from "../amqp/errors.ts";
+import { rejected } from "../amqp/rhea.ts";
 import type {
   AmqpService,
   InboundHandler,
@@ -134,7 +135,9 @@ export class ServiceBusNamespace implements AmqpService {
       onCredit: () => store.pump(),
       onDisposition: (delivery, state) => {
         settle(store, tagToLockToken(delivery.tag as Buffer), state as Outcome);
-        return state;
+        // The SDK reads an error in the settled state as a failed settlement: a dead-letter
+        // (a rejection carrying its reasons) is confirmed without one.
+        return (state as Outcome).constructor.composite_type === "rejected" ? rejected() : state;
       },
       onClose: () => store.removeConsumer(consumer),
     };
