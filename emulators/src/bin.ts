@@ -30,6 +30,7 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop(0));
 try {
   for (const emulator of emulators) {
     started.push(await emulator.start(options, { host: options.host as string }, report("emulators")));
@@ -41,4 +42,3 @@ try {
 for (const { name, endpoint } of started) {
   console.log(options.json ? JSON.stringify({ name, endpoint }) : `${name}: ${endpoint}`);
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop(0));

@@ -10,3 +10,5 @@ export * from "./azurite/azurite.ts";
 // Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
 export * from "./eventhubs/emulator.ts";
 export * from "./qscanner-sim/index.ts";
+// Service Bus: `startServiceBusEmulator`, the project's Config.json and the configuration types.
+export * from "./servicebus/emulator.ts";

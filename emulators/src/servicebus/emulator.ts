@@ -7,6 +7,12 @@ import { startAmqpServer } from "../amqp/server.ts";
 import { resolveServiceBusConfig, type ServiceBusEmulatorConfig } from "./config.ts";
 import { ServiceBusNamespace } from "./namespace.ts";
 
+export {
+  projectServiceBusConfigPath,
+  ServiceBusConfigError,
+  type ServiceBusEmulatorConfig,
+} from "./config.ts";
+
 export interface ServiceBusEmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;

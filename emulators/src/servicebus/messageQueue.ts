@@ -78,6 +78,11 @@ export class MessageQueue {
     return this.#messages.size;
   }
 
+  /** Receiver links attached. */
+  get consumerCount(): number {
+    return this.#consumers.length;
+  }
+
   /** Stores a sent message (scheduled ones wait for their time). Returns its sequence number. */
   enqueue(incoming: IncomingMessage, now = Date.now()): number {
     const sequenceNumber = this.#nextSequenceNumber++;

@@ -43,6 +43,12 @@ export type Resolved =
   | { kind: "subscription"; store: MessageQueue }
   | { kind: "deadLetters"; store: MessageQueue };
 
+export interface EntityCounts {
+  messages: number;
+  deadLetters: number;
+  receivers: number;
+}
+
 export interface QueueEntity {
   definition: QueueDefinition;
   duplicates?: DuplicateDetector;
@@ -215,18 +221,20 @@ export class ServiceBusNamespace implements AmqpService {
     throw new AmqpError(Condition.notFound, `The messaging entity '${path}' could not be found.`);
   }
 
-  /** Messages held per entity path (active, locked, deferred, scheduled; dead letters apart). */
-  counts(): Record<string, { messages: number; deadLetters: number }> {
-    const counts: Record<string, { messages: number; deadLetters: number }> = {};
-    const add = (receivable: Receivable) => {
-      counts[receivable.store.path] = {
-        messages: receivable.store.size,
-        deadLetters: receivable.deadLetters.size,
+  /** Per receivable entity: messages held (active, locked, deferred, scheduled), dead letters, receivers. */
+  counts(): Record<string, EntityCounts> {
+    const counts: Record<string, EntityCounts> = {};
+    const add = ({ store, deadLetters }: Receivable) => {
+      counts[store.path] = {
+        messages: store.size,
+        deadLetters: deadLetters.size,
+        receivers: store.consumerCount + deadLetters.consumerCount,
       };
     };
     for (const queue of this.#queues.values()) add(queue.receivable);
-    for (const topic of this.#topics.values())
+    for (const topic of this.#topics.values()) {
       for (const subscription of topic.subscriptions.values()) add(subscription.receivable);
+    }
     return counts;
   }
 
