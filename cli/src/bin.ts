@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // scanctl: the operator's command. Until the local stack lands (issue "npm start"), `dev` says what it will do.
+import { runScanctl } from "./main.ts";
+
 const [command] = process.argv.slice(2);
 if (command === "dev") {
   console.log(
@@ -12,5 +14,23 @@ if (command === "dev") {
   );
   process.exit(0);
 }
-console.error("usage: scanctl dev");
-process.exit(2);
+
+// `scanctl dlq list | head`: the reader left; nothing more to say.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
+// First Ctrl-C / SIGTERM: stop at the next safe point and report; a second one: leave at once.
+const interrupt = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    interrupt.abort();
+    process.once(signal, () => process.exit(130));
+  });
+}
+process.exitCode = await runScanctl(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, signal: interrupt.signal },
+  process.env,
+);

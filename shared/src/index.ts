@@ -1,4 +1,5 @@
 export * from "./azure/clients.ts";
+export * from "./config/cli.ts";
 export * from "./config/fields.ts";
 export * from "./config/ingest.ts";
 export * from "./config/load.ts";

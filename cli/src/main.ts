@@ -1,0 +1,250 @@
+/**
+ * Composition root of scanctl: reads the environment, turns global options into overrides, builds
+ * the SDK clients and adapters a command asks for (on first use), runs the command, closes every
+ * client, and maps the outcome to an exit status. No other file reads `process.env` or creates an
+ * SDK client.
+ */
+import { EventHubProducerClient } from "@azure/event-hubs";
+import { ServiceBusAdministrationClient, type ServiceBusClient } from "@azure/service-bus";
+import {
+  createCredential,
+  createServiceBusClient,
+  type Env,
+  isConfigError,
+  loadServiceConfig,
+  redactSecrets,
+  type ScanctlConfig,
+  scanctlConfigSpec,
+} from "@qcs/shared";
+import { CommanderError } from "commander";
+import { EventHubEventSender } from "./adapters/eventHubs/eventSender.ts";
+import { FileReplayInputReader } from "./adapters/files/replayFiles.ts";
+import { HttpRecorderApi } from "./adapters/recorder/recorderApi.ts";
+import { ServiceBusDeadLetterQueue } from "./adapters/serviceBus/deadLetterQueue.ts";
+import {
+  developmentEmulatorPolicy,
+  isDevelopmentEmulator,
+  ServiceBusEntityCounts,
+} from "./adapters/serviceBus/entityCounts.ts";
+import { ServiceBusScanRequestSender } from "./adapters/serviceBus/scanRequestSender.ts";
+import { type OutputStream, StreamTerminal } from "./adapters/terminal/terminal.ts";
+import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
+import { CliError, EXIT_CODE, type ExitCode, isCliError } from "./core/cliError.ts";
+import { buildProgram } from "./program.ts";
+
+export interface ScanctlIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: AsyncIterable<string | Uint8Array>;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+}
+
+/** Tuning for tests and the local stack; every field optional. */
+export interface ScanctlTuning {
+  /** How long a dead-letter receive waits before concluding nothing is left. Default: 3 s. */
+  receiveWaitMs?: number;
+}
+
+/** Service Bus / Event Hubs operations fail after this many retries (a CLI must not hang for minutes). */
+const MESSAGING_RETRY = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 30_000 };
+
+export async function runScanctl(
+  argv: readonly string[],
+  io: ScanctlIo,
+  env: Env,
+  tuning: ScanctlTuning = {},
+): Promise<ExitCode> {
+  const terminal = new StreamTerminal(io.stdout, io.stderr);
+  const closers: Array<() => Promise<void>> = [];
+  let globals: GlobalOptions = {};
+  let config: ScanctlConfig | undefined;
+  let serviceBus: ServiceBusClient | undefined;
+
+  const loadConfig = (): ScanctlConfig => {
+    config ??= loadScanctlConfig(env, globals);
+    return config;
+  };
+  const serviceBusClient = (): ServiceBusClient => {
+    if (serviceBus) return serviceBus;
+    const { serviceBus: connection, azure } = loadConfig();
+    if (connection === undefined) {
+      throw new CliError(
+        "CONFIG",
+        "no Service Bus configured: set SERVICEBUS_CONNECTION_STRING, or SERVICEBUS_NAMESPACE (or --servicebus-namespace) for managed identity",
+      );
+    }
+    const client = createServiceBusClient(connection, azure, { retryOptions: MESSAGING_RETRY });
+    closers.push(() => client.close());
+    serviceBus = client;
+    return client;
+  };
+
+  const context: ScanctlContext = {
+    terminal,
+    signal: io.signal ?? new AbortController().signal,
+    now: () => new Date(),
+    configure(options) {
+      globals = options;
+    },
+    deadLetterQueue(entity) {
+      const settings = loadConfig();
+      const source =
+        entity === "requests"
+          ? { queue: settings.scanRequestsQueue }
+          : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
+      return new ServiceBusDeadLetterQueue(serviceBusClient(), source, {
+        ...(tuning.receiveWaitMs === undefined ? {} : { receiveWaitMs: tuning.receiveWaitMs }),
+      });
+    },
+    entityCounts() {
+      const settings = loadConfig();
+      const connection = settings.serviceBus;
+      if (connection === undefined) serviceBusClient(); // throws the configuration error
+      const admin =
+        connection?.kind === "connectionString"
+          ? new ServiceBusAdministrationClient(connection.connectionString, {
+              retryOptions: { maxRetries: 2 },
+              additionalPolicies: isDevelopmentEmulator(connection.connectionString)
+                ? [
+                    {
+                      policy: developmentEmulatorPolicy(settings.serviceBusEmulatorAdminPort),
+                      position: "perCall",
+                    },
+                  ]
+                : [],
+            })
+          : new ServiceBusAdministrationClient(
+              (connection as { fullyQualifiedNamespace: string }).fullyQualifiedNamespace,
+              createCredential(settings.azure),
+              { retryOptions: { maxRetries: 2 } },
+            );
+      return new ServiceBusEntityCounts(admin, {
+        queue: settings.scanRequestsQueue,
+        topic: settings.scanCompletedTopic,
+        subscription: settings.recorderSubscription,
+      });
+    },
+    scanRequestSender() {
+      const sender = serviceBusClient().createSender(loadConfig().scanRequestsQueue);
+      closers.push(() => sender.close());
+      return new ServiceBusScanRequestSender(sender);
+    },
+    eventSender() {
+      const settings = loadConfig();
+      const connection = settings.eventHubs;
+      if (connection === undefined) {
+        throw new CliError(
+          "CONFIG",
+          "no Event Hubs configured: set EVENTHUBS_CONNECTION_STRING, or EVENTHUBS_NAMESPACE (or --eventhubs-namespace) for managed identity",
+        );
+      }
+      const options = { retryOptions: MESSAGING_RETRY };
+      const producer =
+        connection.kind === "connectionString"
+          ? new EventHubProducerClient(connection.connectionString, settings.eventHubName, options)
+          : new EventHubProducerClient(
+              connection.fullyQualifiedNamespace,
+              settings.eventHubName,
+              createCredential(settings.azure),
+              options,
+            );
+      closers.push(() => producer.close());
+      return { eventHub: settings.eventHubName, sender: new EventHubEventSender(producer) };
+    },
+    replayInputs: () => new FileReplayInputReader(io.stdin),
+    hasRecorder: () => loadConfig().recorder !== undefined,
+    recorder() {
+      const recorder = loadConfig().recorder;
+      if (recorder === undefined) {
+        throw new CliError(
+          "CONFIG",
+          "no recorder configured: set RECORDER_URL (or --recorder-url), and RECORDER_API_KEY",
+        );
+      }
+      return new HttpRecorderApi(recorder);
+    },
+    operator: () => env.USER ?? env.USERNAME,
+  };
+
+  const program = buildProgram(context, {
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(redactSecrets(text)),
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return EXIT_CODE.ok;
+  } catch (error) {
+    return reportError(
+      error,
+      terminal,
+      globals.verbose === true || argv.includes("--verbose") || argv.includes("-v"),
+    );
+  } finally {
+    await Promise.allSettled(closers.map((close) => close()));
+  }
+}
+
+function loadScanctlConfig(env: Env, globals: GlobalOptions): ScanctlConfig {
+  const overrides: Env = {};
+  if (globals.servicebusNamespace !== undefined) {
+    overrides.SERVICEBUS_NAMESPACE = globals.servicebusNamespace;
+    overrides.SERVICEBUS_CONNECTION_STRING = undefined;
+    overrides.SERVICEBUS_CONNECTION_STRING_FILE = undefined;
+  }
+  if (globals.eventhubsNamespace !== undefined) {
+    overrides.EVENTHUBS_NAMESPACE = globals.eventhubsNamespace;
+    overrides.EVENTHUBS_CONNECTION_STRING = undefined;
+    overrides.EVENTHUBS_CONNECTION_STRING_FILE = undefined;
+  }
+  const named: Array<[keyof GlobalOptions, string]> = [
+    ["queue", "SCAN_REQUESTS_QUEUE"],
+    ["topic", "SCAN_COMPLETED_TOPIC"],
+    ["subscription", "RECORDER_SUBSCRIPTION"],
+    ["eventHub", "EVENTHUB_NAME"],
+    ["recorderUrl", "RECORDER_URL"],
+  ];
+  for (const [option, variable] of named) {
+    const value = globals[option];
+    if (typeof value === "string") overrides[variable] = value;
+  }
+  try {
+    return loadServiceConfig(scanctlConfigSpec, { ...env, ...overrides }).config;
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    throw new CliError(
+      "CONFIG",
+      `invalid configuration: ${error.issues.map((issue) => `${issue.variable}: ${issue.message}`).join("; ")}`,
+      { cause: error },
+    );
+  }
+}
+
+function reportError(error: unknown, terminal: StreamTerminal, verbose: boolean): ExitCode {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message (or the help) already.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT_CODE.ok;
+    return EXIT_CODE.usage;
+  }
+  if (isCliError(error)) {
+    terminal.err(`scanctl: ${error.message}`);
+    if (verbose) {
+      for (const detail of error.details) terminal.err(`  ${detail}`);
+      printCauses(error.cause, terminal);
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  terminal.err(`scanctl: unexpected error: ${message.split("\n")[0]}`);
+  if (verbose) printCauses(error, terminal);
+  else terminal.err("  (--verbose shows details)");
+  return EXIT_CODE.failure;
+}
+
+function printCauses(cause: unknown, terminal: StreamTerminal): void {
+  let current = cause;
+  for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
+    terminal.err(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+}
