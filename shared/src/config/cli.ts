@@ -13,7 +13,6 @@ import {
   messagingConnection,
   optionalString,
   serviceBusEnv,
-  urlVar,
 } from "./fields.ts";
 import { defineServiceConfig } from "./load.ts";
 
@@ -37,7 +36,7 @@ export const scanctlConfigSpec = defineServiceConfig({
     RECORDER_SUBSCRIPTION: entityVar("RECORDER_SUBSCRIPTION"),
     EVENTHUB_NAME: entityVar("EVENTHUB_NAME"),
     /** Base URL of the recorder's API, e.g. `http://127.0.0.1:8080`. */
-    RECORDER_URL: urlVar().optional(),
+    RECORDER_URL: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
     /** Bearer key of the recorder's API (the recorder's own RECORDER_API_KEY). */
     RECORDER_API_KEY: optionalString(),
   }),
