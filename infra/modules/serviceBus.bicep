@@ -8,7 +8,7 @@ param queueName string
 param topicName string
 param subscriptionName string
 
-@description('Duplicate-detection window of the queue, in hours: the scan cache (SCAN_CACHE_HOURS), at most 7 days.')
+@description('Duplicate-detection window of the queue and the topic, in hours: the scan cache (SCAN_CACHE_HOURS), at most 7 days.')
 @minValue(1)
 @maxValue(168)
 param duplicateDetectionHours int
@@ -20,8 +20,11 @@ param lockDuration string = 'PT1M'
 @minValue(1)
 param maxDeliveryCount int = 5
 
-@description('Time to live of messages; expired ones are dead-lettered (TTLExpiredException).')
-param messageTimeToLive string = 'P7D'
+@description('Time to live of a scan request; an expired one is dead-lettered (TTLExpiredException).')
+param requestTimeToLive string = 'P1D'
+
+@description('Time to live of a scan result waiting for the recorder.')
+param resultTimeToLive string = 'P7D'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: namespaceName
@@ -43,7 +46,7 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
     lockDuration: lockDuration
     maxDeliveryCount: maxDeliveryCount
     deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: messageTimeToLive
+    defaultMessageTimeToLive: requestTimeToLive
     requiresSession: false
   }
 }
@@ -52,7 +55,10 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2026-01-01' = {
   parent: namespace
   name: topicName
   properties: {
-    defaultMessageTimeToLive: messageTimeToLive
+    // A result is published once per scanId (its messageId); a retried publish must not record twice.
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT${duplicateDetectionHours}H'
+    defaultMessageTimeToLive: resultTimeToLive
   }
 }
 
@@ -63,7 +69,7 @@ resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026
     lockDuration: lockDuration
     maxDeliveryCount: maxDeliveryCount
     deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: messageTimeToLive
+    defaultMessageTimeToLive: resultTimeToLive
     requiresSession: false
   }
 }

@@ -37,11 +37,20 @@ export async function readCompose(file: string): Promise<ComposeFile> {
   return parseCompose(await readFile(join(repoRoot, file), "utf8"));
 }
 
-/** `${NAME:-default}` and `${NAME-default}` become the default; `${NAME}` / `${NAME:?error}` stay unset. */
-export function interpolateDefaults(value: string): string | undefined {
-  if (!value.includes("${")) return value;
-  const whole = /^\$\{[A-Z0-9_]+:?-([^}]*)\}$/.exec(value);
-  if (whole) return whole[1];
-  if (/^\$\{[A-Z0-9_]+(:?\?[^}]*)?\}$/.test(value)) return undefined;
-  return value.replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, "$1");
+/**
+ * Interpolates a value as Compose would: `${NAME:-default}` / `${NAME-default}` from `given` or the default,
+ * `${NAME}` and `${NAME:?error}` from `given` only (undefined when not given: Compose would refuse to start).
+ */
+export function interpolate(value: string, given: Record<string, string> = {}): string | undefined {
+  let missing = false;
+  const result = value.replace(
+    /\$\{([A-Z0-9_]+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}/g,
+    (_, name: string, dash, fallback) => {
+      if (given[name] !== undefined) return given[name];
+      if (dash !== undefined) return fallback;
+      missing = true;
+      return "";
+    },
+  );
+  return missing ? undefined : result;
 }
