@@ -23,6 +23,8 @@ export const recorderConfigSpec = defineServiceConfig({
     SCAN_HISTORY_TABLE: entityVar("SCAN_HISTORY_TABLE"),
     /** Results recorded at once in one replica. */
     RECORDER_CONCURRENCY: intVar(4, 1, 64),
+    /** Seconds one delivery keeps retrying Table Storage before it is abandoned to the broker. */
+    RECORDER_STORAGE_RETRY_SECONDS: intVar(120, 1, 3600),
     /** Bearer key that guards /api/*. Unset: the API answers 503 rather than serve unauthenticated. */
     RECORDER_API_KEY: optionalString(),
   }),
@@ -44,6 +46,7 @@ export const recorderConfigSpec = defineServiceConfig({
     scanMetadataTable: env.SCAN_METADATA_TABLE,
     scanHistoryTable: env.SCAN_HISTORY_TABLE,
     concurrency: env.RECORDER_CONCURRENCY,
+    storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
     azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   }),

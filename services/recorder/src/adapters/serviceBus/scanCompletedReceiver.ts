@@ -1,0 +1,154 @@
+/**
+ * Peek-lock receiver on the `recorder` subscription of topic `scan-completed`. Hands each
+ * message to the core's handler (at most `concurrency` at once, the lock renewed by the SDK while
+ * it runs) and carries out its decision: complete, dead-letter or abandon. Stopping is in the
+ * lifecycle's three steps: stop intake, drain (abandon what cannot finish by the deadline), close.
+ */
+import {
+  isServiceBusError,
+  type ProcessErrorArgs,
+  type ServiceBusClient,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
+} from "@azure/service-bus";
+import { context, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { type Logger, startMessageSpan } from "@qcs/shared";
+import type { ScanCompletedHandler, Settlement } from "../../core/handleScanCompleted.ts";
+
+export interface ScanCompletedReceiverOptions {
+  client: ServiceBusClient;
+  topic: string;
+  subscription: string;
+  /** Messages handled at once. */
+  concurrency: number;
+  handler: ScanCompletedHandler;
+  logger: Logger;
+  tracer: Tracer;
+  /** How long the SDK keeps renewing a message's lock while the handler runs. */
+  maxLockRenewalMs: number;
+  /** Readiness turns false while errors keep coming for this long without a message getting through. */
+  unhealthyAfterMs?: number;
+}
+
+export class ScanCompletedReceiver {
+  readonly #options: ScanCompletedReceiverOptions;
+  readonly #logger: Logger;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #stopping = new AbortController();
+  #receiver: ServiceBusReceiver | undefined;
+  #subscription: { close(): Promise<void> } | undefined;
+  #lastError: number | undefined;
+  #lastProgress = Date.now();
+
+  constructor(options: ScanCompletedReceiverOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: "receiver", subscription: options.subscription });
+  }
+
+  start(): void {
+    const { client, topic, subscription, concurrency, maxLockRenewalMs } = this.#options;
+    const receiver = client.createReceiver(topic, subscription, {
+      receiveMode: "peekLock",
+      maxAutoLockRenewalDurationInMs: maxLockRenewalMs,
+    });
+    this.#receiver = receiver;
+    this.#subscription = receiver.subscribe(
+      {
+        processMessage: (message) => this.#track(this.#process(receiver, message)),
+        processError: async (args) => this.#onError(args),
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: concurrency },
+    );
+    this.#logger.info({ topic, concurrency }, "receiving ScanCompleted");
+  }
+
+  /** True while the receiver runs and is not stuck on errors. */
+  ready(): boolean {
+    if (!this.#receiver || this.#receiver.isClosed || this.#stopping.signal.aborted) return false;
+    const unhealthyAfterMs = this.#options.unhealthyAfterMs ?? 30_000;
+    return this.#lastError === undefined || this.#lastProgress > this.#lastError - unhealthyAfterMs;
+  }
+
+  /** Lifecycle step 1: no new messages. Messages in flight can still be settled. */
+  async stopIntake(): Promise<void> {
+    await this.#subscription?.close();
+  }
+
+  /** Lifecycle step 2: wait for handlers; at the deadline they abandon what they hold. */
+  async drain(deadline: AbortSignal): Promise<void> {
+    const abort = () => this.#stopping.abort();
+    if (deadline.aborted) abort();
+    else deadline.addEventListener("abort", abort, { once: true });
+    await Promise.allSettled([...this.#inFlight]);
+    deadline.removeEventListener("abort", abort);
+  }
+
+  /** Lifecycle step 3. */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    await this.#receiver?.close();
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    return work.finally(() => this.#inFlight.delete(work));
+  }
+
+  async #process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+    const { span, context: spanContext } = startMessageSpan(
+      this.#options.tracer,
+      "recorder process ScanCompleted",
+      message.applicationProperties,
+    );
+    const log = this.#logger.child({ messageId: message.messageId, deliveryCount: message.deliveryCount });
+    try {
+      const settlement = await context.with(spanContext, () =>
+        this.#options.handler(message, this.#stopping.signal),
+      );
+      await this.#settle(receiver, message, settlement, log);
+      this.#lastProgress = Date.now();
+      span.setAttribute("recorder.settlement", settlement.action);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      log.error({ err: error }, "handling failed: abandoning for redelivery");
+      await receiver.abandonMessage(message).catch((abandonError: unknown) => {
+        log.warn({ err: abandonError }, "abandon failed: the lock will expire and the broker redelivers");
+      });
+    } finally {
+      span.end();
+    }
+  }
+
+  async #settle(
+    receiver: ServiceBusReceiver,
+    message: ServiceBusReceivedMessage,
+    settlement: Settlement,
+    log: Logger,
+  ): Promise<void> {
+    switch (settlement.action) {
+      case "complete":
+        await receiver.completeMessage(message);
+        log.debug({ outcome: settlement.outcome }, "recorded");
+        return;
+      case "deadLetter":
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: settlement.reason,
+          deadLetterErrorDescription: settlement.description,
+        });
+        log.warn({ reason: settlement.reason, description: settlement.description }, "dead-lettered");
+        return;
+      case "abandon":
+        await receiver.abandonMessage(message);
+        return;
+    }
+  }
+
+  #onError(args: ProcessErrorArgs): void {
+    this.#lastError = Date.now();
+    const transient = isServiceBusError(args.error) && args.error.retryable;
+    this.#logger[transient ? "warn" : "error"](
+      { err: args.error, source: args.errorSource },
+      "Service Bus error",
+    );
+  }
+}
