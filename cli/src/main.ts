@@ -44,10 +44,13 @@ export interface ScanctlIo {
 export interface ScanctlTuning {
   /** How long a dead-letter receive waits before concluding nothing is left. Default: 3 s. */
   receiveWaitMs?: number;
+  /** How long one Service Bus / Event Hubs operation may take before it is retried. Default: 30 s. */
+  operationTimeoutMs?: number;
 }
 
 /** Service Bus / Event Hubs operations fail after this many retries (a CLI must not hang for minutes). */
-const MESSAGING_RETRY = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 30_000 };
+const MESSAGING_RETRY = { maxRetries: 2, retryDelayInMs: 500 };
+const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
 
 export async function runScanctl(
   argv: readonly string[],
@@ -56,6 +59,10 @@ export async function runScanctl(
   tuning: ScanctlTuning = {},
 ): Promise<ExitCode> {
   const terminal = new StreamTerminal(io.stdout, io.stderr);
+  const retryOptions = {
+    ...MESSAGING_RETRY,
+    timeoutInMs: tuning.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+  };
   const closers: Array<() => Promise<void>> = [];
   let globals: GlobalOptions = {};
   let config: ScanctlConfig | undefined;
@@ -74,7 +81,7 @@ export async function runScanctl(
         "no Service Bus configured: set SERVICEBUS_CONNECTION_STRING, or SERVICEBUS_NAMESPACE (or --servicebus-namespace) for managed identity",
       );
     }
-    const client = createServiceBusClient(connection, azure, { retryOptions: MESSAGING_RETRY });
+    const client = createServiceBusClient(connection, azure, { retryOptions });
     closers.push(() => client.close());
     serviceBus = client;
     return client;
@@ -139,7 +146,7 @@ export async function runScanctl(
           "no Event Hubs configured: set EVENTHUBS_CONNECTION_STRING, or EVENTHUBS_NAMESPACE (or --eventhubs-namespace) for managed identity",
         );
       }
-      const options = { retryOptions: MESSAGING_RETRY };
+      const options = { retryOptions };
       const producer =
         connection.kind === "connectionString"
           ? new EventHubProducerClient(connection.connectionString, settings.eventHubName, options)
