@@ -112,20 +112,16 @@ export async function runScanctl(
         connection?.kind === "connectionString"
           ? new ServiceBusAdministrationClient(connection.connectionString, {
               retryOptions: { maxRetries: 2 },
-              additionalPolicies: isDevelopmentEmulator(connection.connectionString)
-                ? [
-                    {
-                      policy: developmentEmulatorPolicy(settings.serviceBusEmulatorAdminPort),
-                      position: "perCall",
-                    },
-                  ]
-                : [],
             })
           : new ServiceBusAdministrationClient(
               (connection as { fullyQualifiedNamespace: string }).fullyQualifiedNamespace,
               createCredential(settings.azure),
               { retryOptions: { maxRetries: 2 } },
             );
+      if (connection?.kind === "connectionString" && isDevelopmentEmulator(connection.connectionString)) {
+        // The client's options take no extra policies; its pipeline does.
+        admin.pipeline.addPolicy(developmentEmulatorPolicy(settings.serviceBusEmulatorAdminPort));
+      }
       return new ServiceBusEntityCounts(admin, {
         queue: settings.scanRequestsQueue,
         topic: settings.scanCompletedTopic,

@@ -9,6 +9,11 @@ export const serviceBusCommand: EmulatorCommand = {
     command
       .option("--servicebus-port <n>", "Service Bus AMQP port (0 picks a free port)", parsePort, 5672)
       .option(
+        "--servicebus-admin-port <n>",
+        "also serve the management API's runtime counts over HTTP on this port (scanctl status; Microsoft's emulator uses 5300)",
+        parsePort,
+      )
+      .option(
         "--servicebus-config <file>",
         "Service Bus entities, in the Config.json format of Microsoft's Service Bus emulator",
         projectServiceBusConfigPath,
@@ -19,6 +24,9 @@ export const serviceBusCommand: EmulatorCommand = {
       host: common.host,
       port: options.servicebusPort as number,
       config: options.servicebusConfig as string,
+      ...(options.servicebusAdminPort === undefined
+        ? {}
+        : { adminPort: options.servicebusAdminPort as number }),
       onError: report,
     });
     return { name: "servicebus", endpoint: running.connectionString, close: running.close };

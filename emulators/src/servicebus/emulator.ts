@@ -4,6 +4,7 @@
  * emulator.
  */
 import { startAmqpServer } from "../amqp/server.ts";
+import { type RunningServiceBusAdminApi, startServiceBusAdminApi } from "./adminApi.ts";
 import { resolveServiceBusConfig, type ServiceBusEmulatorConfig } from "./config.ts";
 import { ServiceBusNamespace } from "./namespace.ts";
 
@@ -22,6 +23,11 @@ export interface ServiceBusEmulatorOptions {
   config?: string | ServiceBusEmulatorConfig;
   /** Where connection-level problems (malformed frames, oversized deliveries) are reported. */
   onError?: (error: Error) => void;
+  /**
+   * Port of the management API with runtime counts (plain HTTP; Microsoft's emulator uses 5300),
+   * 0 for a free port. Default: not started.
+   */
+  adminPort?: number;
 }
 
 export interface RunningServiceBusEmulator {
@@ -29,6 +35,8 @@ export interface RunningServiceBusEmulator {
   port: number;
   /** `Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;` */
   connectionString: string;
+  /** Port of the management API, when `adminPort` was given. */
+  adminPort?: number;
   close(): Promise<void>;
 }
 
@@ -50,11 +58,25 @@ export async function startServiceBusEmulator(
     namespace.close();
     throw error;
   });
+  let admin: RunningServiceBusAdminApi | undefined;
+  if (options.adminPort !== undefined) {
+    admin = await startServiceBusAdminApi({
+      host: options.host ?? "127.0.0.1",
+      port: options.adminPort,
+      runtimeCounts: (path) => namespace.runtimeCounts(path),
+    }).catch(async (error: unknown) => {
+      await server.close();
+      namespace.close();
+      throw error;
+    });
+  }
   return {
     host: server.host,
     port: server.port,
     connectionString: serviceBusConnectionString(server.host, server.port),
+    ...(admin ? { adminPort: admin.port } : {}),
     close: async () => {
+      await admin?.close();
       await server.close();
       namespace.close();
     },

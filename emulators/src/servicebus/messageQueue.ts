@@ -78,6 +78,13 @@ export class MessageQueue {
     return this.#messages.size;
   }
 
+  /** Messages by state (`scanctl status` reads them through the management API). */
+  countByState(): Record<StoredMessage["state"], number> {
+    const counts = { available: 0, locked: 0, deferred: 0, scheduled: 0 };
+    for (const message of this.#messages.values()) counts[message.state] += 1;
+    return counts;
+  }
+
   /** Receiver links attached. */
   get consumerCount(): number {
     return this.#consumers.length;

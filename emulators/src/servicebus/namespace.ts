@@ -49,6 +49,16 @@ export interface EntityCounts {
   receivers: number;
 }
 
+/** Runtime counts of one entity, as the management API's `CountDetails` carry them. */
+export interface RuntimeCounts {
+  kind: "queue" | "topic" | "subscription";
+  active: number;
+  scheduled: number;
+  deadLettered: number;
+  /** Everything held, dead letters included (`MessageCount`). */
+  total: number;
+}
+
 export interface QueueEntity {
   definition: QueueDefinition;
   duplicates?: DuplicateDetector;
@@ -236,6 +246,38 @@ export class ServiceBusNamespace implements AmqpService {
       for (const subscription of topic.subscriptions.values()) add(subscription.receivable);
     }
     return counts;
+  }
+
+  /**
+   * What the management API reports for a queue, topic or subscription (`ActiveMessageCount`
+   * counts locked messages too, as Azure does); undefined for any other path.
+   */
+  runtimeCounts(path: string): RuntimeCounts | undefined {
+    let resolved: Resolved;
+    try {
+      resolved = this.resolve(path);
+    } catch {
+      return undefined;
+    }
+    if (resolved.kind === "topic") {
+      return {
+        kind: "topic",
+        active: 0,
+        scheduled: resolved.topic.scheduled.size,
+        deadLettered: 0,
+        total: 0,
+      };
+    }
+    if (resolved.kind === "deadLetters") return undefined;
+    const { available, locked, scheduled } = resolved.store.countByState();
+    const deadLetters = (this.resolve(`${path}/$DeadLetterQueue`) as { store: MessageQueue }).store.size;
+    return {
+      kind: resolved.kind,
+      active: available + locked,
+      scheduled,
+      deadLettered: deadLetters,
+      total: resolved.store.size + deadLetters,
+    };
   }
 
   close(): void {

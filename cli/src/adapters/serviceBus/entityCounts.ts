@@ -6,8 +6,8 @@
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { ServiceBusAdministrationClient } from "@azure/service-bus";
+import { CliError } from "../../core/cliError.ts";
 import type { EntityCounts, EntityCountsReader } from "../../core/ports.ts";
-import { translateServiceBusError } from "./errors.ts";
 
 export interface CountedEntities {
   queue: string;
@@ -28,13 +28,13 @@ export class ServiceBusEntityCounts implements EntityCountsReader {
     const { queue, topic, subscription } = this.#entities;
     const [queueCounts, subscriptionCounts] = await Promise.all([
       this.#admin.getQueueRuntimeProperties(queue).catch((error: unknown) => {
-        throw translateServiceBusError(adminError(error), queue);
+        throw adminError(error, queue);
       }),
       Promise.all([
         this.#admin.getSubscriptionRuntimeProperties(topic, subscription),
         this.#admin.getTopicRuntimeProperties(topic),
       ]).catch((error: unknown) => {
-        throw translateServiceBusError(adminError(error), `${topic}/${subscription}`);
+        throw adminError(error, `${topic}/${subscription}`);
       }),
     ]);
     const [subscriptionProperties, topicProperties] = subscriptionCounts;
@@ -79,12 +79,33 @@ export function developmentEmulatorPolicy(adminPort: number): PipelinePolicy {
   };
 }
 
-/** The HTTP client's errors say "RestError: ..." with the whole response; keep the status line. */
-function adminError(error: unknown): unknown {
-  if (error instanceof Error && "statusCode" in error && typeof error.statusCode === "number") {
-    return new Error(`management API answered ${error.statusCode}: ${error.message.split("\n")[0]}`, {
+/** Management API failures, as one line: the entity is missing, or the endpoint cannot be reached. */
+function adminError(error: unknown, entity: string): CliError {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  const code = (error as { code?: unknown }).code;
+  const url = (error as { request?: { url?: string } }).request?.url;
+  const endpoint = url === undefined ? "the Service Bus management API" : new URL(url).origin;
+  if (status === 404 || code === "MessageEntityNotFoundError") {
+    return new CliError("NOT_FOUND", `${entity} does not exist in this Service Bus namespace`, {
       cause: error,
     });
   }
-  return error;
+  if (status === 401 || status === 403) {
+    return new CliError(
+      "UNAVAILABLE",
+      `not authorized to read ${entity}'s runtime properties (${status}): reading counts needs the Manage right`,
+      { cause: error },
+    );
+  }
+  if (typeof status === "number") {
+    return new CliError("UNAVAILABLE", `${endpoint} answered ${status} for ${entity}`, { cause: error });
+  }
+  const hint = endpoint.startsWith("http:")
+    ? " (an emulator serves it on SERVICEBUS_EMULATOR_ADMIN_PORT)"
+    : "";
+  return new CliError(
+    "UNAVAILABLE",
+    `cannot reach ${endpoint} for ${entity}'s counts: ${typeof code === "string" ? code : String((error as Error).message).split("\n")[0]}${hint}`,
+    { cause: error },
+  );
 }
