@@ -179,9 +179,10 @@ export class MessageQueue {
 
   deadLetter(token: string, details: DeadLetterDetails): void {
     const message = this.#locked(token);
-    // A dead letter is not dead-lettered again: it is unlocked and stays in the dead-letter queue.
-    if (this.#isDeadLetterQueue) this.#release(this.#modify(message, details.properties));
-    else this.#moveToDeadLetters(message, details);
+    if (this.#isDeadLetterQueue) {
+      throw new AmqpError(Condition.notAllowed, "A message in a dead-letter queue cannot be dead-lettered.");
+    }
+    this.#moveToDeadLetters(message, details);
   }
 
   /** New lock expiry (ms since epoch) for a held lock. */

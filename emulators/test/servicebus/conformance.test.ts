@@ -147,7 +147,7 @@ for (const kind of [broker, microsoftEmulator]) {
         expect(await peekLock.peekMessages(10)).toEqual([]);
       });
 
-      it("dead-letters with reason and description; the dead-letter queue is received, peeked and completed", async () => {
+      it("dead-letters with reason and description; the dead-letter queue is received, peeked and completed, not dead-lettered again", async () => {
         await send("dead-letter", {
           body: "poison",
           messageId: "poison-1",
@@ -174,6 +174,24 @@ for (const kind of [broker, microsoftEmulator]) {
         expect(dead?.sequenceNumber?.toNumber()).toBe(message?.sequenceNumber?.toNumber());
         await deadLetters.completeMessage(dead as ServiceBusReceivedMessage);
         expect(await deadLetters.peekMessages(10)).toEqual([]);
+        // A dead letter cannot be dead-lettered again: refused, and it stays where it is.
+        await send("dead-letter", { body: "twice" });
+        const [again] = await receiveAtLeast(active, 1);
+        await active.deadLetterMessage(again as ServiceBusReceivedMessage, {
+          deadLetterReason: "first",
+          deadLetterErrorDescription: "",
+        });
+        const [deadAgain] = await receiveAtLeast(deadLetters, 1);
+        await errorOf(
+          deadLetters.deadLetterMessage(deadAgain as ServiceBusReceivedMessage, {
+            deadLetterReason: "second",
+            deadLetterErrorDescription: "not allowed",
+          }),
+        );
+        const stillThere = await deadLetters.peekMessages(10, {
+          fromSequenceNumber: deadAgain?.sequenceNumber,
+        });
+        expect(stillThere.map((m) => [m.body, m.deadLetterReason])).toEqual([["twice", "first"]]);
       });
 
       it("defers a message, peeks it as deferred, receives it by sequence number and completes it", async () => {
