@@ -361,6 +361,9 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
       // rhea hands over the outcome decoded; it must go back out in its described (wire) form.
       const described = (state as { described?: () => unknown } | undefined)?.described;
       delivery.update(true, typeof described === "function" ? described.call(state) : state);
+      // Settling ends the delivery (receiver-settles-second); the client does not confirm it again.
+      // Without this rhea keeps it in the session's 2048-slot window, which then fills and stalls.
+      (delivery as { remote_settled: boolean }).remote_settled = true;
     });
   }
 

@@ -269,6 +269,27 @@ describe("shared AMQP server", () => {
     expect(isServiceBusError(error) && error.code).toBe("MessageLockLost");
   });
 
+  it("keeps delivering on one peek-lock link past the session window of 2048 deliveries", async () => {
+    const total = 2100;
+    const sender = client.createSender("q4");
+    for (let n = 0; n < total; n += 300) {
+      await sender.sendMessages(
+        Array.from({ length: Math.min(300, total - n) }, (_, k) => ({ body: n + k })),
+      );
+    }
+    await sender.close();
+    const receiver = client.createReceiver("q4", { maxAutoLockRenewalDurationInMs: 0 });
+    let completed = 0;
+    while (completed < total) {
+      const messages = await receiver.receiveMessages(300, { maxWaitTimeInMs: 2000 });
+      if (messages.length === 0) break;
+      await Promise.all(messages.map((message) => receiver.completeMessage(message)));
+      completed += messages.length;
+    }
+    await receiver.close();
+    expect(completed).toBe(total);
+  }, 60_000);
+
   it("encodes long arrays with the long typecode", () => {
     const encoded = rhea.message.encode({ body: longArray([1, 2]) } as Message);
     expect(encoded.includes(Buffer.from([0x81, 0, 0, 0, 0, 0, 0, 0, 1]))).toBe(true);
