@@ -13,7 +13,7 @@ import { ServiceBusClient, type ServiceBusMessage } from "@azure/service-bus";
 import { startServiceBusEmulator } from "../emulators/src/servicebus/emulator.ts";
 
 const SENDS = Number(process.env.BENCH_SB_SENDS ?? 20_000);
-const RECEIVES = Number(process.env.BENCH_SB_RECEIVES ?? 8_000);
+const RECEIVES = Number(process.env.BENCH_SB_RECEIVES ?? 4000);
 const HELD = Number(process.env.BENCH_SB_HELD ?? 100_000);
 const bin = fileURLToPath(new URL("../emulators/src/bin.ts", import.meta.url));
 
