@@ -80,11 +80,6 @@ export function timestampArray(values: number[]): Typed {
   return rhea.types.wrap_array(values, 0x83, undefined);
 }
 
-/** AMQP `array` of strings (typecode 0xb1). */
-export function stringArray(values: string[]): Typed {
-  return rhea.types.wrap_array(values, 0xb1, undefined);
-}
-
 /** A received integer that may be a JS number, a Long's 8 bytes, or absent. */
 export function readLong(value: unknown): number | undefined {
   if (typeof value === "number") return value;
