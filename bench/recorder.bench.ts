@@ -4,8 +4,17 @@
 // Service Bus emulator when it is available. Loopback only, bounded in count; prints numbers.
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { startAzurite } from "@qcs/emulators";
-import { createLogger, parseImageRef, type ScanCompleted, ScanCompletedV1 } from "@qcs/shared";
+import { ServiceBusClient } from "@azure/service-bus";
+import { startAzurite, startServiceBusEmulator } from "@qcs/emulators";
+import {
+  buildScanCompletedMessage,
+  createLogger,
+  parseImageRef,
+  type ScanCompleted,
+  ScanCompletedV1,
+  startTelemetry,
+} from "@qcs/shared";
+import { ScanCompletedReceiver } from "../services/recorder/src/adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "../services/recorder/src/adapters/tableStorage/tableScanRecords.ts";
 import { createScanCompletedHandler } from "../services/recorder/src/core/handleScanCompleted.ts";
 
@@ -56,22 +65,32 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   );
 }
 
-const azurite = await startAzurite();
-try {
+async function newRecords(connectionString: string) {
+  const suffix = randomUUID().replaceAll("-", "").slice(0, 8);
+  const table = (name: string) =>
+    TableClient.fromConnectionString(connectionString, `${name}${suffix}`, { allowInsecureConnection: true });
+  const records = new TableScanRecords({ metadata: table("Meta"), history: table("Hist"), logger });
+  await records.ensureTables();
+  return records;
+}
+
+const row = (handlers: number, images: string, perSecond: number, extra: string) =>
   console.log(
-    `store path (Table Storage on Azurite), ${RESULTS} results each, 5 Table writes + 2 reads per result`,
+    `${String(handlers).padStart(8)} | ${images.padStart(7)} | ${perSecond.toFixed(0).padStart(9)} | ${extra}`,
   );
-  console.log("handlers | images | results/s | ms/result (p50 of handler time)");
+
+const [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);
+const telemetry = startTelemetry({ serviceName: "bench", env: {} });
+try {
+  console.log(`store path: the handler on Table Storage (Azurite), ${RESULTS} results per row`);
+  console.log("handlers |  images | results/s | p50 ms per result");
   for (const images of [RESULTS, 8]) {
     for (const concurrency of [1, 4]) {
-      const suffix = randomUUID().replaceAll("-", "").slice(0, 8);
-      const table = (name: string) =>
-        TableClient.fromConnectionString(azurite.connectionString, `${name}${suffix}`, {
-          allowInsecureConnection: true,
-        });
-      const records = new TableScanRecords({ metadata: table("Meta"), history: table("Hist"), logger });
-      await records.ensureTables();
-      const handle = createScanCompletedHandler({ store: records, metrics, logger });
+      const handle = createScanCompletedHandler({
+        store: await newRecords(azurite.connectionString),
+        metrics,
+        logger,
+      });
       const scans = Array.from({ length: RESULTS }, (_, index) => result(index, images));
       const signal = new AbortController().signal;
       const durations: number[] = [];
@@ -85,11 +104,64 @@ try {
       const seconds = (performance.now() - started) / 1000;
       durations.sort((a, b) => a - b);
       const p50 = durations[Math.floor(durations.length / 2)] ?? 0;
-      console.log(
-        `${String(concurrency).padStart(8)} | ${String(images === RESULTS ? "all new" : images).padStart(7)} | ${(RESULTS / seconds).toFixed(0).padStart(9)} | ${p50.toFixed(1)}`,
-      );
+      row(concurrency, images === RESULTS ? "all new" : String(images), RESULTS / seconds, p50.toFixed(1));
     }
   }
+
+  console.log(
+    `\nend to end: topic scan-completed -> subscription recorder (emulator) -> receiver -> Azurite`,
+  );
+  console.log("handlers |  images | results/s | note");
+  const client = new ServiceBusClient(broker.connectionString);
+  try {
+    for (const concurrency of [1, 4]) {
+      const scans = Array.from({ length: RESULTS }, (_, index) => result(index, RESULTS));
+      const sender = client.createSender("scan-completed");
+      for (let index = 0; index < scans.length; index += 100) {
+        await sender.sendMessages(scans.slice(index, index + 100).map(buildScanCompletedMessage));
+      }
+      await sender.close();
+      let handled = 0;
+      const inner = createScanCompletedHandler({
+        store: await newRecords(azurite.connectionString),
+        metrics,
+        logger,
+      });
+      const receiver = new ScanCompletedReceiver({
+        client,
+        topic: "scan-completed",
+        subscription: "recorder",
+        concurrency,
+        handler: async (message, deadline) => {
+          const settlement = await inner(message, deadline);
+          handled += 1;
+          return settlement;
+        },
+        logger,
+        tracer: telemetry.tracer,
+        maxLockRenewalMs: 60_000,
+      });
+      const started = performance.now();
+      receiver.start();
+      const deadline = Date.now() + 120_000;
+      while (handled < RESULTS && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const seconds = (performance.now() - started) / 1000;
+      await receiver.stopIntake();
+      await receiver.drain(AbortSignal.timeout(10_000));
+      await receiver.close();
+      row(
+        concurrency,
+        "all new",
+        handled / seconds,
+        handled < RESULTS ? `only ${handled} within 120 s` : "receive, record, complete",
+      );
+    }
+  } finally {
+    await client.close();
+  }
 } finally {
+  await telemetry.shutdown();
+  await broker.close();
   await azurite.stop();
 }
