@@ -256,6 +256,32 @@ describe("ScanCompleted receiver (Service Bus emulator, Azurite)", () => {
     expect(most).toBeGreaterThan(1);
   });
 
+  it("reports not ready while the broker is unreachable", async () => {
+    const { handler } = await setup();
+    const lonely = await startServiceBusEmulator();
+    const lonelyClient = new ServiceBusClient(lonely.connectionString, { retryOptions: { maxRetries: 0 } });
+    const receiver = new ScanCompletedReceiver({
+      client: lonelyClient,
+      topic: TOPIC,
+      subscription: SUBSCRIPTION,
+      concurrency: 1,
+      handler,
+      logger,
+      tracer: telemetry.tracer,
+      maxLockRenewalMs: 60_000,
+    });
+    try {
+      receiver.start();
+      expect(receiver.ready()).toBe(true);
+      await lonely.close();
+      await expect.poll(() => receiver.ready(), { timeout: 20_000 }).toBe(false);
+    } finally {
+      await receiver.close();
+      await lonelyClient.close();
+      await lonely.close();
+    }
+  });
+
   it("shuts down gracefully: finishes work within the grace period, abandons what would overrun it", async () => {
     const { records, metrics, handler } = await setup();
     const quick = completedScan({ finishedAt: "2025-03-14T10:00:00.000Z" });

@@ -26,7 +26,7 @@ export interface ScanCompletedReceiverOptions {
   tracer: Tracer;
   /** How long the SDK keeps renewing a message's lock while the handler runs. */
   maxLockRenewalMs: number;
-  /** Readiness turns false while errors keep coming for this long without a message getting through. */
+  /** Readiness stays false this long after an error unless a message gets through. Default: 30 s. */
   unhealthyAfterMs?: number;
 }
 
@@ -38,7 +38,7 @@ export class ScanCompletedReceiver {
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #lastError: number | undefined;
-  #lastProgress = Date.now();
+  #lastProgress = 0;
 
   constructor(options: ScanCompletedReceiverOptions) {
     this.#options = options;
@@ -62,11 +62,15 @@ export class ScanCompletedReceiver {
     this.#logger.info({ topic, concurrency }, "receiving ScanCompleted");
   }
 
-  /** True while the receiver runs and is not stuck on errors. */
+  /**
+   * True while the receiver runs and is not stuck on errors: no error yet, a message settled since
+   * the last one, or the last one long enough ago (the SDK reports again while it cannot recover).
+   */
   ready(): boolean {
     if (!this.#receiver || this.#receiver.isClosed || this.#stopping.signal.aborted) return false;
-    const unhealthyAfterMs = this.#options.unhealthyAfterMs ?? 30_000;
-    return this.#lastError === undefined || this.#lastProgress > this.#lastError - unhealthyAfterMs;
+    const lastError = this.#lastError;
+    if (lastError === undefined || this.#lastProgress > lastError) return true;
+    return Date.now() - lastError > (this.#options.unhealthyAfterMs ?? 30_000);
   }
 
   /** Lifecycle step 1: no new messages. Messages in flight can still be settled. */
