@@ -1,12 +1,15 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import { ContainerInstanceManagementClient } from "@azure/arm-containerinstance";
 import type { TokenCredential } from "@azure/core-auth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RunningArmEmulator, startArmEmulator } from "../src/index.ts";
+import { projectArmInventoryPath, type RunningArmEmulator, startArmEmulator } from "../src/index.ts";
 
 const SUBSCRIPTION = "ed6a948b-ba01-4eea-9471-c147cad379eb";
-const INVENTORY = new URL("./fixtures/arm-inventory.json", import.meta.url).pathname;
+const INVENTORY = projectArmInventoryPath;
 const TOKEN = "local-arm-token";
 const staticToken = (token: string): TokenCredential => ({
   getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
@@ -187,6 +190,33 @@ describe("starting the local ARM endpoint", () => {
     await expect(startArmEmulator({ inventory: "/no/such/inventory.json" })).rejects.toThrow(
       "cannot read inventory /no/such/inventory.json",
     );
+  });
+
+  it("reads an inventory file in the shape of an ARM list response", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qcs-arm-"));
+    const file = join(dir, "inventory.json");
+    const job = `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.App/jobs/j1`;
+    await writeFile(
+      file,
+      JSON.stringify({ value: [{ id: job, name: "j1", properties: { template: { containers: [] } } }] }),
+    );
+    const listed = await startArmEmulator({ inventory: file });
+    try {
+      const client = new ContainerAppsAPIClient(staticToken("t"), SUBSCRIPTION, {
+        endpoint: listed.url,
+        tlsOptions: { ca: listed.ca },
+      });
+      expect((await client.jobs.get("rg", "j1")).id).toBe(job);
+      await writeFile(file, "{ not json");
+      await expect(startArmEmulator({ inventory: file })).rejects.toThrow(`cannot read inventory ${file}`);
+      await writeFile(file, JSON.stringify({ items: [] }));
+      await expect(startArmEmulator({ inventory: file })).rejects.toThrow(
+        'expected a JSON array or { "value": [...] }',
+      );
+    } finally {
+      await listed.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("accepts any bearer token when started without one, but not none", async () => {

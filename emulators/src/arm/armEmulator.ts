@@ -13,14 +13,17 @@ import { type ArmResource, Inventory, readInventoryFile, SERVED_TYPES } from "./
 import { loopbackCertificate } from "./tls.ts";
 
 export type { FaultRule } from "./faults.ts";
-export type { ArmResource } from "./inventory.ts";
+export { type ArmResource, projectArmInventoryPath } from "./inventory.ts";
 
 export interface StartArmEmulatorOptions {
   /** Default: 127.0.0.1. */
   host?: string;
   /** Default: 0 (a free port). */
   port?: number;
-  /** Path of an inventory JSON file, or the documents themselves as the ARM REST API returns them. */
+  /**
+   * Path of an inventory JSON file (an array, or `{ "value": [...] }`), or the documents themselves,
+   * as the ARM REST API returns them.
+   */
   inventory: string | ArmResource[];
   /** When set, requests must carry exactly `Authorization: Bearer <token>`; otherwise any bearer token. */
   token?: string;

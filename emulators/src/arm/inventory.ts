@@ -3,6 +3,12 @@
  * API returns them from GET, indexed by resource ID (case-insensitive, as in ARM).
  */
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+/** The inventory `npm run emulators` serves by default: the reference samples (a container group, an app, a job). */
+export const projectArmInventoryPath = fileURLToPath(
+  new URL("../../config/arm/inventory.json", import.meta.url),
+);
 
 /** A resource document as ARM returns it: `id`, `name`, `type`, `location`, `properties`, ... */
 export interface ArmResource {
