@@ -1,0 +1,51 @@
+import { startTelemetry } from "@qcs/shared";
+import { describe, expect, it } from "vitest";
+import { createIngestMetrics } from "../../src/adapters/openTelemetry/ingestMetrics.ts";
+
+describe("ingest metrics", () => {
+  it("exposes each batch's counts on /metrics, with reasons and kinds as labels", async () => {
+    const telemetry = startTelemetry({ serviceName: "ingest-metrics-test", env: {} });
+    try {
+      const record = createIngestMetrics(telemetry.meter);
+      record({
+        checkpointIndex: 3,
+        retryFrom: undefined,
+        stats: {
+          recordsRead: 10,
+          selected: 6,
+          skipped: { start: 2, "other-operation": 2 },
+          lookups: 3,
+          lookupFailures: { "not-found": 1, throttled: 1 },
+          resourcesWithoutContainers: 1,
+          imagesFound: 9,
+          imagesDropped: { "invalid-reference": 1, "excluded-image": 0 },
+          duplicatesCollapsed: 1,
+          requestsSent: 8,
+          requestsRejected: 0,
+        },
+      });
+      const text = await telemetry.renderMetrics();
+      const value = (series: string) =>
+        Number(
+          text
+            .split("\n")
+            .find((line) => line.startsWith(series))
+            ?.split(" ")
+            .at(-1),
+        );
+      expect(value("ingest_records_read_total")).toBe(10);
+      expect(value("ingest_records_selected_total")).toBe(6);
+      expect(value('ingest_records_skipped_total{reason="start"')).toBe(2);
+      expect(value('ingest_records_skipped_total{reason="other-operation"')).toBe(2);
+      expect(value('ingest_arm_lookup_failures_total{kind="not-found"')).toBe(1);
+      expect(value('ingest_arm_lookup_failures_total{kind="throttled"')).toBe(1);
+      expect(value("ingest_images_found_total")).toBe(9);
+      expect(value('ingest_images_dropped_total{reason="invalid-reference"')).toBe(1);
+      expect(value("ingest_duplicates_collapsed_total")).toBe(1);
+      expect(value("ingest_requests_sent_total")).toBe(8);
+      expect(value("ingest_resources_without_containers_total")).toBe(1);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+});
