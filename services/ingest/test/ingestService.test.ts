@@ -1,0 +1,212 @@
+/**
+ * ingest as a whole, wired by main.ts: events on the Event Hubs emulator in, ScanRequested messages
+ * on the Service Bus emulator's queue out, checkpoints in Azurite, lookups against the local ARM.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { scanRequestMessageId } from "@qcs/shared";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RunningIngest, startIngest } from "../src/main.ts";
+import { sendEvents } from "./support/eventHubs.ts";
+import { comparable, expectedSampleRequests } from "./support/expected.ts";
+import { activityLogRecord, samples } from "./support/fixtures.ts";
+import { type Stack, startStack } from "./support/stack.ts";
+import { waitFor } from "./support/waitFor.ts";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const TUNING = {
+  loadBalancing: { updateIntervalInMs: 500, partitionOwnershipExpirationIntervalInMs: 5000 },
+  replayDelay: { initialMs: 100, maxMs: 500 },
+  maxWaitTimeInSeconds: 1,
+  armRetryDelayMs: 20,
+};
+
+async function metric(ingest: RunningIngest, name: string): Promise<number> {
+  const text = await (await fetch(`${ingest.url}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(name))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack?.stop());
+
+describe("ingest end to end", () => {
+  const running: RunningIngest[] = [];
+  afterEach(async () => {
+    for (const ingest of running.splice(0)) await ingest.shutdown();
+  });
+
+  const start = async () => {
+    const ingest = await startIngest({ env: stack.env(), host: "127.0.0.1", tuning: TUNING });
+    running.push(ingest);
+    return ingest;
+  };
+
+  it("turns events into exactly the expected requests, collapses repeats, and resumes from its checkpoint", async () => {
+    const first = await start();
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+
+    await sendEvents(stack.eventHubs.connectionString, "0", [
+      samples.activityLogAci(),
+      samples.activityLogAca(),
+      samples.eventGrid(),
+      samples.cloudEvent(),
+    ]);
+    const received = await stack.receive(8);
+    expect(comparable(received.map((r) => r.body))).toEqual(expectedSampleRequests());
+    for (const { message, body } of received) {
+      expect(message.messageId).toBe(scanRequestMessageId(body.image));
+      expect(message.subject).toBe("ScanRequested");
+      expect(message.applicationProperties).toMatchObject({
+        registry: body.image.registry,
+        imageRef: body.image.ref,
+      });
+    }
+
+    // The same deployments again (at-least-once delivery, the other source arriving later).
+    await sendEvents(stack.eventHubs.connectionString, "1", [samples.eventGrid(), samples.cloudEvent()]);
+    await waitFor(async () => (await metric(first, "ingest_records_read")) === 13, "the repeats to be read");
+    await waitFor(
+      async () => (await metric(first, "ingest_duplicates_collapsed")) >= 8,
+      "the repeats to be collapsed",
+    );
+    expect(await stack.receive(1, 1500)).toEqual([]);
+    expect(await metric(first, 'ingest_records_skipped_total{reason="start"')).toBe(2);
+
+    await first.shutdown();
+    running.splice(0);
+
+    // While ingest is down: the job is redeployed with a new image.
+    const job = samples.armJob() as { properties: { template: { containers: { image: string }[] } } };
+    const [container] = job.properties.template.containers;
+    if (container) container.image = "contosoprod.azurecr.io/checkout/reconcile:2025.03.2";
+    stack.arm.put(job as never);
+    await sendEvents(stack.eventHubs.connectionString, "2", [
+      {
+        records: [
+          activityLogRecord({
+            resourceId: String(samples.armJob().id),
+            operationName: "Microsoft.App/jobs/write",
+            correlationId: "0e0e0e0e-0000-4000-8000-000000000002",
+          }),
+        ],
+      },
+    ]);
+
+    const second = await start();
+    // The new image; the unchanged init container's request is dropped by the queue's duplicate detection.
+    const afterRestart = await stack.receive(1);
+    expect(afterRestart.map((r) => r.body.image.ref)).toEqual([
+      "contosoprod.azurecr.io/checkout/reconcile:2025.03.2",
+    ]);
+    await waitFor(
+      async () => (await metric(second, "ingest_records_read")) === 1,
+      "the new event to be read",
+    );
+    expect(await stack.receive(1, 1500)).toEqual([]);
+    // Only the event sent while it was down: everything before was checkpointed.
+    expect(await metric(second, "ingest_records_read")).toBe(1);
+    expect(await metric(second, "ingest_requests_sent")).toBe(2);
+  });
+});
+
+describe("ingest as a process", () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  function spawnIngest(env: Record<string, string>) {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        lines.push({ msg: line });
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const url = waitFor(
+      () => lines.find((line) => line.msg === "ingest ready")?.url as string,
+      "ingest ready",
+    );
+    return { child, lines, exited, url };
+  }
+
+  it("prints its usage with --help", async () => {
+    const help = spawn(process.execPath, [MAIN, "--help"], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    help.stdout.on("data", (chunk) => {
+      text += chunk;
+    });
+    expect(await new Promise((resolve) => help.once("exit", resolve))).toBe(0);
+    expect(text).toContain("EXCLUDE_IMAGES");
+    expect(text).toContain("SIGTERM");
+  });
+
+  it("exits 0 on SIGTERM without checkpointing an unfinished batch, which the next start completes", async () => {
+    const id = `${String(samples.armContainerGroup().id).replace("ci-invoice-worker", "ci-sigterm")}`;
+    stack.arm.put({
+      id,
+      name: "ci-sigterm",
+      type: "Microsoft.ContainerInstance/containerGroups",
+      properties: {
+        osType: "Linux",
+        containers: [
+          { name: "probe", properties: { image: "contosoprod.azurecr.io/payments/sigterm-probe:1" } },
+        ],
+      },
+    } as never);
+    stack.arm.faults.add({ resourceId: id, delayMs: 600_000 });
+    const [event] = samples.eventGrid();
+    const data = (event as { data: Record<string, unknown> }).data;
+    const write = {
+      ...event,
+      subject: id,
+      data: { ...data, resourceUri: id, correlationId: "5157e125-0000-4000-8000-000000000001" },
+    };
+
+    const env = stack.env({ LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "2" });
+    const quiet = { ...env, LOG_LEVEL: "warn" };
+    const first = spawnIngest(env);
+    const url = await first.url;
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
+      status: "ready",
+      phase: "running",
+      dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok" },
+    });
+    await sendEvents(stack.eventHubs.connectionString, "3", [[write]]);
+    await waitFor(() => stack.arm.requests.some((r) => r.path === id), "the lookup to be held");
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        "shutting down: intake stopped, draining",
+        "grace period over: closing with work abandoned",
+        "stopped",
+      ]),
+    );
+    expect(await stack.receive(1, 1000)).toEqual([]);
+
+    stack.arm.faults.clear();
+    const second = await startIngest({ env: quiet, host: "127.0.0.1", tuning: TUNING });
+    try {
+      const [request] = await stack.receive(1);
+      expect(request?.body.image.ref).toBe("contosoprod.azurecr.io/payments/sigterm-probe:1");
+    } finally {
+      await second.shutdown();
+    }
+  });
+});
