@@ -117,3 +117,126 @@ for (const [label, result] of [
       .padStart(11)} | ${(bytes / 1e6 / (result.ms / 1000)).toFixed(0).padStart(5)} | ${result.selected}`,
   );
 }
+
+// Part 2: container events per second end to end: Event Hubs emulator -> ingest (main.ts wiring) ->
+// lookups on the local ARM endpoint -> Service Bus emulator's queue, checkpoints in Azurite. First
+// with a cold lookup cache (every event a new write: one ARM GET each), then the same events again
+// with the cache warm (no ARM GET). The in-memory dedup window is off, so every event's requests are
+// sent both times (the queue's duplicate detection drops the second copies).
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
+const { EventHubProducerClient } = await import("@azure/event-hubs");
+const { startArmEmulator, startAzurite, startEventHubsEmulator, startServiceBusEmulator } = await import(
+  "@qcs/emulators"
+);
+const { startIngest } = await import("../services/ingest/src/main.ts");
+const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+const { tmpdir } = await import("node:os");
+const { join } = await import("node:path");
+
+const appId = (index: number) =>
+  `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-bench/providers/Microsoft.App/containerApps/app-${index}`;
+const inventory = Array.from({ length: EVENTS }, (_, index) => ({
+  id: appId(index),
+  name: `app-${index}`,
+  type: "Microsoft.App/containerApps",
+  properties: {
+    template: {
+      initContainers: [{ name: "init", image: "mcr.microsoft.com/azure-cli:2.63.0" }],
+      containers: [
+        { name: "api", image: `contosoprod.azurecr.io/bench/api-${index}:1.0` },
+        { name: "sidecar", image: "ghcr.io/open-telemetry/opentelemetry-collector:0.104.0" },
+      ],
+    },
+  },
+}));
+const gridEvent = (index: number) => [
+  {
+    id: `bench-${index}`,
+    topic: `/subscriptions/${SUBSCRIPTION}`,
+    subject: appId(index),
+    eventType: "Microsoft.Resources.ResourceWriteSuccess",
+    eventTime: new Date(Date.UTC(2025, 2, 14) + index).toISOString(),
+    data: {
+      operationName: "Microsoft.App/containerApps/write",
+      resourceUri: appId(index),
+      status: "Succeeded",
+      correlationId: `c0ffee00-0000-4000-8000-${index.toString(16).padStart(12, "0")}`,
+      subscriptionId: SUBSCRIPTION,
+    },
+    dataVersion: "2",
+    metadataVersion: "1",
+  },
+];
+
+const [eventHubs, serviceBus, azurite, arm] = await Promise.all([
+  startEventHubsEmulator(),
+  startServiceBusEmulator(),
+  startAzurite(),
+  startArmEmulator({ inventory }),
+]);
+const dir = await mkdtemp(join(tmpdir(), "qcs-ingest-bench-"));
+await writeFile(join(dir, "ca.pem"), arm.ca);
+const ingest = await startIngest({
+  host: "127.0.0.1",
+  env: {
+    EVENTHUBS_CONNECTION_STRING: eventHubs.connectionString,
+    SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
+    STORAGE_CONNECTION_STRING: azurite.connectionString,
+    ARM_ENDPOINT: arm.url,
+    ARM_TOKEN: "bench-token",
+    ARM_CA_FILE: join(dir, "ca.pem"),
+    INGEST_DEDUP_WINDOW_SECONDS: "0",
+    PORT: "0",
+    LOG_LEVEL: "error",
+    LOG_FORMAT: "json",
+  },
+  tuning: { maxWaitTimeInSeconds: 1 },
+});
+const counter = async (name: string) => {
+  const text = await (await fetch(`${ingest.url}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(name))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+};
+
+const producer = new EventHubProducerClient(eventHubs.connectionString, "activity-log");
+try {
+  console.log(
+    `\nend to end: ${EVENTS} Event Grid container-app writes over 4 partitions, 3 images each, batches of 100, 8 lookups in flight per batch`,
+  );
+  console.log("ARM cache | events/s | requests sent/s | ARM GETs");
+  for (const pass of ["cold", "warm"] as const) {
+    const readBefore = await counter("ingest_records_read");
+    const sentBefore = await counter("ingest_requests_sent");
+    const getsBefore = arm.requests.length;
+    const started = performance.now();
+    let batch = await producer.createBatch();
+    for (let index = 0; index < EVENTS; index += 1) {
+      const event = { body: gridEvent(index), contentType: "application/json" };
+      if (!batch.tryAdd(event)) {
+        await producer.sendBatch(batch);
+        batch = await producer.createBatch();
+        batch.tryAdd(event);
+      }
+    }
+    await producer.sendBatch(batch);
+    while ((await counter("ingest_records_read")) - readBefore < EVENTS) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const sent = (await counter("ingest_requests_sent")) - sentBefore;
+    console.log(
+      `${pass.padEnd(9)} | ${Math.round(EVENTS / seconds)
+        .toString()
+        .padStart(8)} | ${Math.round(sent / seconds)
+        .toString()
+        .padStart(15)} | ${arm.requests.length - getsBefore}`,
+    );
+  }
+} finally {
+  await producer.close();
+  await ingest.shutdown();
+  await Promise.allSettled([eventHubs.close(), serviceBus.close(), azurite.stop(), arm.close()]);
+  await rm(dir, { recursive: true, force: true });
+}
