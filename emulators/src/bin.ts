@@ -5,15 +5,17 @@
  * Each emulator contributes its options and start-up through an `EmulatorCommand`.
  */
 import { Command } from "commander";
+import { armCommand } from "./arm/cli.ts";
 import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
 import { serviceBusCommand } from "./servicebus/cli.ts";
 
-const emulators: EmulatorCommand[] = [serviceBusCommand];
+const emulators: EmulatorCommand[] = [serviceBusCommand, armCommand];
 
 const program = new Command("emulators")
   .description(
     "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker that the " +
-      "official SDKs reach with Microsoft's emulator connection string.",
+      "official SDKs reach with Microsoft's emulator connection string, and a local ARM endpoint (HTTPS) " +
+      "serving container groups, container apps and jobs from an inventory file.",
   )
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .option("--json", 'print each endpoint as a JSON line: {"name":…,"endpoint":…}')
