@@ -66,19 +66,14 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
 
   it("turns events into requests, checkpoints them, and after a restart reads only what came since", async () => {
     const { eventHubs, start } = await setup();
-    await sendEvents(eventHubs.connectionString, "0", [
-      samples.activityLogAci(),
-      samples.activityLogAca(),
-      samples.eventGrid(),
-      samples.cloudEvent(),
-    ]);
+    await sendEvents(eventHubs.connectionString, "0", [samples.activityLogAci(), samples.activityLogAca()]);
     const firstQueue = new InMemoryQueue();
     const first = await start(firstQueue);
     await waitFor(
-      async () => (await first.checkpoints())["0"] === 3,
-      "partition 0 checkpointed at its 4th event",
+      async () => (await first.checkpoints())["0"] === 1,
+      "partition 0 checkpointed at its 2nd event",
     );
-    expect(comparable(firstQueue.bodies())).toEqual(expectedSampleRequests());
+    expect(comparable(firstQueue.bodies())).toEqual(expectedSampleRequests("activity-log"));
     await first.close();
 
     // While nobody reads: a new write of the job.
@@ -92,8 +87,8 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
     const secondQueue = new InMemoryQueue();
     const second = await start(secondQueue);
     await waitFor(
-      async () => (await second.checkpoints())["0"] === 4,
-      "partition 0 checkpointed at its 5th event",
+      async () => (await second.checkpoints())["0"] === 2,
+      "partition 0 checkpointed at its 3rd event",
     );
     expect(
       secondQueue
