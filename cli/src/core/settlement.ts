@@ -56,7 +56,7 @@ export interface SettleReport {
 }
 
 export interface SettleOptions {
-  /** Dead letters received at once. Default: 50. */
+  /** Dead letters received at once. Default: 200. */
   batchSize?: number;
   /** Called after each step with how many selected dead letters have been handled so far. */
   onProgress?: (handled: number) => void;
@@ -70,7 +70,7 @@ export async function settleDeadLetters<L extends LockedDeadLetter>(
   action: SettleAction,
   options: SettleOptions = {},
 ): Promise<SettleReport> {
-  const batchSize = options.batchSize ?? 50;
+  const batchSize = options.batchSize ?? 200;
   const remaining = new Set(selected);
   /** Received but not selected: held locked so later receives move past them. */
   const held = new Map<bigint, L>();
