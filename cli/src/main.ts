@@ -248,6 +248,7 @@ function printCauses(cause: unknown, terminal: StreamTerminal): void {
   let current = cause;
   for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
     terminal.err(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    if (current instanceof AggregateError) for (const inner of current.errors) printCauses(inner, terminal);
     current = current instanceof Error ? current.cause : undefined;
   }
 }

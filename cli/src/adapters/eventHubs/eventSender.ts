@@ -8,6 +8,7 @@ import type { EventDataBatch, EventHubProducerClient } from "@azure/event-hubs";
 import { CliError, isCliError } from "../../core/cliError.ts";
 import type { EventSender } from "../../core/ports.ts";
 import { type ReplayBody, splitActivityLogBody } from "../../core/replayInput.ts";
+import { errorSummary } from "../errorText.ts";
 
 export class EventHubEventSender implements EventSender {
   readonly #producer: EventHubProducerClient;
@@ -53,13 +54,10 @@ export class EventHubEventSender implements EventSender {
       return sent;
     } catch (error) {
       if (isCliError(error)) throw error;
-      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
       throw new CliError(
         "UNAVAILABLE",
-        `cannot send to Event Hub ${this.#producer.eventHubName}: ${message}`,
-        {
-          cause: error,
-        },
+        `cannot send to Event Hub ${this.#producer.eventHubName}: ${errorSummary(error)}`,
+        { cause: error },
       );
     }
   }

@@ -8,6 +8,7 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { ServiceBusAdministrationClient } from "@azure/service-bus";
 import { CliError } from "../../core/cliError.ts";
 import type { EntityCounts, EntityCountsReader } from "../../core/ports.ts";
+import { errorSummary } from "../errorText.ts";
 
 export interface CountedEntities {
   queue: string;
@@ -105,7 +106,7 @@ function adminError(error: unknown, entity: string): CliError {
     : "";
   return new CliError(
     "UNAVAILABLE",
-    `cannot reach ${endpoint} for ${entity}'s counts: ${typeof code === "string" ? code : String((error as Error).message).split("\n")[0]}${hint}`,
+    `cannot reach ${endpoint} for ${entity}'s counts: ${typeof code === "string" ? code : errorSummary(error)}${hint}`,
     { cause: error },
   );
 }

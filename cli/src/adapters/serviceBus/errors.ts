@@ -4,9 +4,13 @@
  */
 import { isServiceBusError } from "@azure/service-bus";
 import { CliError, isCliError } from "../../core/cliError.ts";
+import { errorSummary, isNetworkError } from "../errorText.ts";
 
 export function translateServiceBusError(error: unknown, entity: string): CliError {
   if (isCliError(error)) return error;
+  if (isNetworkError(error)) {
+    return new CliError("UNAVAILABLE", `cannot reach Service Bus: ${errorSummary(error)}`, { cause: error });
+  }
   if (isServiceBusError(error)) {
     switch (error.code) {
       case "MessagingEntityNotFound":
@@ -22,7 +26,7 @@ export function translateServiceBusError(error: unknown, entity: string): CliErr
           },
         );
       case "ServiceCommunicationProblem":
-        return new CliError("UNAVAILABLE", `cannot reach Service Bus: ${firstLine(error.message)}`, {
+        return new CliError("UNAVAILABLE", `cannot reach Service Bus: ${errorSummary(error)}`, {
           cause: error,
         });
       case "ServiceTimeout":
@@ -35,15 +39,10 @@ export function translateServiceBusError(error: unknown, entity: string): CliErr
           },
         );
       default:
-        return new CliError("UNAVAILABLE", `${entity}: ${error.code}: ${firstLine(error.message)}`, {
+        return new CliError("UNAVAILABLE", `${entity}: ${error.code}: ${errorSummary(error)}`, {
           cause: error,
         });
     }
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new CliError("UNAVAILABLE", `${entity}: ${firstLine(message)}`, { cause: error });
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
+  return new CliError("UNAVAILABLE", `${entity}: ${errorSummary(error)}`, { cause: error });
 }
