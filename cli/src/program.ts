@@ -12,6 +12,7 @@ import { registerStatus } from "./commands/status.ts";
 
 export type CommandModule = (program: Command, context: ScanctlContext) => void;
 
+/** Every command; a new one (such as the local stack's `dev`) is a module here. */
 export const COMMANDS: readonly CommandModule[] = [
   registerStatus,
   registerDlq,
