@@ -55,7 +55,7 @@ async function fillDeadLetterQueue(client: ServiceBusClient, count: number): Pro
     await Promise.all(
       messages.map((message) =>
         receiver.deadLetterMessage(message, {
-          deadLetterReason: (message.applicationProperties?.imageRef as string).endsWith("0:1")
+          deadLetterReason: String(message.applicationProperties?.imageRef ?? "").endsWith("0:1")
             ? "Rare"
             : "Common",
           deadLetterErrorDescription: "bench",
