@@ -1,0 +1,158 @@
+/**
+ * Runs the local stack's processes: each in its own process group (so a terminal's Ctrl-C reaches
+ * only the supervisor, which stops them in order), every output line prefixed with the process's
+ * name, unexpected exits reported, and on stop SIGTERM to the group, then SIGKILL to whatever is
+ * left of it after a grace period. If the supervisor itself exits without stopping them, the
+ * groups are killed on the way out.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
+import { LineSplitter, prefixLine } from "../../core/lineSplitter.ts";
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  error?: string;
+}
+
+export interface SupervisedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves when the process has exited and its output is drained. */
+  readonly exited: Promise<ExitStatus>;
+  /** Undefined while it runs. */
+  exitStatus(): ExitStatus | undefined;
+}
+
+export interface ProcessSupervisorOptions {
+  /** Receives every output line of every process, prefixed with its name. */
+  writeLine: (line: string) => void;
+  /** Colours a (padded) name; default: unchanged. */
+  paint?: (name: string) => string;
+  /** Width names are padded to. Default: 8. */
+  nameWidth?: number;
+  /** Time from SIGTERM to SIGKILL of a process group. Default: 10 s. */
+  graceMs?: number;
+  /** A process exited without being asked to. */
+  onUnexpectedExit?: (process: SupervisedProcess, status: ExitStatus) => void;
+}
+
+/** How long output may trail the exit of a process (a pipe held open elsewhere must not hang a stop). */
+const OUTPUT_DRAIN_MS = 2000;
+
+interface Entry {
+  handle: SupervisedProcess;
+  child: ChildProcess;
+  stopping: boolean;
+}
+
+export class ProcessSupervisor {
+  readonly #options: ProcessSupervisorOptions;
+  readonly #entries: Entry[] = [];
+  readonly #killOnExit = () => {
+    for (const entry of this.#entries) {
+      if (entry.handle.exitStatus() === undefined) signalGroup(entry.handle.pid, "SIGKILL");
+    }
+  };
+
+  constructor(options: ProcessSupervisorOptions) {
+    this.#options = options;
+    process.on("exit", this.#killOnExit);
+  }
+
+  get processes(): readonly SupervisedProcess[] {
+    return this.#entries.map((entry) => entry.handle);
+  }
+
+  start(spec: ProcessSpec): SupervisedProcess {
+    const child = spawn(spec.command, [...spec.args], {
+      cwd: spec.cwd,
+      env: definedOnly(spec.env),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let status: ExitStatus | undefined;
+    const write = (line: string) =>
+      this.#options.writeLine(
+        prefixLine(spec.name, this.#options.nameWidth ?? 8, line, this.#options.paint ?? ((name) => name)),
+      );
+    const drained = Promise.all([pipeLines(child.stdout, write), pipeLines(child.stderr, write)]);
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.once("error", (error) => {
+        // Spawning failed (no such executable): there is no process and no 'exit' event.
+        if (child.pid === undefined) resolve({ code: null, signal: null, error: error.message });
+      });
+      child.once("exit", (code, signal) => {
+        // Anything the process left in its group goes with it (and would hold its output open).
+        if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+        resolve({ code, signal });
+      });
+    }).then(async (result) => {
+      await Promise.race([drained, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
+      status = result;
+      return result;
+    });
+    const entry: Entry = {
+      child,
+      stopping: false,
+      handle: { name: spec.name, pid: child.pid ?? -1, exited, exitStatus: () => status },
+    };
+    this.#entries.push(entry);
+    void exited.then((result) => {
+      if (!entry.stopping) this.#options.onUnexpectedExit?.(entry.handle, result);
+    });
+    return entry.handle;
+  }
+
+  /** SIGTERM to the process's group, SIGKILL to the group after the grace period. */
+  async stop(handle: SupervisedProcess): Promise<ExitStatus> {
+    const entry = this.#entries.find((candidate) => candidate.handle === handle);
+    if (!entry) throw new Error(`${handle.name} is not supervised here`);
+    entry.stopping = true;
+    if (handle.exitStatus() === undefined && handle.pid > 0) {
+      signalGroup(handle.pid, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(handle.pid, "SIGKILL"), this.#options.graceMs ?? 10_000);
+      await handle.exited;
+      clearTimeout(timer);
+    }
+    return handle.exited;
+  }
+
+  /** Stops every process, the last started first, one after the other. */
+  async stopAll(): Promise<void> {
+    for (const entry of [...this.#entries].reverse()) await this.stop(entry.handle);
+    process.removeListener("exit", this.#killOnExit);
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+async function pipeLines(stream: Readable | null, write: (line: string) => void): Promise<void> {
+  if (!stream) return;
+  const splitter = new LineSplitter();
+  stream.setEncoding("utf8");
+  for await (const chunk of stream) for (const line of splitter.push(chunk as string)) write(line);
+  for (const line of splitter.flush()) write(line);
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}

@@ -1,0 +1,174 @@
+/**
+ * The outcome of one replay through the local stack, assembled from what the pipeline itself
+ * reports: the recorder's results, the dead-letter queues and ingest's counters.
+ */
+
+export type ScanStatus = "succeeded" | "failed" | "skipped";
+
+/** One ScanCompleted as the recorder returns it (the fields the summary uses). */
+export interface RecordedResult {
+  ref: string;
+  status: ScanStatus;
+  skipReason?: string | undefined;
+  attempt: number;
+  finishedAt: string;
+  vulnerabilities?: Severities | undefined;
+  error?: { class: string; message?: string | undefined } | undefined;
+}
+
+export interface Severities {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  informational: number;
+  total: number;
+}
+
+export interface DeadLetter {
+  /** `scan-requests` or `scan-completed/recorder`. */
+  entity: string;
+  reason: string;
+  description: string | undefined;
+  imageRef: string | undefined;
+}
+
+/** What ingest counted (its /metrics). */
+export interface IngestCounts {
+  recordsRead: number;
+  recordsSelected: number;
+  recordsSkipped: Record<string, number>;
+  imagesFound: number;
+  imagesDropped: Record<string, number>;
+  duplicatesCollapsed: number;
+  requestsSent: number;
+}
+
+export interface ReplayCounts {
+  events: number;
+  activityLogRecords: number;
+  eventGridEvents: number;
+  cloudEvents: number;
+  files: number;
+}
+
+export interface ImageOutcome {
+  ref: string;
+  /** `scanned`, `skipped (cached)`, `failed`, or `dead-lettered` when no result was recorded. */
+  outcome: "scanned" | "skipped-cached" | "failed" | "dead-lettered";
+  /** ScanCompleted results recorded for this image during the run. */
+  results: number;
+  /** Attempts the recorded result took. */
+  attempt: number | undefined;
+  vulnerabilities: Severities | undefined;
+  /** Failure class and dead-letter reason, when it failed. */
+  reason: string | undefined;
+}
+
+export interface DevSummary {
+  complete: boolean;
+  /** What was still in the pipeline when the summary was taken (empty when complete). */
+  left: string[];
+  elapsedMs: number;
+  replay: ReplayCounts;
+  ingest: IngestCounts;
+  images: {
+    requested: number;
+    scanned: number;
+    skippedCached: number;
+    failed: number;
+    deadLettered: number;
+    /** Image references ingest found in deployments but never requested, by reason. */
+    notRequested: Record<string, number>;
+  };
+  deadLetters: { byReason: Record<string, number>; items: DeadLetter[] };
+  imageOutcomes: ImageOutcome[];
+}
+
+export interface SummaryInput {
+  complete: boolean;
+  left: string[];
+  elapsedMs: number;
+  replay: ReplayCounts;
+  ingest: IngestCounts;
+  results: readonly RecordedResult[];
+  deadLetters: readonly DeadLetter[];
+}
+
+export const SCAN_REQUESTS_ENTITY = "scan-requests";
+
+export function buildSummary(input: SummaryInput): DevSummary {
+  const byRef = new Map<string, RecordedResult[]>();
+  for (const result of input.results) {
+    const list = byRef.get(result.ref) ?? [];
+    list.push(result);
+    byRef.set(result.ref, list);
+  }
+  const requestDeadLetters = input.deadLetters.filter((letter) => letter.entity === SCAN_REQUESTS_ENTITY);
+  const deadLetterReasons = new Map<string, string>();
+  for (const letter of requestDeadLetters) {
+    if (letter.imageRef !== undefined) deadLetterReasons.set(letter.imageRef, letter.reason);
+  }
+
+  const outcomes: ImageOutcome[] = [];
+  for (const [ref, results] of byRef) {
+    const latest = [...results].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0] as RecordedResult;
+    const succeeded = results.find((result) => result.status === "succeeded");
+    const shown = succeeded ?? latest;
+    outcomes.push({
+      ref,
+      outcome: succeeded
+        ? "scanned"
+        : shown.status === "skipped"
+          ? "skipped-cached"
+          : deadLetterReasons.has(ref)
+            ? "dead-lettered"
+            : "failed",
+      results: results.length,
+      attempt: shown.attempt,
+      vulnerabilities: shown.vulnerabilities,
+      reason: succeeded ? undefined : (deadLetterReasons.get(ref) ?? shown.error?.class),
+    });
+  }
+  for (const [ref, reason] of deadLetterReasons) {
+    if (byRef.has(ref)) continue;
+    outcomes.push({
+      ref,
+      outcome: "dead-lettered",
+      results: 0,
+      attempt: undefined,
+      vulnerabilities: undefined,
+      reason,
+    });
+  }
+  outcomes.sort((a, b) => a.ref.localeCompare(b.ref));
+
+  const byReason: Record<string, number> = {};
+  for (const letter of input.deadLetters) {
+    const key =
+      letter.entity === SCAN_REQUESTS_ENTITY ? letter.reason : `${letter.reason} (${letter.entity})`;
+    byReason[key] = (byReason[key] ?? 0) + 1;
+  }
+  const count = (outcome: ImageOutcome["outcome"]) =>
+    outcomes.filter((image) => image.outcome === outcome).length;
+
+  return {
+    complete: input.complete,
+    left: input.left,
+    elapsedMs: input.elapsedMs,
+    replay: input.replay,
+    ingest: input.ingest,
+    images: {
+      requested: outcomes.length,
+      scanned: count("scanned"),
+      skippedCached: count("skipped-cached"),
+      failed: count("failed"),
+      deadLettered: count("dead-lettered"),
+      notRequested: Object.fromEntries(
+        Object.entries(input.ingest.imagesDropped).filter(([, value]) => value > 0),
+      ),
+    },
+    deadLetters: { byReason, items: [...input.deadLetters] },
+    imageOutcomes: outcomes,
+  };
+}

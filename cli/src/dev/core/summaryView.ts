@@ -1,0 +1,120 @@
+/** The summary of a replay as text for a terminal. */
+import type { DevSummary, ImageOutcome } from "./summary.ts";
+
+export interface NextSteps {
+  /** File with the environment scanctl needs (export lines). */
+  envFile: string;
+  recorderUrl: string;
+  /** Whether the stack keeps running after the summary. */
+  running: boolean;
+}
+
+export function renderSummary(summary: DevSummary, next: NextSteps): string {
+  const seconds = (summary.elapsedMs / 1000).toFixed(1);
+  const lines: string[] = [];
+  lines.push(
+    summary.complete
+      ? `Fully processed in ${seconds} s.`
+      : `NOT fully processed after ${seconds} s. Still in the pipeline:`,
+  );
+  for (const item of summary.left) lines.push(`  - ${item}`);
+  lines.push("");
+
+  const { replay, ingest, images } = summary;
+  const rows: Array<[string, string]> = [
+    [
+      "replayed",
+      `${replay.events} event(s) from ${replay.files} file(s): ${replay.activityLogRecords} Activity Log record(s), ${replay.eventGridEvents} Event Grid event(s), ${replay.cloudEvents} CloudEvent(s)`,
+    ],
+    [
+      "ingest",
+      `${ingest.recordsRead} record(s) read, ${ingest.recordsSelected} container write(s) selected` +
+        `${formatCounts(ingest.recordsSkipped, " (skipped: ", ")")}, ${ingest.imagesFound} image reference(s) found, ` +
+        `${ingest.duplicatesCollapsed} repeat(s) collapsed, ${ingest.requestsSent} request(s) sent`,
+    ],
+    ["images requested", String(images.requested)],
+    ["  scanned", String(images.scanned)],
+    ["  skipped as cached", String(images.skippedCached)],
+    ["  dead-lettered", `${images.deadLettered}${formatCounts(summary.deadLetters.byReason, "   ", "")}`],
+  ];
+  if (images.failed > 0) rows.push(["  failed", String(images.failed)]);
+  const notRequested = Object.values(images.notRequested).reduce((a, b) => a + b, 0);
+  rows.push([
+    "not requested",
+    `${notRequested}${formatCounts(images.notRequested, "   ", "")}${notRequested > 0 ? " (ingest's log names the resource)" : ""}`,
+  ]);
+  lines.push(...table(rows.map(([label, value]) => [`  ${label}`, value])));
+
+  if (summary.imageOutcomes.length > 0) {
+    lines.push("");
+    lines.push(
+      ...table([
+        ["  IMAGE", "OUTCOME", "RESULTS", "ATTEMPT", "CRITICAL", "HIGH", "MEDIUM", "LOW", "REASON"],
+        ...summary.imageOutcomes.map((image) => imageRow(image)),
+      ]),
+    );
+  }
+
+  lines.push("");
+  lines.push("Next:");
+  lines.push(
+    ...table([
+      [
+        `  source ${next.envFile}`,
+        "the settings scanctl needs (connection strings, RECORDER_URL, RECORDER_API_KEY)",
+      ],
+      ["  npx scanctl dlq list", "dead letters with their reasons; `dlq resubmit` sends them back"],
+      [
+        `  curl -H "Authorization: Bearer $RECORDER_API_KEY" ${next.recorderUrl}/api/scans`,
+        "the recorder's API (OpenAPI document at /api/openapi.json)",
+      ],
+      ...(next.running
+        ? [
+            [
+              "  npx scanctl replay <file|folder>",
+              "send your own Activity Log / Event Grid JSON; Ctrl-C stops",
+            ],
+          ]
+        : []),
+    ]),
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function imageRow(image: ImageOutcome): string[] {
+  const v = image.vulnerabilities;
+  const outcome = image.outcome === "skipped-cached" ? "skipped (cached)" : image.outcome;
+  return [
+    `  ${image.ref}`,
+    outcome,
+    String(image.results),
+    image.attempt === undefined ? "-" : String(image.attempt),
+    v ? String(v.critical) : "-",
+    v ? String(v.high) : "-",
+    v ? String(v.medium) : "-",
+    v ? String(v.low) : "-",
+    image.reason ?? "",
+  ];
+}
+
+function formatCounts(counts: Record<string, number>, before: string, after: string): string {
+  const entries = Object.entries(counts).filter(([, value]) => value > 0);
+  if (entries.length === 0) return "";
+  return `${before}${entries.map(([key, value]) => `${key} ${value}`).join(", ")}${after}`;
+}
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      if (index < row.length - 1) widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, index) => (index < row.length - 1 ? cell.padEnd(widths[index] ?? 0) : cell))
+      .join("  ")
+      .trimEnd(),
+  );
+}
