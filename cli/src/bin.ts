@@ -1,19 +1,6 @@
 #!/usr/bin/env node
-// scanctl: the operator's command. Until the local stack lands (issue "npm start"), `dev` says what it will do.
+// scanctl: the operator's command (and `scanctl dev`, the local stack `npm start` runs).
 import { runScanctl } from "./main.ts";
-
-const [command] = process.argv.slice(2);
-if (command === "dev") {
-  console.log(
-    [
-      "npm start will run the whole pipeline on this machine without Docker:",
-      "  Azurite, the Service Bus / Event Hubs emulator, a local ARM endpoint and the qscanner simulator,",
-      "  then services/ingest, services/scanner and services/recorder, and replay the bundled example events.",
-      "It is not built yet: see the open issues (`issues`). Today: `npm test` runs the test suite.",
-    ].join("\n"),
-  );
-  process.exit(0);
-}
 
 // `scanctl dlq list | head`: the reader left; nothing more to say.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

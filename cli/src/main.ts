@@ -168,6 +168,15 @@ export async function runScanctl(
       return new HttpRecorderApi(recorder);
     },
     operator: () => env.USER ?? env.USERNAME,
+    environment: () => env,
+    output: () => {
+      const colors = env.NO_COLOR === undefined || env.NO_COLOR === "";
+      const stream = (output: OutputStream) => ({
+        isTerminal: output.isTTY === true,
+        colors: output.isTTY === true && colors,
+      });
+      return { stdout: stream(io.stdout), stderr: stream(io.stderr) };
+    },
   };
 
   const program = buildProgram(context, {

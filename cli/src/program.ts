@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
+import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerReplay } from "./commands/replay.ts";
 import { registerRescan } from "./commands/rescan.ts";
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerRescan,
   registerReplay,
   registerScans,
+  registerDev,
 ];
 
 export interface ProgramOutput {

@@ -3,6 +3,7 @@
  * need. `main.ts` implements it; a factory builds its SDK client on first use, so a command that
  * needs only the recorder never needs Service Bus settings.
  */
+import type { Env } from "@qcs/shared";
 import type { DeadLetterEntity } from "../core/deadLetters.ts";
 import type {
   DeadLetterQueue,
@@ -44,4 +45,8 @@ export interface ScanctlContext {
   hasRecorder(): boolean;
   /** Who runs the command, for `sources[].requestedBy` of a manual scan request. */
   operator(): string | undefined;
+  /** The process environment (`dev` hands it on to the services it starts). */
+  environment(): Env;
+  /** Whether stdout and stderr are terminals, and whether colours are welcome there (`dev`). */
+  output(): Record<"stdout" | "stderr", { isTerminal: boolean; colors: boolean }>;
 }

@@ -25,6 +25,11 @@ export interface StartAzuriteOptions {
   extentMemoryLimitMb?: number;
   /** Default: 30 s. */
   startTimeoutMs?: number;
+  /**
+   * Run in its own process group, so that a terminal's Ctrl-C reaches only the parent, which
+   * stops Azurite after the services that use it (the local stack). Default: false.
+   */
+  detached?: boolean;
 }
 
 export interface RunningAzurite {
@@ -68,7 +73,10 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       ? ["--location", options.location]
       : ["--inMemoryPersistence", "--extentMemoryLimit", String(options.extentMemoryLimitMb ?? 256)]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
+  });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 

@@ -1,0 +1,71 @@
+/**
+ * What is still in the scan requests queue and the recorder's subscription, by peeking: a peek
+ * locks nothing and sees messages in every state, locked ones included, so it never disturbs the
+ * services.
+ */
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from "@azure/service-bus";
+import { APP_PROPERTY } from "@qcs/shared";
+import type { PendingMessage } from "../../core/completion.ts";
+
+export interface PeekedEntities {
+  queue: string;
+  topic: string;
+  subscription: string;
+}
+
+const PAGE = 250;
+
+export class ServiceBusPeek {
+  readonly #client: ServiceBusClient;
+  readonly #entities: PeekedEntities;
+
+  constructor(client: ServiceBusClient, entities: PeekedEntities) {
+    this.#client = client;
+    this.#entities = entities;
+  }
+
+  async pendingRequests(now = Date.now()): Promise<PendingMessage[]> {
+    const messages = await this.#peekAll(this.#client.createReceiver(this.#entities.queue));
+    return messages.map((message) => pending(message, stringProperty(message, APP_PROPERTY.imageRef), now));
+  }
+
+  async pendingResults(now = Date.now()): Promise<PendingMessage[]> {
+    const { topic, subscription } = this.#entities;
+    const messages = await this.#peekAll(this.#client.createReceiver(topic, subscription));
+    return messages.map((message) => pending(message, bodyImageRef(message), now));
+  }
+
+  /** Every message of the entity, from the first (a fresh receiver peeks from the start). */
+  async #peekAll(receiver: ServiceBusReceiver): Promise<ServiceBusReceivedMessage[]> {
+    try {
+      const all: ServiceBusReceivedMessage[] = [];
+      for (;;) {
+        const page = await receiver.peekMessages(PAGE);
+        all.push(...page);
+        if (page.length < PAGE) return all;
+      }
+    } finally {
+      await receiver.close();
+    }
+  }
+}
+
+function pending(
+  message: ServiceBusReceivedMessage,
+  imageRef: string | undefined,
+  now: number,
+): PendingMessage {
+  const locked = message.lockedUntilUtc !== undefined && message.lockedUntilUtc.getTime() > now;
+  const state = message.state === "active" ? (locked ? "in progress" : "waiting") : message.state;
+  return { imageRef, state };
+}
+
+function stringProperty(message: ServiceBusReceivedMessage, name: string): string | undefined {
+  const value = message.applicationProperties?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function bodyImageRef(message: ServiceBusReceivedMessage): string | undefined {
+  const body = message.body as { image?: { ref?: unknown } } | undefined;
+  return typeof body?.image?.ref === "string" ? body.image.ref : undefined;
+}

@@ -1,0 +1,60 @@
+/**
+ * What the services report over HTTP: the results the recorder stored (its API) and ingest's
+ * counters (its /metrics).
+ */
+import { byLabel, parsePrometheusText, sumOf } from "../../core/prometheus.ts";
+import type { IngestCounts, RecordedResult } from "../../core/summary.ts";
+
+export class RecorderResults {
+  readonly #url: string;
+  readonly #apiKey: string;
+
+  constructor(url: string, apiKey: string) {
+    this.#url = url;
+    this.#apiKey = apiKey;
+  }
+
+  /** Every result recorded since `since`, newest first (`/api/history`, page by page). */
+  async since(since: Date): Promise<RecordedResult[]> {
+    const results: RecordedResult[] = [];
+    let continuation: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: "500" });
+      if (continuation) query.set("continuation", continuation);
+      const page = (await this.#get(`/api/history?${query}`)) as {
+        items: RecordedResult[];
+        continuation?: string;
+      };
+      for (const item of page.items) {
+        if (new Date(item.finishedAt) < since) return results;
+        results.push(item);
+      }
+      continuation = page.continuation;
+      if (!continuation) return results;
+    }
+  }
+
+  async #get(path: string): Promise<unknown> {
+    const response = await fetch(`${this.#url}${path}`, {
+      headers: { authorization: `Bearer ${this.#apiKey}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`recorder API ${path.split("?")[0]} answered ${response.status}`);
+    return response.json();
+  }
+}
+
+export async function ingestCounts(ingestUrl: string): Promise<IngestCounts> {
+  const response = await fetch(`${ingestUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`ingest /metrics answered ${response.status}`);
+  const samples = parsePrometheusText(await response.text());
+  return {
+    recordsRead: sumOf(samples, "ingest_records_read_total"),
+    recordsSelected: sumOf(samples, "ingest_records_selected_total"),
+    recordsSkipped: byLabel(samples, "ingest_records_skipped_total", "reason"),
+    imagesFound: sumOf(samples, "ingest_images_found_total"),
+    imagesDropped: byLabel(samples, "ingest_images_dropped_total", "reason"),
+    duplicatesCollapsed: sumOf(samples, "ingest_duplicates_collapsed_total"),
+    requestsSent: sumOf(samples, "ingest_requests_sent_total"),
+  };
+}

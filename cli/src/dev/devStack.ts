@@ -1,0 +1,312 @@
+/**
+ * Composition root of the local stack (`scanctl dev`, `npm start`): Azurite as a child process,
+ * the Service Bus, Event Hubs and ARM emulators in this process, the three services as child
+ * processes in their own process groups, and the SDK clients that watch the pipeline. Stops in
+ * the reverse order: services first (they drain into the emulators), then the emulators, Azurite
+ * last.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EventHubProducerClient } from "@azure/event-hubs";
+import { BlobCheckpointStore } from "@azure/eventhubs-checkpointstore-blob";
+import { ServiceBusClient } from "@azure/service-bus";
+import { BlobServiceClient } from "@azure/storage-blob";
+import {
+  qscannerSimulatorPath,
+  startArmEmulator,
+  startAzurite,
+  startEventHubsEmulator,
+  startServiceBusEmulator,
+} from "@qcs/emulators";
+import { ENTITY_DEFAULTS } from "@qcs/shared";
+import { EventHubEventSender } from "../adapters/eventHubs/eventSender.ts";
+import { FileReplayInputReader } from "../adapters/files/replayFiles.ts";
+import { ServiceBusDeadLetterQueue } from "../adapters/serviceBus/deadLetterQueue.ts";
+import { CliError } from "../core/cliError.ts";
+import { imageOf } from "../core/deadLetters.ts";
+import { parseReplayInput, type ReplayBody, replayTotals } from "../core/replayInput.ts";
+import { assertPortsFree, freePort } from "./adapters/net/ports.ts";
+import { EventHubProgress } from "./adapters/pipeline/eventHubProgress.ts";
+import { ServiceBusPeek } from "./adapters/pipeline/serviceBusPeek.ts";
+import { ingestCounts, RecorderResults } from "./adapters/pipeline/serviceHttp.ts";
+import { waitUntilReady } from "./adapters/processes/readiness.ts";
+import {
+  type ExitStatus,
+  ProcessSupervisor,
+  type SupervisedProcess,
+} from "./adapters/processes/supervisor.ts";
+import { type DevPorts, PORT_SETTINGS } from "./core/portPlan.ts";
+import {
+  chooseScanner,
+  type Env,
+  type ScannerChoice,
+  type ServiceName,
+  serviceEnv,
+} from "./core/serviceEnv.ts";
+import {
+  type DeadLetter,
+  type IngestCounts,
+  type RecordedResult,
+  type ReplayCounts,
+  SCAN_REQUESTS_ENTITY,
+} from "./core/summary.ts";
+
+const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const SERVICES: readonly ServiceName[] = ["recorder", "scanner", "ingest"];
+
+export interface StartDevStackOptions {
+  host: string;
+  ports: DevPorts;
+  /** ARM inventory file (resource documents as the ARM REST API returns them). */
+  inventory: string;
+  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's data go. */
+  dataDir: string;
+  persist: boolean;
+  /** The user's environment; the services get it minus what the stack owns. */
+  env: Env;
+  /** Guards the recorder's API. */
+  recorderApiKey: string;
+  logFormat: "pretty" | "json";
+  /** Every output line of the child processes, prefixed. */
+  writeLine: (line: string) => void;
+  paint: (name: string) => string;
+  /** The stack's own progress messages. */
+  say: (message: string) => void;
+  onUnexpectedExit: (name: string, status: ExitStatus) => void;
+  signal: AbortSignal;
+}
+
+export interface DevStack {
+  scanner: ScannerChoice;
+  urls: { recorder: string; ingest: string; scanner: string; arm: string };
+  /** What scanctl needs to reach this stack. */
+  scanctlEnv: Record<string, string>;
+  processes(): Array<{ name: string; pid: number }>;
+  replay(paths: readonly string[]): Promise<ReplayCounts>;
+  watch: {
+    partitions: EventHubProgress["partitions"];
+    pendingRequests: ServiceBusPeek["pendingRequests"];
+    pendingResults: ServiceBusPeek["pendingResults"];
+    deadLetters(): Promise<DeadLetter[]>;
+    results(since: Date): Promise<RecordedResult[]>;
+    ingestCounts(): Promise<IngestCounts>;
+  };
+  stop(): Promise<void>;
+}
+
+export function generateApiKey(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+export async function startDevStack(options: StartDevStackOptions): Promise<DevStack> {
+  const { host, ports, say } = options;
+  await assertPortsFree(
+    host,
+    PORT_SETTINGS.map((setting) => ({
+      label: setting.label,
+      option: setting.option,
+      port: ports[setting.key],
+    })),
+  );
+  const closers: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+  };
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+    const azurite = await startAzurite({
+      host,
+      blobPort: ports.blob,
+      queuePort: ports.queue,
+      tablePort: ports.table,
+      detached: true,
+      ...(options.persist ? { location: join(options.dataDir, "azurite") } : {}),
+    });
+    closers.push(() => azurite.stop());
+    say(
+      `azurite ${options.persist ? `(data in ${join(options.dataDir, "azurite")})` : "(in memory)"}: blob ${azurite.blobUrl}, table ${azurite.tableUrl}`,
+    );
+
+    const serviceBus = await startServiceBusEmulator({ host, port: ports.servicebus });
+    closers.push(() => serviceBus.close());
+    const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
+    closers.push(() => eventHubs.close());
+    const armToken = randomBytes(24).toString("base64url");
+    const arm = await startArmEmulator({
+      host,
+      port: ports.arm,
+      inventory: options.inventory,
+      token: armToken,
+    });
+    closers.push(() => arm.close());
+    const armCaFile = join(options.dataDir, "arm-ca.pem");
+    await writeFile(armCaFile, arm.ca);
+    say(
+      `servicebus: sb://${host}:${serviceBus.port}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory})`,
+    );
+
+    const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const checkpointContainer = storage.getContainerClient(ENTITY_DEFAULTS.CHECKPOINT_CONTAINER);
+    // The hub lives in memory: checkpoints kept from an earlier run point past its events.
+    if (options.persist) await clearContainer(checkpointContainer);
+    const producer = new EventHubProducerClient(eventHubs.connectionString, ENTITY_DEFAULTS.EVENTHUB_NAME);
+    closers.push(() => producer.close());
+    const serviceBusClient = new ServiceBusClient(serviceBus.connectionString);
+    closers.push(() => serviceBusClient.close());
+
+    const scanner = chooseScanner(options.env, qscannerSimulatorPath);
+    const scannerTmpDir = await mkdtemp(join(tmpdir(), "qcs-dev-scanner-"));
+    closers.push(() => rm(scannerTmpDir, { recursive: true, force: true }));
+    say(
+      scanner.kind === "simulator"
+        ? "scanner uses the qscanner simulator (set QSCANNER_PATH and QUALYS_ACCESS_TOKEN for the real qscanner)"
+        : `scanner uses qscanner at ${scanner.path}`,
+    );
+
+    const supervisor = new ProcessSupervisor({
+      writeLine: options.writeLine,
+      paint: options.paint,
+      graceMs: 15_000,
+      onUnexpectedExit: (child, status) => options.onUnexpectedExit(child.name, status),
+    });
+    closers.push(() => supervisor.stopAll());
+    const endpoints = {
+      serviceBus: serviceBus.connectionString,
+      eventHubs: eventHubs.connectionString,
+      storage: azurite.connectionString,
+      arm: { endpoint: arm.url, token: armToken, caFile: armCaFile },
+      recorderApiKey: options.recorderApiKey,
+    };
+    const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };
+    const started: Array<{ name: ServiceName; child: SupervisedProcess }> = [];
+    for (const name of SERVICES) {
+      const port = ports[name] === 0 ? await freePort(host) : ports[name];
+      urls[name] = `http://${host}:${port}`;
+      const env = serviceEnv(options.env, {
+        service: name,
+        port,
+        host,
+        endpoints,
+        scanner,
+        scannerTmpDir,
+        logFormat: options.logFormat,
+        nodeDir: dirname(process.execPath),
+      });
+      const child = supervisor.start({
+        name,
+        command: process.execPath,
+        args: [join(REPOSITORY, "services", name, "src", "main.ts")],
+        env,
+        cwd: REPOSITORY,
+      });
+      started.push({ name, child });
+    }
+    await Promise.all(
+      started.map(async ({ name, child }) => {
+        await waitUntilReady(name, urls[name], { exited: child.exited, signal: options.signal });
+        say(`${name} ready (${urls[name]}/readyz)`);
+      }),
+    );
+
+    const progress = new EventHubProgress(
+      producer,
+      new BlobCheckpointStore(checkpointContainer),
+      ENTITY_DEFAULTS.EVENTHUB_CONSUMER_GROUP,
+    );
+    const peek = new ServiceBusPeek(serviceBusClient, {
+      queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+      topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
+      subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
+    });
+    const recorder = new RecorderResults(urls.recorder, options.recorderApiKey);
+    const deadLetterQueues = [
+      {
+        entity: SCAN_REQUESTS_ENTITY,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
+          queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+        }),
+      },
+      {
+        entity: `${ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC}/${ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION}`,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
+          topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
+          subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
+        }),
+      },
+    ];
+    return {
+      scanner,
+      urls: { ...urls, arm: arm.url },
+      scanctlEnv: {
+        SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
+        EVENTHUBS_CONNECTION_STRING: eventHubs.connectionString,
+        STORAGE_CONNECTION_STRING: azurite.connectionString,
+        RECORDER_URL: urls.recorder,
+        RECORDER_API_KEY: options.recorderApiKey,
+      },
+      processes: () => [
+        ...(azurite.pid === undefined ? [] : [{ name: "azurite", pid: azurite.pid }]),
+        ...supervisor.processes.map((child) => ({ name: child.name, pid: child.pid })),
+      ],
+      replay: (paths) => replayFiles(paths, new EventHubEventSender(producer)),
+      watch: {
+        partitions: () => progress.partitions(),
+        pendingRequests: (now) => peek.pendingRequests(now),
+        pendingResults: (now) => peek.pendingResults(now),
+        deadLetters: async () =>
+          (
+            await Promise.all(
+              deadLetterQueues.map(async ({ entity, queue }) =>
+                (
+                  await queue.peek({ maxMessages: 10_000 })
+                ).deadLetters.map((letter) => ({
+                  entity,
+                  reason: letter.reason ?? "(none)",
+                  description: letter.description,
+                  imageRef: imageOf(letter),
+                })),
+              ),
+            )
+          ).flat(),
+        results: (since) => recorder.since(since),
+        ingestCounts: () => ingestCounts(urls.ingest),
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Reads and sends event files as `scanctl replay` does; any unusable file stops the run. */
+async function replayFiles(paths: readonly string[], sender: EventHubEventSender): Promise<ReplayCounts> {
+  const bodies: ReplayBody[] = [];
+  let files = 0;
+  for await (const input of new FileReplayInputReader(noStdin()).read(paths)) {
+    if ("error" in input) throw new CliError("INPUT", `cannot replay ${input.name}: ${input.error}`);
+    const parsed = parseReplayInput(input.text);
+    if (!parsed.ok) throw new CliError("INPUT", `cannot replay ${input.name}: ${parsed.reason}`);
+    files += 1;
+    bodies.push(...parsed.bodies);
+  }
+  const events = await sender.send(bodies);
+  const totals = replayTotals(bodies);
+  return {
+    files,
+    events,
+    activityLogRecords: totals.activityLogRecords,
+    eventGridEvents: totals.eventGridEvents,
+    cloudEvents: totals.cloudEvents,
+  };
+}
+
+async function* noStdin(): AsyncIterable<string> {}
+
+async function clearContainer(container: ReturnType<BlobServiceClient["getContainerClient"]>): Promise<void> {
+  if (!(await container.exists())) return;
+  for await (const blob of container.listBlobsFlat()) await container.deleteBlob(blob.name);
+}
