@@ -7,7 +7,11 @@ export type ScanStatus = "succeeded" | "failed" | "skipped";
 
 /** One ScanCompleted as the recorder returns it (the fields the summary uses). */
 export interface RecordedResult {
+  /** Canonical reference; the digest form once the scan found the digest. */
   ref: string;
+  registry: string;
+  repository: string;
+  tag?: string | undefined;
   status: ScanStatus;
   skipReason?: string | undefined;
   attempt: number;
@@ -97,12 +101,21 @@ export interface SummaryInput {
 
 export const SCAN_REQUESTS_ENTITY = "scan-requests";
 
+/**
+ * The reference an image was requested by: the tag form when the result has a tag (the recorder
+ * stores the digest form once a scan found it), else the reference itself.
+ */
+export function requestedRef(result: RecordedResult): string {
+  return result.tag === undefined ? result.ref : `${result.registry}/${result.repository}:${result.tag}`;
+}
+
 export function buildSummary(input: SummaryInput): DevSummary {
   const byRef = new Map<string, RecordedResult[]>();
   for (const result of input.results) {
-    const list = byRef.get(result.ref) ?? [];
+    const ref = requestedRef(result);
+    const list = byRef.get(ref) ?? [];
     list.push(result);
-    byRef.set(result.ref, list);
+    byRef.set(ref, list);
   }
   const requestDeadLetters = input.deadLetters.filter((letter) => letter.entity === SCAN_REQUESTS_ENTITY);
   const deadLetterReasons = new Map<string, string>();

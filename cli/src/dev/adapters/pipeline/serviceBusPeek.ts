@@ -5,6 +5,7 @@
  */
 import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from "@azure/service-bus";
 import { APP_PROPERTY } from "@qcs/shared";
+import Long from "long";
 import type { PendingMessage } from "../../core/completion.ts";
 
 export interface PeekedEntities {
@@ -35,14 +36,20 @@ export class ServiceBusPeek {
     return messages.map((message) => pending(message, bodyImageRef(message), now));
   }
 
-  /** Every message of the entity, from the first (a fresh receiver peeks from the start). */
+  /**
+   * Every message of the entity, from the first. The position is always given: the SDK keeps the
+   * last peeked sequence number per entity, across receivers.
+   */
   async #peekAll(receiver: ServiceBusReceiver): Promise<ServiceBusReceivedMessage[]> {
     try {
       const all: ServiceBusReceivedMessage[] = [];
+      let fromSequenceNumber = Long.ZERO;
       for (;;) {
-        const page = await receiver.peekMessages(PAGE);
+        const page = await receiver.peekMessages(PAGE, { fromSequenceNumber });
         all.push(...page);
-        if (page.length < PAGE) return all;
+        const last = page[page.length - 1]?.sequenceNumber;
+        if (page.length < PAGE || last === undefined) return all;
+        fromSequenceNumber = Long.fromValue(last).add(1);
       }
     } finally {
       await receiver.close();
