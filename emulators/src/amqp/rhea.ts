@@ -28,6 +28,10 @@ export interface ConnectionInternals {
   accept(socket: unknown): void;
   frame_size?: number;
   local_channel_map: Record<string, { links: Record<string, LinkInternals> }>;
+  /** Idle timers rhea clears only when the socket ends, not when it is destroyed. */
+  heartbeat_in?: ReturnType<typeof setTimeout>;
+  heartbeat_out?: ReturnType<typeof setTimeout>;
+  abort_idle?: ReturnType<typeof setTimeout>;
 }
 
 export function linkInternals(link: Sender | Receiver): LinkInternals {

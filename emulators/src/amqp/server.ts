@@ -197,6 +197,12 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
     if (!state) return;
     connections.delete(connection);
     state.closeAll();
+    // A destroyed socket (close(), a client that vanished) never ends, so rhea keeps its idle
+    // timers, which would hold the process open for minutes after close().
+    const internals = connection as unknown as ConnectionInternals;
+    clearTimeout(internals.heartbeat_in);
+    clearTimeout(internals.heartbeat_out);
+    clearTimeout(internals.abort_idle);
   }
 
   function serviceFor(path: string): AmqpService {
