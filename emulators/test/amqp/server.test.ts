@@ -3,6 +3,7 @@
  * plugged in (the Service Bus and Event Hubs emulators plug in the same way). Hand-made frames only
  * in the robustness tests.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { EventHubProducerClient } from "@azure/event-hubs";
@@ -377,6 +378,39 @@ describe("shared AMQP server", () => {
       connection.close();
       expect(connection.is_open()).toBe(false);
     });
+  });
+});
+
+describe("closing the server", () => {
+  let child: ReturnType<typeof spawn> | undefined;
+  afterEach(() => {
+    child?.kill("SIGKILL");
+  });
+
+  it("leaves no timer behind that holds the process open after clients closed their connections", async () => {
+    const emulator = new URL("../../src/servicebus/emulator.ts", import.meta.url).pathname;
+    const script = [
+      'import { ServiceBusClient } from "@azure/service-bus";',
+      `import { startServiceBusEmulator } from ${JSON.stringify(emulator)};`,
+      "const running = await startServiceBusEmulator({ port: 0 });",
+      "const client = new ServiceBusClient(running.connectionString, { retryOptions: { maxRetries: 0 } });",
+      'await client.createSender("scan-requests").sendMessages({ body: "x" });',
+      "await client.close();",
+      "await running.close();",
+      'console.log("closed");',
+    ].join("\n");
+    const scriptProcess = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: new URL("../..", import.meta.url).pathname,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child = scriptProcess;
+    let output = "";
+    scriptProcess.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // rhea's idle timer used to keep the process alive for minutes after close().
+    const code = await new Promise<number | null>((resolve) => scriptProcess.once("exit", resolve));
+    expect({ code, output: output.trim() }).toEqual({ code: 0, output: "closed" });
   });
 });
 
