@@ -130,7 +130,11 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       `azurite ${options.persist ? `(data in ${join(options.dataDir, "azurite")})` : "(in memory)"}: blob ${azurite.blobUrl}, table ${azurite.tableUrl}`,
     );
 
-    const serviceBus = await startServiceBusEmulator({ host, port: ports.servicebus });
+    const serviceBus = await startServiceBusEmulator({
+      host,
+      port: ports.servicebus,
+      adminPort: ports.servicebusAdmin,
+    });
     closers.push(() => serviceBus.close());
     const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
     closers.push(() => eventHubs.close());
@@ -242,6 +246,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       urls: { ...urls, arm: arm.url },
       scanctlEnv: {
         SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
+        SERVICEBUS_EMULATOR_ADMIN_PORT: String(serviceBus.adminPort),
         EVENTHUBS_CONNECTION_STRING: eventHubs.connectionString,
         STORAGE_CONNECTION_STRING: azurite.connectionString,
         RECORDER_URL: urls.recorder,

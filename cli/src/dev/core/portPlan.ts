@@ -2,6 +2,7 @@
 
 export interface DevPorts {
   servicebus: number;
+  servicebusAdmin: number;
   eventhubs: number;
   arm: number;
   blob: number;
@@ -22,6 +23,12 @@ export interface PortSetting {
 
 export const PORT_SETTINGS: readonly PortSetting[] = [
   { key: "servicebus", option: "--servicebus-port", label: "Service Bus emulator, AMQP", defaultPort: 5672 },
+  {
+    key: "servicebusAdmin",
+    option: "--servicebus-admin-port",
+    label: "Service Bus emulator, management API (scanctl status)",
+    defaultPort: 5300,
+  },
   { key: "eventhubs", option: "--eventhubs-port", label: "Event Hubs emulator, AMQP", defaultPort: 5673 },
   { key: "arm", option: "--arm-port", label: "local ARM endpoint, HTTPS", defaultPort: 8443 },
   { key: "blob", option: "--blob-port", label: "Azurite blob", defaultPort: 10000 },
