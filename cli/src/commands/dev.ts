@@ -41,14 +41,18 @@ export function registerDev(program: Command, context: ScanctlContext): void {
       "--persist",
       "keep Azurite's data (scan records: a rerun skips cached scans) in <data-dir>/azurite",
     )
-    .option(
-      "--inventory <file>",
-      "ARM resource documents the local ARM endpoint serves",
-      join(EXAMPLES, "inventory.json"),
+    .addOption(
+      new Option("--inventory <file>", "ARM resource documents the local ARM endpoint serves").default(
+        join(EXAMPLES, "inventory.json"),
+        "examples/inventory.json",
+      ),
     )
-    .option("--events <path...>", "Activity Log / Event Grid JSON files or folders to replay", [
-      join(EXAMPLES, "events"),
-    ])
+    .addOption(
+      new Option("--events <path...>", "Activity Log / Event Grid JSON files or folders to replay").default(
+        [join(EXAMPLES, "events")],
+        "examples/events",
+      ),
+    )
     .addOption(
       new Option("--timeout <seconds>", "how long the replay may take to be fully processed")
         .argParser(positiveInteger(86_400))
