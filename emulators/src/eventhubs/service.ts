@@ -12,7 +12,7 @@
  */
 import type { Typed } from "rhea";
 import { readLong } from "../amqp/codec.ts";
-import { AmqpError, Condition } from "../amqp/errors.ts";
+import { AmqpError, Condition, toAmqpError } from "../amqp/errors.ts";
 import type {
   AmqpService,
   InboundHandler,
@@ -128,7 +128,7 @@ function openConsumer(state: EventHubsState, link: OutboundLink, clock: () => nu
 
   let next = log.startingSequenceNumber(position);
   let tag = 0;
-  const pump = () => {
+  const deliver = () => {
     let credit = link.credit();
     while (credit > 0) {
       const events = log.read(next, credit);
@@ -142,6 +142,14 @@ function openConsumer(state: EventHubsState, link: OutboundLink, clock: () => nu
         next = event.sequenceNumber + 1;
       }
       credit = link.credit();
+    }
+  };
+  // Runs inside producers' sends too (on append): a failing consumer link must not fail the send.
+  const pump = () => {
+    try {
+      deliver();
+    } catch (error) {
+      link.close(toAmqpError(error));
     }
   };
   const unsubscribe = log.onAppend(pump);
