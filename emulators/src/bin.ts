@@ -1,25 +1,30 @@
 #!/usr/bin/env node
 /**
  * `npm run emulators`: the local stand-ins for Azure, without Docker. Prints one line per endpoint
- * (`servicebus: <connection string>`) once everything listens, and runs until SIGINT/SIGTERM.
+ * (`servicebus: <connection string>`, `eventhubs: <connection string>`, ...) once everything listens,
+ * and runs until SIGINT/SIGTERM.
  * Each emulator contributes its options and start-up through an `EmulatorCommand`.
  */
 import { Command } from "commander";
 import { armCommand } from "./arm/cli.ts";
 import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
+import { eventHubsCommand } from "./eventhubs/cli.ts";
 import { serviceBusCommand } from "./servicebus/cli.ts";
 
-const emulators: EmulatorCommand[] = [serviceBusCommand, armCommand];
+const emulators: EmulatorCommand[] = [serviceBusCommand, eventHubsCommand, armCommand];
 
 const program = new Command("emulators")
   .description(
-    "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker that the " +
-      "official SDKs reach with Microsoft's emulator connection string, and a local ARM endpoint (HTTPS) " +
-      "serving container groups, container apps and jobs from an inventory file.",
+    "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker and an " +
+      "Event Hubs broker that the official SDKs reach with the connection strings of Microsoft's emulators, " +
+      "and a local ARM endpoint (HTTPS) serving container groups, container apps and jobs from an inventory file.",
   )
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .option("--json", 'print each endpoint as a JSON line: {"name":…,"endpoint":…}')
-  .addHelpText("after", "\nStops on SIGINT or SIGTERM. Example: npm run emulators -- --servicebus-port 0");
+  .addHelpText(
+    "after",
+    "\nStops on SIGINT or SIGTERM. Example: npm run emulators -- --servicebus-port 0 --eventhubs-port 0",
+  );
 for (const emulator of emulators) emulator.addOptions(program);
 program.parse();
 

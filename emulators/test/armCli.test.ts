@@ -42,7 +42,16 @@ describe("npm run emulators: the local ARM endpoint", () => {
     const dir = await mkdtemp(join(tmpdir(), "qcs-arm-cli-"));
     dirs.push(dir);
     const caFile = join(dir, "ca.pem");
-    const emulators = run(["--servicebus-port", "0", "--arm-port", "0", "--arm-ca-file", caFile]);
+    const emulators = run([
+      "--servicebus-port",
+      "0",
+      "--eventhubs-port",
+      "0",
+      "--arm-port",
+      "0",
+      "--arm-ca-file",
+      caFile,
+    ]);
     const line = await emulators.armLine;
     expect(line).toMatch(/^arm: https:\/\/127\.0\.0\.1:\d+$/);
     const client = new ContainerInstanceManagementClient(
@@ -61,7 +70,16 @@ describe("npm run emulators: the local ARM endpoint", () => {
   });
 
   it("exits 2 naming the problem when the inventory cannot be read", async () => {
-    const emulators = run(["--servicebus-port", "0", "--arm-port", "0", "--inventory", "/no/such/file.json"]);
+    const emulators = run([
+      "--servicebus-port",
+      "0",
+      "--eventhubs-port",
+      "0",
+      "--arm-port",
+      "0",
+      "--inventory",
+      "/no/such/file.json",
+    ]);
     expect(await emulators.exited).toBe(2);
     expect(emulators.errors.join("\n")).toContain("cannot read inventory /no/such/file.json");
     expect(emulators.lines).toEqual([]);

@@ -32,7 +32,7 @@ afterEach(() => {
 
 describe("npm run emulators", () => {
   it("prints one servicebus line with a working connection string and exits 0 on SIGTERM", async () => {
-    const emulators = run(["--servicebus-port", "0"]);
+    const emulators = run(["--servicebus-port", "0", "--eventhubs-port", "0"]);
     const line = await emulators.firstLine;
     expect(line).toMatch(
       /^servicebus: Endpoint=sb:\/\/127\.0\.0\.1:\d+;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;$/,
@@ -50,7 +50,7 @@ describe("npm run emulators", () => {
   });
 
   it("prints JSON lines with --json", async () => {
-    const emulators = run(["--servicebus-port", "0", "--json"]);
+    const emulators = run(["--servicebus-port", "0", "--eventhubs-port", "0", "--json"]);
     expect(JSON.parse(await emulators.firstLine)).toMatchObject({
       name: "servicebus",
       endpoint: expect.stringContaining("sb://127.0.0.1:"),
@@ -71,7 +71,7 @@ describe("npm run emulators", () => {
         },
       }),
     );
-    const emulators = run(["--servicebus-port", "0", "--servicebus-config", file]);
+    const emulators = run(["--servicebus-port", "0", "--eventhubs-port", "0", "--servicebus-config", file]);
     expect(await emulators.exited).toBe(2);
     expect(emulators.errors.join("\n")).toContain(
       "UserConfig.Namespaces[0].Queues[0].Properties.LockDuration: must not exceed PT5M",
