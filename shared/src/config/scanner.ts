@@ -37,6 +37,8 @@ export const scannerConfigSpec = defineServiceConfig({
     ...commonEnv,
     ...serviceBusEnv,
     ...storageEnv,
+    /** Address the health/metrics server binds (tests use 127.0.0.1). */
+    HOST: stringVar("0.0.0.0"),
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
     SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
     SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),
@@ -65,6 +67,7 @@ export const scannerConfigSpec = defineServiceConfig({
   build: (env, issue) => ({
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
+    host: env.HOST,
     port: env.PORT,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     serviceBus: messagingConnection(

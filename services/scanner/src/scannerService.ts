@@ -1,0 +1,105 @@
+/**
+ * The scanner put together from clients and adapters that the caller built: `main.ts` in
+ * production, tests and benchmarks with emulators. Owns the queue receiver, the retry sender and
+ * the topic sender; the ServiceBusClient stays the caller's.
+ */
+import type { ServiceBusClient } from "@azure/service-bus";
+import type { Meter } from "@opentelemetry/api";
+import type { Logger } from "@qcs/shared";
+import { ServiceBusScanCompletedPublisher } from "./adapters/serviceBus/scanCompletedPublisher.ts";
+import { ScanRequestReceiver } from "./adapters/serviceBus/scanRequestReceiver.ts";
+import { createScannerMetrics } from "./adapters/telemetry/scannerMetrics.ts";
+import { createScanRequestHandler, type ScanRequestHandlerOptions } from "./core/handleScanRequest.ts";
+import type { Clock, QscannerProcess, RegistryAuthenticator, ScanCacheReader } from "./core/ports.ts";
+
+export interface ScannerServiceOptions {
+  serviceBus: ServiceBusClient;
+  queueName: string;
+  topicName: string;
+  cache: ScanCacheReader;
+  registryAuth: RegistryAuthenticator;
+  qscanner: QscannerProcess;
+  meter: Meter;
+  logger: Logger;
+  /** Removes secrets from text that leaves the process. */
+  redact: (text: string) => string;
+  handler: ScanRequestHandlerOptions;
+  concurrency: number;
+  /** Locks are renewed for the scan timeout plus this. Default: 5 minutes. */
+  lockRenewalMarginMs?: number;
+  /** Default: 2000 ms. */
+  receiveWaitMs?: number;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: `crypto.randomUUID`. */
+  newId?: () => string;
+}
+
+export interface ScannerService {
+  readonly receiver: ScanRequestReceiver;
+  start(): void;
+  /** Lifecycle step 1: no new requests. */
+  stopIntake(): Promise<void>;
+  /** Lifecycle step 2: let scans finish; abandon them when `deadline` fires. */
+  drain(deadline: AbortSignal): Promise<void>;
+  /** Lifecycle step 3: wait (briefly) for settlements, then close the links. */
+  close(): Promise<void>;
+}
+
+/** How long `close` waits for scans aborted at the deadline to be abandoned. */
+const SETTLE_AFTER_DEADLINE_MS = 10_000;
+
+export function createScannerService(options: ScannerServiceOptions): ScannerService {
+  const logger = options.logger;
+  const metrics = createScannerMetrics(options.meter);
+  const serviceBusReceiver = options.serviceBus.createReceiver(options.queueName, {
+    receiveMode: "peekLock",
+    // Renewed by ScanRequestReceiver per message, so a failed renewal can stop that scan.
+    maxAutoLockRenewalDurationInMs: 0,
+  });
+  const retrySender = options.serviceBus.createSender(options.queueName);
+  const topicSender = options.serviceBus.createSender(options.topicName);
+  const handle = createScanRequestHandler(
+    {
+      cache: options.cache,
+      registryAuth: options.registryAuth,
+      qscanner: options.qscanner,
+      publisher: new ServiceBusScanCompletedPublisher(topicSender),
+      metrics,
+      clock: options.clock ?? { now: () => new Date() },
+      newId: options.newId ?? (() => crypto.randomUUID()),
+      redact: options.redact,
+      logger,
+    },
+    options.handler,
+  );
+  const receiver = new ScanRequestReceiver({
+    receiver: serviceBusReceiver,
+    retrySender,
+    handle,
+    concurrency: options.concurrency,
+    maxLockRenewalMs: options.handler.scanTimeoutMs + (options.lockRenewalMarginMs ?? 300_000),
+    metrics,
+    logger,
+    ...(options.receiveWaitMs !== undefined ? { receiveWaitMs: options.receiveWaitMs } : {}),
+  });
+
+  return {
+    receiver,
+    start: () => {
+      receiver.start();
+      logger.info({ queue: options.queueName, concurrency: options.concurrency }, "receiving scan requests");
+    },
+    stopIntake: () => receiver.stopReceiving(),
+    drain: (deadline) => receiver.drain(deadline),
+    close: async () => {
+      await Promise.race([
+        receiver.idle(),
+        new Promise((resolve) => setTimeout(resolve, SETTLE_AFTER_DEADLINE_MS).unref()),
+      ]);
+      await serviceBusReceiver.close();
+      await retrySender.close();
+      await topicSender.close();
+    },
+  };
+}
