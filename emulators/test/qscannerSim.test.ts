@@ -117,6 +117,7 @@ describe("qscanner simulator", () => {
     ["qualysauth", 1, /invalid access token/],
     ["ratelimited", 6, /TOOMANYREQUESTS/],
     ["crash", 1, /internal error/],
+    ["leaktoken", 1, /invalid access token: sim-token/],
   ])("simulates %s with exit %i", async (word, code, line) => {
     const run = await runSim(scanArgs(`docker.io/library/app:${word}`));
     expect(run.code).toBe(code);

@@ -35,6 +35,7 @@ Behaviour is chosen by words in the image tag or last path component:
   unauthorized  registry refuses (6)      qualysauth    Qualys token rejected (exit 1)
   ratelimited   registry 429 (exit 6)     crash         generic error (exit 1)
   noreport      exit 0 without a report   first<n>      fail only the first n runs of this image
+  leaktoken     token error that prints the token (exit 1)
 `;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -102,7 +103,7 @@ async function scan(command: SimCommandLine): Promise<number> {
   await sleep(behaviour.delayMs);
 
   if (behaviour.failure && failsThisRun(ref, behaviour.failTimes)) {
-    err(behaviour.failure.line);
+    err(behaviour.failure.line.replace("$QUALYS_ACCESS_TOKEN", token ?? ""));
     return behaviour.failure.exitCode;
   }
 

@@ -140,6 +140,8 @@ const FAILURES: Record<string, { exitCode: number; line: string }> = {
   qualysauth: { exitCode: 1, line: "ERROR invalid access token: token expired (simulated)" },
   ratelimited: { exitCode: 6, line: "ERROR TOOMANYREQUESTS: rate limit exceeded (simulated)" },
   crash: { exitCode: 1, line: "ERROR internal error (simulated)" },
+  // Like a careless binary that echoes its credentials: the scanner must redact what it passes on.
+  leaktoken: { exitCode: 1, line: "ERROR invalid access token: $QUALYS_ACCESS_TOKEN (simulated leak)" },
 };
 
 const EXIT_LINES: Record<number, string> = {
@@ -151,7 +153,7 @@ const EXIT_LINES: Record<number, string> = {
 /**
  * Words (split on `-`, `.`, `_`, `:`) in the tag and last path component:
  * `slow<ms>`, `hang`, `exit<code>`, `notfound`, `unauthorized`, `qualysauth`, `ratelimited`,
- * `crash`, `noreport`, and `first<n>` (fail only the first n runs for this image, then succeed).
+ * `crash`, `leaktoken` (a token error that prints the token), `noreport`, and `first<n>` (fail only the first n runs for this image, then succeed).
  */
 export function behaviourFor(imageRef: string): SimBehaviour {
   const withoutDigest = imageRef.split("@")[0] ?? imageRef;

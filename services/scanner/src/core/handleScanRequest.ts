@@ -162,6 +162,7 @@ export function createScanRequestHandler(
         }
       }
 
+      deps.logger.info({ ...context, force: request.force }, "scanning");
       const scan = await attemptScan(request, delivery.signal);
       if (scan.kind === "aborted" || delivery.signal.aborted) {
         return abandon("scan aborted (lock lost or shutting down)");
