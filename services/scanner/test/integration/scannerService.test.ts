@@ -1,12 +1,13 @@
 // The scanner end to end in this process: the Service Bus emulator and Azurite over real sockets
 // with the official SDKs, the qscanner simulator as a real child process.
+
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TableClient } from "@azure/data-tables";
 import type { AccessToken } from "@azure/core-auth";
+import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
 import {
   qscannerSimulatorPath,
@@ -205,7 +206,11 @@ describe("scanner service", () => {
     await entities.send(request);
 
     const [scan] = await entities.completedFor(request.requestId);
-    expect(scan).toMatchObject({ status: "skipped", skipReason: "cached", vulnerabilities: { high: 1, total: 1 } });
+    expect(scan).toMatchObject({
+      status: "skipped",
+      skipReason: "cached",
+      vulnerabilities: { high: 1, total: 1 },
+    });
     expect(qscanner.runs).toBe(0);
     expect(await entities.queueDrained()).toBe(true);
   });
@@ -227,20 +232,23 @@ describe("scanner service", () => {
     ["notfound", "ImageNotFound", /manifest unknown.*push it back/i],
     ["unauthorized", "RegistryAuthFailed", /UNAUTHORIZED.*AcrPull/],
     ["qualysauth", "QualysAuthFailed", /invalid access token.*Renew QUALYS_ACCESS_TOKEN/],
-  ])("dead-letters %s at once with reason %s and a description saying what to fix", async (word, reason, text) => {
-    const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("deadletters", { qscanner });
-    const request = scanRequest(`registry.example.com/team/app:${uniqueTag(word)}`);
-    await entities.send(request);
+  ])(
+    "dead-letters %s at once with reason %s and a description saying what to fix",
+    async (word, reason, text) => {
+      const qscanner = new ObservedRunner(simulator());
+      const { entities } = startScanner("deadletters", { qscanner });
+      const request = scanRequest(`registry.example.com/team/app:${uniqueTag(word)}`);
+      await entities.send(request);
 
-    const deadLetter = await entities.nextDeadLetter();
-    expect(deadLetter.deadLetterReason).toBe(reason);
-    expect(deadLetter.deadLetterErrorDescription).toMatch(text);
-    expect(deadLetter.applicationProperties?.imageRef).toBe(request.image.ref);
-    const [scan] = await entities.completedFor(request.requestId);
-    expect(scan).toMatchObject({ status: "failed", attempt: 1, error: { class: reason } });
-    expect(qscanner.runs).toBe(1);
-  });
+      const deadLetter = await entities.nextDeadLetter();
+      expect(deadLetter.deadLetterReason).toBe(reason);
+      expect(deadLetter.deadLetterErrorDescription).toMatch(text);
+      expect(deadLetter.applicationProperties?.imageRef).toBe(request.image.ref);
+      const [scan] = await entities.completedFor(request.requestId);
+      expect(scan).toMatchObject({ status: "failed", attempt: 1, error: { class: reason } });
+      expect(qscanner.runs).toBe(1);
+    },
+  );
 
   it("dead-letters a body that breaks the contract as InvalidMessage, and publishes nothing", async () => {
     const { entities } = startScanner("invalid");
@@ -296,10 +304,16 @@ describe("scanner service", () => {
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
     expect(deadLetter.deadLetterReason).toBe("ScannerFailed");
-    expect(deadLetter.deadLetterErrorDescription).toMatch(/exited with 1 .*internal error.*gave up after 3 attempts/);
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /exited with 1 .*internal error.*gave up after 3 attempts/,
+    );
     expect(deadLetter.applicationProperties?.attempt).toBe(2);
     const [scan] = await entities.completedFor(request.requestId);
-    expect(scan).toMatchObject({ status: "failed", attempt: 3, error: { class: "ScannerFailed", exitCode: 1 } });
+    expect(scan).toMatchObject({
+      status: "failed",
+      attempt: 3,
+      error: { class: "ScannerFailed", exitCode: 1 },
+    });
     expect(qscanner.runs).toBe(3);
   });
 
@@ -313,7 +327,9 @@ describe("scanner service", () => {
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
     expect(deadLetter.deadLetterReason).toBe("ScanTimeout");
-    expect(deadLetter.deadLetterErrorDescription).toMatch(/did not finish within 1 s.*gave up after 2 attempts.*SCAN_TIMEOUT/);
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /did not finish within 1 s.*gave up after 2 attempts.*SCAN_TIMEOUT/,
+    );
   });
 
   it("leaves a request to MaxDeliveryCount when Storage is down, which dead-letters it", async () => {
@@ -386,8 +402,14 @@ describe("scanner service with Azure Container Registry", () => {
   beforeAll(async () => {
     exchange = createServer((request, response) => {
       request.resume();
-      if (refuse) response.writeHead(403, { "content-type": "application/json" }).end('{"errors":[{"message":"denied"}]}');
-      else response.writeHead(200, { "content-type": "application/json" }).end('{"refresh_token":"acr-refresh-token-1"}');
+      if (refuse)
+        response
+          .writeHead(403, { "content-type": "application/json" })
+          .end('{"errors":[{"message":"denied"}]}');
+      else
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end('{"refresh_token":"acr-refresh-token-1"}');
     });
     await new Promise<void>((resolve) => exchange.listen(0, "127.0.0.1", resolve));
     exchangeEndpoint = `http://127.0.0.1:${(exchange.address() as AddressInfo).port}`;
@@ -397,7 +419,12 @@ describe("scanner service with Azure Container Registry", () => {
   const acrAuth = () =>
     new AcrRegistryAuth({
       // A fixed Entra token: the identity platform is out of reach; the exchange is what is tested.
-      credential: { getToken: async (): Promise<AccessToken> => ({ token: "entra", expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      credential: {
+        getToken: async (): Promise<AccessToken> => ({
+          token: "entra",
+          expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+      },
       registryEndpoint: () => exchangeEndpoint,
     });
 
@@ -418,7 +445,9 @@ describe("scanner service with Azure Container Registry", () => {
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
     expect(deadLetter.deadLetterReason).toBe("RegistryAuthFailed");
-    expect(deadLetter.deadLetterErrorDescription).toMatch(/refused the scanner's identity \(HTTP 403.*AcrPull/);
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /refused the scanner's identity \(HTTP 403.*AcrPull/,
+    );
     expect(qscanner.runs).toBe(0);
   });
 });

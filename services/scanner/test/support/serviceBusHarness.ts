@@ -69,7 +69,8 @@ export function scanRequest(imageRef: string, overrides: Partial<ScanRequested> 
     sources: [
       {
         kind: "aci",
-        resourceId: "/subscriptions/ed6a948b-ba01-4eea-9471-c147cad379eb/resourceGroups/rg-test/providers/Microsoft.ContainerInstance/containerGroups/cg-test",
+        resourceId:
+          "/subscriptions/ed6a948b-ba01-4eea-9471-c147cad379eb/resourceGroups/rg-test/providers/Microsoft.ContainerInstance/containerGroups/cg-test",
         subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
         resourceGroup: "rg-test",
         resourceName: "cg-test",
@@ -96,7 +97,10 @@ export class TestEntities {
     this.topic = `completed-${key}`;
     this.sender = client.createSender(this.queue);
     this.#completed = client.createReceiver(this.topic, "recorder", { receiveMode: "receiveAndDelete" });
-    this.#deadLetters = client.createReceiver(this.queue, { subQueueType: "deadLetter", receiveMode: "receiveAndDelete" });
+    this.#deadLetters = client.createReceiver(this.queue, {
+      subQueueType: "deadLetter",
+      receiveMode: "receiveAndDelete",
+    });
     this.#client = client;
   }
 

@@ -1,0 +1,227 @@
+// The scanner as its own process (src/main.ts), as it runs in a container: readiness, kill -9 in
+// the middle of a scan, and graceful shutdown on SIGTERM.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ServiceBusClient } from "@azure/service-bus";
+import {
+  qscannerSimulatorPath,
+  type RunningAzurite,
+  startAzurite,
+  startServiceBusEmulator,
+} from "@qcs/emulators";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
+
+const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
+const TOKEN = "qualys-process-token-93bd1f20e7";
+const ENTITIES = {
+  kill: { lockDuration: "PT2S", maxDeliveryCount: 5 },
+  drain: { lockDuration: "PT1M" },
+  abandon: { lockDuration: "PT1M" },
+};
+
+let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
+let azurite: RunningAzurite;
+let client: ServiceBusClient;
+let tempRoot: string;
+
+beforeAll(async () => {
+  [emulator, azurite] = await Promise.all([
+    startServiceBusEmulator({ config: emulatorConfig(ENTITIES) }),
+    startAzurite(),
+  ]);
+  client = new ServiceBusClient(emulator.connectionString);
+  tempRoot = mkdtempSync(join(tmpdir(), "scanner-process-test-"));
+});
+
+afterAll(async () => {
+  await client?.close();
+  await emulator?.close();
+  await azurite?.stop();
+  rmSync(tempRoot, { recursive: true, force: true });
+});
+
+class ScannerProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  port = 0;
+
+  constructor(key: keyof typeof ENTITIES, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: tempRoot,
+        TMPDIR: tempRoot,
+        SERVICEBUS_CONNECTION_STRING: emulator.connectionString,
+        STORAGE_CONNECTION_STRING: azurite.connectionString,
+        QUALYS_POD: "US2",
+        QUALYS_ACCESS_TOKEN: TOKEN,
+        QSCANNER_PATH: qscannerSimulatorPath,
+        SCAN_REQUESTS_QUEUE: `requests-${key}`,
+        SCAN_COMPLETED_TOPIC: `completed-${key}`,
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_FORMAT: "json",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on("line", (line) =>
+      this.lines.push(line),
+    );
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (line) =>
+      this.lines.push(line),
+    );
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+  }
+
+  /** Waits for a JSON log line whose `msg` is `message` (after `skip` earlier ones). */
+  async logged(message: string, skip = 0): Promise<Record<string, unknown>> {
+    for (let tries = 0; tries < 600; tries += 1) {
+      const matches = this.lines.map(parseLine).filter((line) => line?.msg === message);
+      const match = matches[skip];
+      if (match) return match;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`no "${message}" log line; output:\n${this.lines.join("\n")}`);
+  }
+
+  async ready(): Promise<void> {
+    this.port = Number((await this.logged("listening")).port);
+  }
+
+  async readyz(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** PIDs of this process' children (qscanner runs). */
+  children(): number[] {
+    const pid = this.child.pid;
+    return readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .filter((name) => {
+        try {
+          return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+const processes: ScannerProcess[] = [];
+const entitiesToClose: TestEntities[] = [];
+function scanner(key: keyof typeof ENTITIES, env?: Record<string, string>): ScannerProcess {
+  const started = new ScannerProcess(key, env);
+  processes.push(started);
+  return started;
+}
+function entities(key: keyof typeof ENTITIES): TestEntities {
+  const opened = new TestEntities(client, key);
+  entitiesToClose.push(opened);
+  return opened;
+}
+
+afterEach(async () => {
+  for (const started of processes.splice(0)) {
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill("SIGKILL");
+    await started.exited;
+    expect(started.lines.join("\n")).not.toContain(TOKEN);
+  }
+  for (const opened of entitiesToClose.splice(0)) await opened.close();
+});
+
+describe("scanner process", () => {
+  it("after kill -9 mid-scan, redelivers the request once the lock expires and publishes exactly one ScanCompleted", async () => {
+    const queue = entities("kill");
+    const first = scanner("kill");
+    await first.ready();
+    expect(await first.readyz()).toEqual({
+      status: 200,
+      body: { status: "ready", phase: "running", dependencies: { servicebus: "ok", storage: "ok" } },
+    });
+    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow3000")}`);
+    await queue.send(request);
+    await first.logged("scanning");
+    const [qscannerPid] = first.children();
+    expect(qscannerPid).toBeGreaterThan(0);
+    const cmdline = readFileSync(`/proc/${qscannerPid}/cmdline`, "utf8");
+    expect(cmdline).toContain(request.image.ref);
+    expect(cmdline).not.toContain(TOKEN);
+
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = scanner("kill");
+    await second.ready();
+
+    const [scan] = await queue.completedFor(request.requestId, 1, 30_000);
+    expect(scan).toMatchObject({ status: "succeeded", attempt: 2 });
+    expect(await queue.allCompletedFor(request.requestId, 3000)).toHaveLength(1);
+    expect(await queue.queueDrained()).toBe(true);
+  });
+
+  it("on SIGTERM stops receiving, lets the running scan finish and publish, then exits 0", async () => {
+    const queue = entities("drain");
+    const running = scanner("drain", { SHUTDOWN_GRACE_SECONDS: "30" });
+    await running.ready();
+    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow2500")}`);
+    await queue.send(request);
+    await running.logged("scanning");
+
+    running.child.kill("SIGTERM");
+    await running.logged("shutting down: intake stopped, draining");
+    expect((await running.readyz()).status).toBe(503);
+    expect(await running.exited).toBe(0);
+
+    const [scan] = await queue.completedFor(request.requestId);
+    expect(scan).toMatchObject({ status: "succeeded", attempt: 1 });
+    expect(await queue.queueDrained()).toBe(true);
+  });
+
+  it("on SIGTERM abandons a scan that cannot finish within the grace period, so it is redelivered at once", async () => {
+    const queue = entities("abandon");
+    const running = scanner("abandon", { SHUTDOWN_GRACE_SECONDS: "1" });
+    await running.ready();
+    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow30000")}`);
+    await queue.send(request);
+    await running.logged("scanning");
+    const [qscannerPid] = running.children();
+
+    running.child.kill("SIGTERM");
+    expect(await running.exited).toBe(0);
+    expect(qscannerPid && existsAlive(qscannerPid)).toBe(false);
+
+    // The lock lasts a minute: receiving it within seconds proves it was abandoned, not left to expire.
+    const receiver = client.createReceiver(queue.queue);
+    const [redelivered] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 10_000 });
+    expect(redelivered?.deliveryCount).toBe(1);
+    expect(redelivered?.body).toMatchObject({ requestId: request.requestId });
+    if (redelivered) await receiver.completeMessage(redelivered);
+    await receiver.close();
+    expect(await queue.allCompletedFor(request.requestId, 500)).toEqual([]);
+  });
+});
+
+function existsAlive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
