@@ -90,7 +90,8 @@ export function createScanRequestHandler(
       request = parseScanRequestedMessage(delivery.message);
     } catch (error) {
       if (!isContractError(error)) throw error;
-      const reason: FailureClass = error.issues.some((issue) => issue.field.startsWith("image"))
+      // Only a request whose sole fault is inside its image reference is an InvalidImageReference.
+      const reason: FailureClass = error.issues.every((issue) => issue.field.startsWith("image."))
         ? "InvalidImageReference"
         : "InvalidMessage";
       const description = `${truncate(deps.redact(error.message), MAX_DESCRIPTION_LENGTH / 2)}. ${FAILURE_POLICIES[reason].remedy}`;

@@ -4,6 +4,7 @@ import { type RunningAzurite, startAzurite } from "@qcs/emulators";
 import { applyScanToMetadata, imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
+import { storageDownConnectionString } from "../support/deadEndpoint.ts";
 
 const DIGEST = `sha256:${"4a".repeat(32)}`;
 let azurite: RunningAzurite;
@@ -84,13 +85,12 @@ describe("scan cache reader on Table Storage", () => {
     ).toBeUndefined();
   });
 
-  it("reports Storage as unreachable, and fails lookups, once it is gone", async () => {
-    const gone = await startAzurite();
-    const client = TableClient.fromConnectionString(gone.connectionString, "ScanMetadata", {
-      allowInsecureConnection: true,
-      retryOptions: { maxRetries: 0 },
-    });
-    await gone.stop();
+  it("reports Storage as unreachable, and fails lookups, when nothing answers", async () => {
+    const client = TableClient.fromConnectionString(
+      await storageDownConnectionString(azurite.connectionString),
+      "ScanMetadata",
+      { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } },
+    );
     const reader = new TableScanCacheReader(client);
     expect(await reader.reachable()).toBe(false);
     await expect(reader.lastSuccessfulScan(parseImageRef("nginx"))).rejects.toThrow();

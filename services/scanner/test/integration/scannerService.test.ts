@@ -32,6 +32,7 @@ import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/q
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
 import type { QscannerProcess, RegistryAuthenticator, ScanCacheReader } from "../../src/core/ports.ts";
 import { createScannerService, type ScannerService } from "../../src/scannerService.ts";
+import { storageDownConnectionString } from "../support/deadEndpoint.ts";
 import { ObservedRunner } from "../support/observedRunner.ts";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
@@ -333,12 +334,11 @@ describe("scanner service", () => {
   });
 
   it("leaves a request to MaxDeliveryCount when Storage is down, which dead-letters it", async () => {
-    const gone = await startAzurite();
-    const deadTable = TableClient.fromConnectionString(gone.connectionString, "ScanMetadata", {
-      allowInsecureConnection: true,
-      retryOptions: { maxRetries: 0 },
-    });
-    await gone.stop();
+    const deadTable = TableClient.fromConnectionString(
+      await storageDownConnectionString(azurite.connectionString),
+      "ScanMetadata",
+      { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } },
+    );
     const qscanner = new ObservedRunner(simulator());
     const { entities } = startScanner("outage", { cache: new TableScanCacheReader(deadTable), qscanner });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("ok")}`);
@@ -361,11 +361,12 @@ describe("scanner service", () => {
 
   it("renews the lock of a scan longer than the lock duration and completes it exactly once", async () => {
     const { entities, telemetry } = startScanner("longscan");
-    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow5000")}`);
+    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow4500")}`);
     await entities.send(request);
 
     await entities.completedFor(request.requestId);
-    const all = await entities.allCompletedFor(request.requestId, 3000);
+    // Had the lock lapsed, the broker would have redelivered within its 2 s lock duration.
+    const all = await entities.allCompletedFor(request.requestId, 2500);
     expect(all.map((scan) => [scan.status, scan.attempt])).toEqual([["succeeded", 1]]);
     expect(await entities.queueDrained()).toBe(true);
     const metrics = await telemetry.renderMetrics();
@@ -376,8 +377,8 @@ describe("scanner service", () => {
   it("never runs more scans at once than its concurrency, and runs that many", async () => {
     const qscanner = new ObservedRunner(simulator());
     const { entities, service } = startScanner("concurrency", { qscanner, concurrency: 2 });
-    const requests = Array.from({ length: 6 }, () =>
-      scanRequest(`registry.example.com/team/app:${uniqueTag("slow1500")}`),
+    const requests = Array.from({ length: 5 }, () =>
+      scanRequest(`registry.example.com/team/app:${uniqueTag("slow1000")}`),
     );
     for (const request of requests) await entities.send(request);
     let mostInFlight = 0;
@@ -389,7 +390,7 @@ describe("scanner service", () => {
     } finally {
       clearInterval(sampler);
     }
-    expect(qscanner.runs).toBe(6);
+    expect(qscanner.runs).toBe(5);
     expect(qscanner.maxRunning).toBe(2);
     expect(mostInFlight).toBe(2);
   });

@@ -192,6 +192,14 @@ describe("handling a scan request", () => {
     expect(qscanner.runs).toHaveLength(0);
   });
 
+  it("calls a request without any image, or with other faults too, an InvalidMessage", async () => {
+    const { image: _, ...withoutImage } = request();
+    const handler = handlerWith(new ScriptedQscanner([]));
+    expect(await handler(delivery(withoutImage))).toMatchObject({ reason: "InvalidMessage" });
+    const twoFaults = { ...request(), force: "yes", image: { ...request().image, ref: "-x" } };
+    expect(await handler(delivery(twoFaults))).toMatchObject({ reason: "InvalidMessage" });
+  });
+
   it("dead-letters a registry refusal with a description free of the token, after publishing the failure", async () => {
     registryAuth.failWith = new ScanFailure(
       "RegistryAuthFailed",
