@@ -26,7 +26,7 @@ import {
   startTelemetry,
   type Telemetry,
 } from "@qcs/shared";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "../../src/adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
@@ -37,18 +37,26 @@ import { ObservedRunner } from "../support/observedRunner.ts";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
 const TOKEN = "qualys-access-token-7c2e91f04d";
+// One queue and topic per test, so the tests can run concurrently.
 const ENTITIES = {
   success: {},
-  cache: {},
-  deadletters: {},
-  invalid: {},
-  retries: {},
+  cacheSkip: {},
+  cacheForce: {},
+  notfound: {},
+  unauthorized: {},
+  qualysauth: {},
+  invalidMessage: {},
+  invalidRef: {},
+  retry40: {},
+  retryRate: {},
+  retryCrash: {},
   timeout: {},
   outage: { maxDeliveryCount: 3 },
   unpublished: { maxDeliveryCount: 2 },
   longscan: { lockDuration: "PT2S" },
   concurrency: { lockDuration: "PT10S" },
-  acr: {},
+  acrOk: {},
+  acrRefused: {},
   secrets: {},
 };
 
@@ -93,17 +101,8 @@ interface Running {
   entities: TestEntities;
   telemetry: Telemetry;
 }
-const running: Running[] = [];
 
-afterEach(async () => {
-  for (const { service, entities, telemetry } of running.splice(0)) {
-    await service.stopIntake();
-    await service.drain(AbortSignal.timeout(5000));
-    await service.close();
-    await entities.close();
-    await telemetry.shutdown();
-  }
-});
+type Cleanup = (fn: () => Promise<void>) => void;
 
 function simulator(options: { killGraceMs?: number } = {}): QscannerProcess {
   return new QscannerProcessRunner({
@@ -116,6 +115,7 @@ function simulator(options: { killGraceMs?: number } = {}): QscannerProcess {
 
 function startScanner(
   key: keyof typeof ENTITIES,
+  cleanup: Cleanup,
   options: {
     concurrency?: number;
     scanTimeoutMs?: number;
@@ -150,9 +150,14 @@ function startScanner(
     },
   });
   service.start();
-  const started = { service, entities, telemetry };
-  running.push(started);
-  return started;
+  cleanup(async () => {
+    await service.stopIntake();
+    await service.drain(AbortSignal.timeout(5000));
+    await service.close();
+    await entities.close();
+    await telemetry.shutdown();
+  });
+  return { service, entities, telemetry };
 }
 
 /** Writes a successful scan of `ref` into ScanMetadata the way the recorder does. */
@@ -177,9 +182,11 @@ async function recordSuccess(ref: string, finishedAt: Date): Promise<void> {
   }
 }
 
-describe("scanner service", () => {
-  it("scans a request, publishes one ScanCompleted with the findings, then completes the request", async () => {
-    const { entities } = startScanner("success");
+describe.concurrent("scanner service", () => {
+  it("scans a request, publishes one ScanCompleted with the findings, then completes the request", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("success", onTestFinished);
     const ref = `registry.example.com/team/app:${uniqueTag("ok")}`;
     const request = scanRequest(ref);
     await entities.send(request);
@@ -198,9 +205,11 @@ describe("scanner service", () => {
     expect(await entities.queueDrained()).toBe(true);
   });
 
-  it("skips an image scanned successfully within the cache window, without running qscanner", async () => {
+  it("skips an image scanned successfully within the cache window, without running qscanner", async ({
+    onTestFinished,
+  }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("cache", { qscanner });
+    const { entities } = startScanner("cacheSkip", onTestFinished, { qscanner });
     const ref = `registry.example.com/team/cached:${uniqueTag("v1")}`;
     await recordSuccess(ref, new Date(Date.now() - 3_600_000));
     const request = scanRequest(ref);
@@ -216,9 +225,9 @@ describe("scanner service", () => {
     expect(await entities.queueDrained()).toBe(true);
   });
 
-  it("scans a forced request even though the cache is fresh", async () => {
+  it("scans a forced request even though the cache is fresh", async ({ onTestFinished }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("cache", { qscanner });
+    const { entities } = startScanner("cacheForce", onTestFinished, { qscanner });
     const ref = `registry.example.com/team/cached:${uniqueTag("v2")}`;
     await recordSuccess(ref, new Date());
     const request = scanRequest(ref, { force: true });
@@ -229,15 +238,15 @@ describe("scanner service", () => {
     expect(qscanner.runs).toBe(1);
   });
 
-  it.each([
+  it.for([
     ["notfound", "ImageNotFound", /manifest unknown.*push it back/i],
     ["unauthorized", "RegistryAuthFailed", /UNAUTHORIZED.*AcrPull/],
     ["qualysauth", "QualysAuthFailed", /invalid access token.*Renew QUALYS_ACCESS_TOKEN/],
-  ])(
+  ] as const)(
     "dead-letters %s at once with reason %s and a description saying what to fix",
-    async (word, reason, text) => {
+    async ([word, reason, text], { onTestFinished }) => {
       const qscanner = new ObservedRunner(simulator());
-      const { entities } = startScanner("deadletters", { qscanner });
+      const { entities } = startScanner(word, onTestFinished, { qscanner });
       const request = scanRequest(`registry.example.com/team/app:${uniqueTag(word)}`);
       await entities.send(request);
 
@@ -251,8 +260,10 @@ describe("scanner service", () => {
     },
   );
 
-  it("dead-letters a body that breaks the contract as InvalidMessage, and publishes nothing", async () => {
-    const { entities } = startScanner("invalid");
+  it("dead-letters a body that breaks the contract as InvalidMessage, and publishes nothing", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("invalidMessage", onTestFinished);
     const requestId = crypto.randomUUID();
     await entities.sendRaw({
       body: { schemaVersion: 1, requestId, force: "yes" },
@@ -266,9 +277,11 @@ describe("scanner service", () => {
     expect(await entities.allCompletedFor(requestId, 1000)).toEqual([]);
   });
 
-  it("dead-letters an image reference that could reach a command line as InvalidImageReference", async () => {
+  it("dead-letters an image reference that could reach a command line as InvalidImageReference", async ({
+    onTestFinished,
+  }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("invalid", { qscanner });
+    const { entities } = startScanner("invalidRef", onTestFinished, { qscanner });
     const request = scanRequest("registry.example.com/team/app:1");
     await entities.sendRaw({
       body: { ...request, image: { ...request.image, ref: "--output-dir=/etc" } },
@@ -281,8 +294,10 @@ describe("scanner service", () => {
     expect(qscanner.runs).toBe(0);
   });
 
-  it("retries a report that is not ready (exit 40) later and then succeeds, counting attempts", async () => {
-    const { entities } = startScanner("retries", { retryBaseDelayMs: 200 });
+  it("retries a report that is not ready (exit 40) later and then succeeds, counting attempts", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("retry40", onTestFinished, { retryBaseDelayMs: 200 });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("exit40-first2")}`);
     await entities.send(request);
     const [scan] = await entities.completedFor(request.requestId);
@@ -290,17 +305,19 @@ describe("scanner service", () => {
     expect(await entities.queueDrained()).toBe(true);
   });
 
-  it("retries rate limiting with backoff and then succeeds", async () => {
-    const { entities } = startScanner("retries", { retryBaseDelayMs: 100 });
+  it("retries rate limiting with backoff and then succeeds", async ({ onTestFinished }) => {
+    const { entities } = startScanner("retryRate", onTestFinished, { retryBaseDelayMs: 100 });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("ratelimited-first1")}`);
     await entities.send(request);
     const [scan] = await entities.completedFor(request.requestId);
     expect(scan).toMatchObject({ status: "succeeded", attempt: 2 });
   });
 
-  it("dead-letters a scanner that keeps failing once its attempts are used up", async () => {
+  it("dead-letters a scanner that keeps failing once its attempts are used up", async ({
+    onTestFinished,
+  }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("retries", { qscanner, retryBaseDelayMs: 100 });
+    const { entities } = startScanner("retryCrash", onTestFinished, { qscanner, retryBaseDelayMs: 100 });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("crash")}`);
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
@@ -318,8 +335,10 @@ describe("scanner service", () => {
     expect(qscanner.runs).toBe(3);
   });
 
-  it("kills a hanging qscanner at the timeout, retries once, then dead-letters ScanTimeout", async () => {
-    const { entities } = startScanner("timeout", {
+  it("kills a hanging qscanner at the timeout, retries once, then dead-letters ScanTimeout", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("timeout", onTestFinished, {
       qscanner: simulator({ killGraceMs: 200 }),
       scanTimeoutMs: 1000,
       retryBaseDelayMs: 100,
@@ -333,14 +352,19 @@ describe("scanner service", () => {
     );
   });
 
-  it("leaves a request to MaxDeliveryCount when Storage is down, which dead-letters it", async () => {
+  it("leaves a request to MaxDeliveryCount when Storage is down, which dead-letters it", async ({
+    onTestFinished,
+  }) => {
     const deadTable = TableClient.fromConnectionString(
       await storageDownConnectionString(azurite.connectionString),
       "ScanMetadata",
       { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } },
     );
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("outage", { cache: new TableScanCacheReader(deadTable), qscanner });
+    const { entities } = startScanner("outage", onTestFinished, {
+      cache: new TableScanCacheReader(deadTable),
+      qscanner,
+    });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("ok")}`);
     await entities.send(request);
 
@@ -350,8 +374,8 @@ describe("scanner service", () => {
     expect(await entities.allCompletedFor(request.requestId, 500)).toEqual([]);
   });
 
-  it("does not complete a request whose ScanCompleted cannot be published", async () => {
-    const { entities } = startScanner("unpublished", { topicName: "no-such-topic" });
+  it("does not complete a request whose ScanCompleted cannot be published", async ({ onTestFinished }) => {
+    const { entities } = startScanner("unpublished", onTestFinished, { topicName: "no-such-topic" });
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("ok")}`);
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
@@ -359,8 +383,10 @@ describe("scanner service", () => {
     expect(deadLetter.deliveryCount).toBeGreaterThanOrEqual(1);
   });
 
-  it("renews the lock of a scan longer than the lock duration and completes it exactly once", async () => {
-    const { entities, telemetry } = startScanner("longscan");
+  it("renews the lock of a scan longer than the lock duration and completes it exactly once", async ({
+    onTestFinished,
+  }) => {
+    const { entities, telemetry } = startScanner("longscan", onTestFinished);
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow4500")}`);
     await entities.send(request);
 
@@ -374,9 +400,9 @@ describe("scanner service", () => {
     expect(renewed).toBeGreaterThanOrEqual(2);
   });
 
-  it("never runs more scans at once than its concurrency, and runs that many", async () => {
+  it("never runs more scans at once than its concurrency, and runs that many", async ({ onTestFinished }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities, service } = startScanner("concurrency", { qscanner, concurrency: 2 });
+    const { entities, service } = startScanner("concurrency", onTestFinished, { qscanner, concurrency: 2 });
     const requests = Array.from({ length: 5 }, () =>
       scanRequest(`registry.example.com/team/app:${uniqueTag("slow1000")}`),
     );
@@ -396,21 +422,18 @@ describe("scanner service", () => {
   });
 });
 
-describe("scanner service with Azure Container Registry", () => {
+describe.concurrent("scanner service with Azure Container Registry", () => {
   let exchange: Server;
   let exchangeEndpoint: string;
-  let refuse = false;
   beforeAll(async () => {
-    exchange = createServer((request, response) => {
-      request.resume();
-      if (refuse)
-        response
-          .writeHead(403, { "content-type": "application/json" })
-          .end('{"errors":[{"message":"denied"}]}');
-      else
-        response
-          .writeHead(200, { "content-type": "application/json" })
-          .end('{"refresh_token":"acr-refresh-token-1"}');
+    exchange = createServer(async (request, response) => {
+      let body = "";
+      for await (const chunk of request) body += chunk;
+      // This registry refuses the scanner's identity; every other one grants a token.
+      const refused = new URLSearchParams(body).get("service") === "locked.azurecr.io";
+      response
+        .writeHead(refused ? 403 : 200, { "content-type": "application/json" })
+        .end(refused ? '{"errors":[{"message":"denied"}]}' : '{"refresh_token":"acr-refresh-token-1"}');
     });
     await new Promise<void>((resolve) => exchange.listen(0, "127.0.0.1", resolve));
     exchangeEndpoint = `http://127.0.0.1:${(exchange.address() as AddressInfo).port}`;
@@ -429,20 +452,22 @@ describe("scanner service with Azure Container Registry", () => {
       registryEndpoint: () => exchangeEndpoint,
     });
 
-  it("hands the exchanged ACR token to qscanner, which then reads the private image", async () => {
-    refuse = false;
-    const { entities } = startScanner("acr", { registryAuth: acrAuth() });
+  it("hands the exchanged ACR token to qscanner, which then reads the private image", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("acrOk", onTestFinished, { registryAuth: acrAuth() });
     const request = scanRequest(`contosoprod.azurecr.io/checkout/api:${uniqueTag("v1")}`);
     await entities.send(request);
     const [scan] = await entities.completedFor(request.requestId);
     expect(scan?.status).toBe("succeeded");
   });
 
-  it("dead-letters RegistryAuthFailed when the registry refuses the scanner's identity", async () => {
-    refuse = true;
+  it("dead-letters RegistryAuthFailed when the registry refuses the scanner's identity", async ({
+    onTestFinished,
+  }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("acr", { registryAuth: acrAuth(), qscanner });
-    const request = scanRequest(`contosoprod.azurecr.io/checkout/api:${uniqueTag("v2")}`);
+    const { entities } = startScanner("acrRefused", onTestFinished, { registryAuth: acrAuth(), qscanner });
+    const request = scanRequest(`locked.azurecr.io/checkout/api:${uniqueTag("v2")}`);
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
     expect(deadLetter.deadLetterReason).toBe("RegistryAuthFailed");
@@ -453,9 +478,11 @@ describe("scanner service with Azure Container Registry", () => {
   });
 });
 
-describe("scanner service and secrets", () => {
-  it("keeps the Qualys token out of logs, dead-letter descriptions and ScanCompleted, even when qscanner prints it", async () => {
-    const { entities } = startScanner("secrets");
+describe.concurrent("scanner service and secrets", () => {
+  it("keeps the Qualys token out of logs, dead-letter descriptions and ScanCompleted, even when qscanner prints it", async ({
+    onTestFinished,
+  }) => {
+    const { entities } = startScanner("secrets", onTestFinished);
     const request = scanRequest(`registry.example.com/team/app:${uniqueTag("leaktoken")}`);
     await entities.send(request);
     const deadLetter = await entities.nextDeadLetter();
