@@ -19,7 +19,7 @@ import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
 const TOKEN = "qualys-process-token-93bd1f20e7";
 const ENTITIES = {
-  kill: { lockDuration: "PT2S", maxDeliveryCount: 5 },
+  kill: { lockDuration: "PT3S", maxDeliveryCount: 5 },
   drain: { lockDuration: "PT1M" },
 };
 
@@ -181,8 +181,8 @@ describe("scanner process", () => {
 
     const [scan] = await queue.completedFor(request.requestId, 1, 30_000);
     expect(scan).toMatchObject({ status: "succeeded", attempt: 2 });
-    // Had the survivor's lock lapsed too, the broker would have redelivered within its 2 s lock.
-    expect(await queue.allCompletedFor(request.requestId, 2500)).toHaveLength(1);
+    // Had the survivor's lock lapsed too, the broker would have redelivered within its 3 s lock.
+    expect(await queue.allCompletedFor(request.requestId, 3500)).toHaveLength(1);
     expect(await queue.queueDrained()).toBe(true);
   });
 

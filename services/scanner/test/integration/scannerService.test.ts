@@ -53,7 +53,7 @@ const ENTITIES = {
   timeout: {},
   outage: { maxDeliveryCount: 3 },
   unpublished: { maxDeliveryCount: 2 },
-  longscan: { lockDuration: "PT2S" },
+  longscan: { lockDuration: "PT3S" },
   concurrency: { lockDuration: "PT10S" },
   acrOk: {},
   acrRefused: {},
@@ -387,17 +387,17 @@ describe.concurrent("scanner service", () => {
     onTestFinished,
   }) => {
     const { entities, telemetry } = startScanner("longscan", onTestFinished);
-    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow4500")}`);
+    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow6500")}`);
     await entities.send(request);
 
     await entities.completedFor(request.requestId);
-    // Had the lock lapsed, the broker would have redelivered within its 2 s lock duration.
-    const all = await entities.allCompletedFor(request.requestId, 2500);
+    // Had the lock lapsed, the broker would have redelivered within its 3 s lock duration.
+    const all = await entities.allCompletedFor(request.requestId, 3500);
     expect(all.map((scan) => [scan.status, scan.attempt])).toEqual([["succeeded", 1]]);
     expect(await entities.queueDrained()).toBe(true);
     const metrics = await telemetry.renderMetrics();
     const renewed = Number(/scanner_lock_renewals_total\{result="renewed"[^}]*\} (\d+)/.exec(metrics)?.[1]);
-    expect(renewed).toBeGreaterThanOrEqual(2);
+    expect(renewed).toBeGreaterThanOrEqual(3);
   });
 
   it("never runs more scans at once than its concurrency, and runs that many", async ({ onTestFinished }) => {

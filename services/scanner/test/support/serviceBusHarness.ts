@@ -19,7 +19,7 @@ import {
 } from "@qcs/shared";
 
 export interface EntityOptions {
-  /** ISO-8601 lock duration of the requests queue. Default: PT2S. */
+  /** ISO-8601 lock duration of the requests queue. Default: PT30S (tests of lock behaviour set PT2S). */
   lockDuration?: string;
   /** Default: 3. */
   maxDeliveryCount?: number;
@@ -39,7 +39,7 @@ export function emulatorConfig(entities: Record<string, EntityOptions>) {
               DeadLetteringOnMessageExpiration: true,
               DefaultMessageTimeToLive: "PT1H",
               DuplicateDetectionHistoryTimeWindow: "PT10M",
-              LockDuration: entities[key]?.lockDuration ?? "PT2S",
+              LockDuration: entities[key]?.lockDuration ?? "PT30S",
               MaxDeliveryCount: entities[key]?.maxDeliveryCount ?? 3,
               RequiresDuplicateDetection: true,
               RequiresSession: false,
