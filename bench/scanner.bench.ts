@@ -126,7 +126,6 @@ async function measure(run: Run): Promise<void> {
     logger,
     redact: (text) => text,
     concurrency: run.concurrency,
-    receiveWaitMs: 200,
     handler: {
       pod: "US2",
       cacheMs: 24 * 3_600_000,

@@ -98,7 +98,7 @@ const server = createServiceServer({
   telemetry,
   lifecycle,
   readiness: [
-    { name: "servicebus", check: () => service.receiver.healthy },
+    { name: "servicebus", check: () => service.receiver.reachable() },
     { name: "storage", check: () => cache.reachable() },
   ],
 });

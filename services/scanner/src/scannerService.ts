@@ -27,8 +27,6 @@ export interface ScannerServiceOptions {
   concurrency: number;
   /** Locks are renewed for the scan timeout plus this. Default: 5 minutes. */
   lockRenewalMarginMs?: number;
-  /** Default: 2000 ms. */
-  receiveWaitMs?: number;
   /** Default: the system clock. */
   clock?: Clock;
   /** Default: `crypto.randomUUID`. */
@@ -81,7 +79,6 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
     maxLockRenewalMs: options.handler.scanTimeoutMs + (options.lockRenewalMarginMs ?? 300_000),
     metrics,
     logger,
-    ...(options.receiveWaitMs !== undefined ? { receiveWaitMs: options.receiveWaitMs } : {}),
   });
 
   return {

@@ -139,7 +139,6 @@ function startScanner(
     logger,
     redact: (text) => redactor.redact(text),
     concurrency: options.concurrency ?? 2,
-    receiveWaitMs: 500,
     handler: {
       pod: "US2",
       cacheMs: 24 * 3_600_000,

@@ -1,13 +1,18 @@
 /**
- * Peek-lock consumption of `scan-requests`: never more messages locked than free scan slots, the
- * lock of each renewed by hand for the whole scan (a failed renewal aborts the scan, which is then
- * abandoned rather than completed twice), and the core's settlement applied to the message. A
- * delayed retry is a scheduled copy of the request carrying the attempt count, sent before the
- * original is completed.
+ * Peek-lock consumption of `scan-requests` through the SDK's streaming receiver: at most
+ * `concurrency` messages locked at once (the SDK adds one credit per finished handler, and no
+ * receive/drain cycles churn the link while idle), the lock of each renewed by hand for the whole
+ * scan (a failed renewal aborts the scan, which is then abandoned rather than completed twice),
+ * and the core's settlement applied to the message. A delayed retry is a scheduled copy of the
+ * request carrying the attempt count, sent before the original is completed.
  */
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { ServiceBusReceivedMessage, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
+import type {
+  ProcessErrorArgs,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusSender,
+} from "@azure/service-bus";
 import { APP_PROPERTY, type Logger } from "@qcs/shared";
 import type { ScanRequestHandler, Settlement } from "../../core/handleScanRequest.ts";
 
@@ -29,8 +34,6 @@ export interface ScanRequestReceiverOptions {
   maxLockRenewalMs: number;
   metrics: ReceiverMetrics;
   logger: Logger;
-  /** How long one receive call waits for messages. Default: 2000 ms. */
-  receiveWaitMs?: number;
 }
 
 /** Longest messageId Service Bus accepts. */
@@ -40,10 +43,7 @@ export class ScanRequestReceiver {
   readonly #options: ScanRequestReceiverOptions;
   readonly #inFlight = new Map<Promise<void>, AbortController>();
   #running = false;
-  #stop = new AbortController();
-  #loop: Promise<void> | undefined;
-  #slotFreed: (() => void) | undefined;
-  #lastReceiveFailed = false;
+  #subscription: { close(): Promise<void> } | undefined;
 
   constructor(options: ScanRequestReceiverOptions) {
     this.#options = options;
@@ -54,24 +54,32 @@ export class ScanRequestReceiver {
     return this.#inFlight.size;
   }
 
-  /** False while receiving from the broker fails. */
-  get healthy(): boolean {
-    return !this.#lastReceiveFailed;
+  /** Readiness: the broker answers on the requests queue (a peek through its management link). */
+  async reachable(): Promise<boolean> {
+    try {
+      await this.#options.receiver.peekMessages(1);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#stop = new AbortController();
-    this.#loop = this.#receiveLoop();
+    this.#subscription = this.#options.receiver.subscribe(
+      {
+        processMessage: (message) => this.#onMessage(message),
+        processError: async (args) => this.#onError(args),
+      },
+      { maxConcurrentCalls: this.#options.concurrency, autoCompleteMessages: false },
+    );
   }
 
-  /** Stops taking messages; resolves once no receive call is pending. */
+  /** Stops taking messages; scans in flight go on. */
   async stopReceiving(): Promise<void> {
     this.#running = false;
-    this.#stop.abort();
-    this.#slotFreed?.();
-    await this.#loop;
+    await this.#subscription?.close();
   }
 
   /**
@@ -96,53 +104,32 @@ export class ScanRequestReceiver {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.keys()]);
   }
 
-  async #receiveLoop(): Promise<void> {
-    const { receiver, concurrency, logger } = this.#options;
-    let failures = 0;
-    while (this.#running) {
-      const free = concurrency - this.#inFlight.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          this.#slotFreed = resolve;
-        });
-        continue;
-      }
-      let messages: ServiceBusReceivedMessage[];
-      try {
-        messages = await receiver.receiveMessages(free, {
-          maxWaitTimeInMs: this.#options.receiveWaitMs ?? 2000,
-        });
-        this.#lastReceiveFailed = false;
-        failures = 0;
-      } catch (error) {
-        this.#lastReceiveFailed = true;
-        failures += 1;
-        logger.warn({ err: error }, "receiving scan requests failed; retrying");
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, {
-          signal: this.#stop.signal,
-        }).catch(() => {});
-        continue;
-      }
-      for (const message of messages) {
-        if (!this.#running) {
-          // Received while stopping: hand it straight back.
-          await this.#settle(message, { action: "abandon", reason: "shutting down" });
-          continue;
-        }
-        this.#track(message);
-      }
+  /** The SDK calls this for each message and gives a new credit once it resolves. */
+  async #onMessage(message: ServiceBusReceivedMessage): Promise<void> {
+    if (!this.#running) {
+      // Delivered while stopping: hand it straight back.
+      await this.#settle(message, { action: "abandon", reason: "shutting down" });
+      return;
     }
+    await this.#track(message);
   }
 
-  #track(message: ServiceBusReceivedMessage): void {
+  #onError(args: ProcessErrorArgs): void {
+    this.#options.logger.warn(
+      { err: args.error, errorSource: args.errorSource, entityPath: args.entityPath },
+      "Service Bus receiver error; the SDK reconnects",
+    );
+  }
+
+  #track(message: ServiceBusReceivedMessage): Promise<void> {
     const lock = new AbortController();
     const work = this.#process(message, lock).finally(() => {
       this.#inFlight.delete(work);
       this.#options.metrics.inFlightChanged(-1);
-      this.#slotFreed?.();
     });
     this.#inFlight.set(work, lock);
     this.#options.metrics.inFlightChanged(1);
+    return work;
   }
 
   async #process(message: ServiceBusReceivedMessage, lock: AbortController): Promise<void> {
