@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startServiceBusEmulator } from "@qcs/emulators";
 import { scanRequestMessageId } from "@qcs/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningIngest, startIngest } from "../src/main.ts";
@@ -111,6 +112,34 @@ describe("ingest end to end", () => {
     // Only the event sent while it was down: everything before was checkpointed.
     expect(await metric(second, "ingest_records_read")).toBe(1);
     expect(await metric(second, "ingest_requests_sent")).toBe(2);
+  });
+});
+
+describe("ingest readiness", () => {
+  it("reports not ready, naming Service Bus, when the broker goes away", async () => {
+    const broker = await startServiceBusEmulator();
+    const ingest = await startIngest({
+      env: stack.env({
+        SERVICEBUS_CONNECTION_STRING: broker.connectionString,
+        CHECKPOINT_CONTAINER: "readiness",
+      }),
+      host: "127.0.0.1",
+      tuning: TUNING,
+    });
+    try {
+      await waitFor(async () => (await fetch(`${ingest.url}/readyz`)).status === 200, "ingest to be ready");
+      await broker.close();
+      const body = await waitFor(async () => {
+        const response = await fetch(`${ingest.url}/readyz`);
+        return response.status === 503 ? response.json() : undefined;
+      }, "readiness to fail");
+      expect(body).toMatchObject({
+        status: "not ready",
+        dependencies: { eventhubs: "ok", servicebus: "failing", storage: "ok" },
+      });
+    } finally {
+      await ingest.shutdown();
+    }
   });
 });
 
