@@ -17,7 +17,7 @@ import { startDevStack } from "../cli/src/dev/devStack.ts";
 
 const SUBSCRIPTION = "5d2a3c1e-0b9f-4e8d-a7c6-3f1e2d4c5b6a";
 /** `rate:seconds` pairs; 1 event/s first shows the latency of a pipeline that is not saturated. */
-const PHASES = (process.env.BENCH_PHASES ?? "1:10,10:30,100:10").split(",").map((phase) => {
+const PHASES = (process.env.BENCH_PHASES ?? "1:10,10:30,100:5").split(",").map((phase) => {
   const [rate, seconds] = phase.split(":").map(Number);
   return { rate: rate as number, seconds: seconds as number };
 });
