@@ -137,7 +137,18 @@ export const MAX_RESOURCE_IDS = 20;
 /** Scan IDs remembered per row so that a repeated result changes nothing. */
 export const MAX_RECENT_SCAN_IDS = 32;
 
-export interface ScanMetadataEntity extends TableKey {
+/** Findings per severity; absent when the scan found nothing to count (skipped or failed). */
+export interface VulnerabilityCountColumns {
+  VulnCritical?: number | undefined;
+  VulnHigh?: number | undefined;
+  VulnMedium?: number | undefined;
+  VulnLow?: number | undefined;
+  VulnInformational?: number | undefined;
+  VulnTotal?: number | undefined;
+}
+
+/** The latest state of one image; its count columns are the findings of the latest successful scan. */
+export interface ScanMetadataEntity extends TableKey, VulnerabilityCountColumns {
   /** The reference this row stands for (`registry/repository:tag` or `...@digest`). */
   Ref: string;
   Registry: string;
@@ -161,13 +172,6 @@ export interface ScanMetadataEntity extends TableKey {
   LastSuccessScanId?: string | undefined;
   /** Scans that ran (succeeded or failed); skipped results are not scans. */
   ScanCount: number;
-  /** Findings of the latest successful scan. */
-  VulnCritical?: number | undefined;
-  VulnHigh?: number | undefined;
-  VulnMedium?: number | undefined;
-  VulnLow?: number | undefined;
-  VulnInformational?: number | undefined;
-  VulnTotal?: number | undefined;
   /** Failure of the latest scan, when it failed. */
   ErrorClass?: string | undefined;
   ErrorMessage?: string | undefined;
@@ -383,7 +387,7 @@ export const HISTORY_TIMELINE_PARTITION = "timeline";
 /** Sources kept per history row (the full list can hold 100; a Table property holds 64 KiB). */
 export const MAX_HISTORY_SOURCES = 20;
 
-export interface ScanHistoryEntity extends TableKey {
+export interface ScanHistoryEntity extends TableKey, VulnerabilityCountColumns {
   ScanId: string;
   RequestId: string;
   /** The scan's canonical reference (by digest when known). */
@@ -401,12 +405,6 @@ export interface ScanHistoryEntity extends TableKey {
   ScannerName: string;
   ScannerVersion: string;
   ScannerMode: string;
-  VulnCritical?: number | undefined;
-  VulnHigh?: number | undefined;
-  VulnMedium?: number | undefined;
-  VulnLow?: number | undefined;
-  VulnInformational?: number | undefined;
-  VulnTotal?: number | undefined;
   QualysPod?: string | undefined;
   QualysImageId?: string | undefined;
   QualysImageSha?: string | undefined;

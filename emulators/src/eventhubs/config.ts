@@ -3,9 +3,9 @@
  * (`UserConfig.NamespaceConfig[].Entities[]`), so one file serves both. Validated with the same
  * limits Microsoft's emulator applies; every problem names the field's path.
  */
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { type ConfigIssue, EmulatorConfigError, readConfigJson, zodConfigIssues } from "../configFile.ts";
 
 /** The file this project ships: hub `activity-log`, 4 partitions, consumer group `ingest`. */
 export const projectEventHubsConfigPath = fileURLToPath(
@@ -134,41 +134,19 @@ export interface EventHubsTopology {
   hubs: readonly EventHubDefinition[];
 }
 
-export interface ConfigIssue {
-  /** e.g. `UserConfig.NamespaceConfig[0].Entities[1].PartitionCount`. */
-  path: string;
-  message: string;
-}
-
-export class EventHubsConfigError extends Error {
+export class EventHubsConfigError extends EmulatorConfigError {
   override readonly name = "EventHubsConfigError";
   readonly code = "EVENTHUBS_CONFIG_INVALID";
-  readonly issues: readonly ConfigIssue[];
   constructor(source: string, issues: readonly ConfigIssue[]) {
-    super(
-      `invalid Event Hubs emulator configuration (${source}):\n` +
-        issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join("\n"),
-    );
-    this.issues = issues;
+    super("Event Hubs emulator", source, issues);
   }
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let text = "";
-  for (const key of path) {
-    text += typeof key === "number" ? `[${key}]` : `${text ? "." : ""}${String(key)}`;
-  }
-  return text || "(root)";
 }
 
 /** Validates a parsed `Config.json`. `source` names it in errors (a path, or "inline"). */
 export function parseEventHubsConfig(raw: unknown, source = "inline"): EventHubsTopology {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new EventHubsConfigError(
-      source,
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
+    throw new EventHubsConfigError(source, zodConfigIssues(parsed.error));
   }
   const [namespace] = parsed.data.UserConfig.NamespaceConfig;
   return {
@@ -183,20 +161,7 @@ export function parseEventHubsConfig(raw: unknown, source = "inline"): EventHubs
 
 /** Reads and validates a `Config.json` file. */
 export async function loadEventHubsConfig(path: string): Promise<EventHubsTopology> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new EventHubsConfigError(path, [{ path: "(file)", message: (error as Error).message }]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new EventHubsConfigError(path, [
-      { path: "(file)", message: `not JSON: ${(error as Error).message}` },
-    ]);
-  }
+  const raw = await readConfigJson(path, (issues) => new EventHubsConfigError(path, issues));
   return parseEventHubsConfig(raw, path);
 }
 

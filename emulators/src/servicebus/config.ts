@@ -4,9 +4,9 @@
  * docker-compose and this broker. Every problem names the field's path. Durations may be as short as
  * tests need (`PT2S`); only Azure's maximums are enforced.
  */
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { type ConfigIssue, EmulatorConfigError, readConfigJson, zodConfigIssues } from "../configFile.ts";
 import { parseDuration } from "./duration.ts";
 
 /** The file this project ships: queue `scan-requests`, topic `scan-completed` with `recorder`. */
@@ -281,22 +281,11 @@ export interface ServiceBusTopology {
   topics: TopicDefinition[];
 }
 
-export interface ConfigIssue {
-  /** e.g. `UserConfig.Namespaces[0].Queues[1].Properties.LockDuration`. */
-  path: string;
-  message: string;
-}
-
-export class ServiceBusConfigError extends Error {
+export class ServiceBusConfigError extends EmulatorConfigError {
   override readonly name = "ServiceBusConfigError";
   readonly code = "SERVICEBUS_CONFIG_INVALID";
-  readonly issues: readonly ConfigIssue[];
   constructor(source: string, issues: readonly ConfigIssue[]) {
-    super(
-      `invalid Service Bus emulator configuration (${source}):\n` +
-        issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join("\n"),
-    );
-    this.issues = issues;
+    super("Service Bus emulator", source, issues);
   }
 }
 
@@ -312,10 +301,7 @@ const DEFAULTS = {
 export function parseServiceBusConfig(raw: unknown, source = "inline"): ServiceBusTopology {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ServiceBusConfigError(
-      source,
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
+    throw new ServiceBusConfigError(source, zodConfigIssues(parsed.error));
   }
   const [namespace] = parsed.data.UserConfig.Namespaces;
   const queues = (namespace.Queues ?? []).map((queue): QueueDefinition => {
@@ -436,28 +422,9 @@ function rejectDuplicateNames(
   });
 }
 
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let text = "";
-  for (const key of path) text += typeof key === "number" ? `[${key}]` : `${text ? "." : ""}${String(key)}`;
-  return text || "(root)";
-}
-
 /** Reads and validates a `Config.json` file. */
 export async function loadServiceBusConfig(path: string): Promise<ServiceBusTopology> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new ServiceBusConfigError(path, [{ path: "(file)", message: (error as Error).message }]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ServiceBusConfigError(path, [
-      { path: "(file)", message: `not JSON: ${(error as Error).message}` },
-    ]);
-  }
+  const raw = await readConfigJson(path, (issues) => new ServiceBusConfigError(path, issues));
   return parseServiceBusConfig(raw, path);
 }
 

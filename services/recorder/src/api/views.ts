@@ -2,7 +2,13 @@
  * What the API returns: zod schemas (validation, serialisation and the OpenAPI document come
  * from them) and the mapping from stored rows to those shapes.
  */
-import { resourceIdsOf, SCAN_STATUSES, type ScanHistoryEntity, type ScanMetadataEntity } from "@qcs/shared";
+import {
+  resourceIdsOf,
+  SCAN_STATUSES,
+  type ScanHistoryEntity,
+  type ScanMetadataEntity,
+  type VulnerabilityCountColumns,
+} from "@qcs/shared";
 import { z } from "zod";
 import type { ScanStats } from "../core/scanQueries.ts";
 
@@ -83,16 +89,7 @@ export const StatsSchema = z.object({
   lastScanAt: isoTime.optional(),
 });
 
-type Counts = {
-  VulnCritical?: number | undefined;
-  VulnHigh?: number | undefined;
-  VulnMedium?: number | undefined;
-  VulnLow?: number | undefined;
-  VulnInformational?: number | undefined;
-  VulnTotal?: number | undefined;
-};
-
-function vulnerabilities(row: Counts): z.infer<typeof Vulnerabilities> | undefined {
+function vulnerabilities(row: VulnerabilityCountColumns): z.infer<typeof Vulnerabilities> | undefined {
   if (row.VulnTotal === undefined) return undefined;
   return {
     critical: row.VulnCritical ?? 0,

@@ -54,11 +54,17 @@ function failingFirst(store: ScanRecordWriter, count: number): ScanRecordWriter 
       throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
     }
   };
+  const gated =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await gate();
+      return call(...args);
+    };
   return {
-    readMetadata: async (key) => (await gate(), store.readMetadata(key)),
-    createMetadata: async (entity) => (await gate(), store.createMetadata(entity)),
-    replaceMetadata: async (entity, etag) => (await gate(), store.replaceMetadata(entity, etag)),
-    insertHistory: async (entity) => (await gate(), store.insertHistory(entity)),
+    readMetadata: gated((key) => store.readMetadata(key)),
+    createMetadata: gated((entity) => store.createMetadata(entity)),
+    replaceMetadata: gated((entity, etag) => store.replaceMetadata(entity, etag)),
+    insertHistory: gated((entity) => store.insertHistory(entity)),
   };
 }
 
