@@ -177,7 +177,6 @@ const [eventHubs, serviceBus, azurite, arm] = await Promise.all([
 const dir = await mkdtemp(join(tmpdir(), "qcs-ingest-bench-"));
 await writeFile(join(dir, "ca.pem"), arm.ca);
 const ingest = await startIngest({
-  host: "127.0.0.1",
   env: {
     EVENTHUBS_CONNECTION_STRING: eventHubs.connectionString,
     SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
@@ -186,6 +185,7 @@ const ingest = await startIngest({
     ARM_TOKEN: "bench-token",
     ARM_CA_FILE: join(dir, "ca.pem"),
     INGEST_DEDUP_WINDOW_SECONDS: "0",
+    HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "error",
     LOG_FORMAT: "json",

@@ -179,6 +179,36 @@ describe("service configuration", () => {
     expect(redactor.redact("token is plain-opaque-token-123.")).toBe("token is [REDACTED].");
   });
 
+  it("binds every service's HTTP server to HOST, every interface unless set, and rejects a malformed address", () => {
+    const connections = {
+      SERVICEBUS_CONNECTION_STRING: SB,
+      EVENTHUBS_CONNECTION_STRING: SB,
+      STORAGE_CONNECTION_STRING: STORAGE,
+      QUALYS_POD: "US2",
+      QUALYS_ACCESS_TOKEN: TOKEN,
+    };
+    const loaders = {
+      ingest: (env: Record<string, string>) => loadServiceConfig(ingestConfigSpec, env, new SecretRedactor()),
+      scanner: (env: Record<string, string>) =>
+        loadServiceConfig(scannerConfigSpec, env, new SecretRedactor()),
+      recorder: (env: Record<string, string>) =>
+        loadServiceConfig(recorderConfigSpec, env, new SecretRedactor()),
+    };
+    for (const spec of [ingestConfigSpec, scannerConfigSpec, recorderConfigSpec]) {
+      expect(configVariables(spec)).toContain("HOST");
+    }
+    for (const [service, load] of Object.entries(loaders)) {
+      const host = (env: Record<string, string>) => load({ ...connections, ...env }).config.host;
+      expect([service, host({})]).toEqual([service, "0.0.0.0"]);
+      expect(host({ HOST: "127.0.0.1" })).toBe("127.0.0.1");
+      expect(host({ HOST: "::" })).toBe("::");
+      expect(host({ HOST: "" })).toBe("0.0.0.0");
+      expect(configError(() => host({ HOST: "127.0.0.1:8080" })).issues).toEqual([
+        { variable: "HOST", message: "expected an IP address or a host name" },
+      ]);
+    }
+  });
+
   it("names every variable a service reads, for the infra drift check", () => {
     expect(configVariables(scannerConfigSpec)).toEqual(
       expect.arrayContaining([

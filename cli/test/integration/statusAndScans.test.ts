@@ -42,11 +42,11 @@ describe("scanctl status and scans against the emulators and the recorder", () =
       startAzurite(),
     ]);
     recorder = await startRecorder({
-      host: "127.0.0.1",
       env: {
         SERVICEBUS_CONNECTION_STRING: broker.connectionString,
         STORAGE_CONNECTION_STRING: azurite.connectionString,
         RECORDER_API_KEY: API_KEY,
+        HOST: "127.0.0.1",
         PORT: "0",
         LOG_LEVEL: "silent",
       },

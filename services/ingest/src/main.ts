@@ -33,8 +33,6 @@ import { RecentRequests } from "./core/recentRequests.ts";
 export interface StartIngestOptions {
   /** Default: `process.env`. */
   env?: Env;
-  /** Interface the HTTP server binds. Default: `0.0.0.0` (all, as in a container). */
-  host?: string;
   /** Shut down on SIGTERM/SIGINT and exit. Default: false (the caller calls `shutdown`). */
   handleSignals?: boolean;
   /** Tests shorten the Event Hubs load-balancing cycle and the pause before replaying unsettled events. */
@@ -127,7 +125,7 @@ export async function startIngest(options: StartIngestOptions = {}): Promise<Run
   lifecycle.onDrain((deadline) => ingest.drain(deadline));
   lifecycle.onClose(() => ingest.close());
 
-  const url = await server.listen({ host: options.host ?? "0.0.0.0", port: config.port });
+  const url = await server.listen({ host: config.host, port: config.port });
   ingest.start();
   if (options.handleSignals) lifecycle.handleSignals();
   logger.info({ url }, "ingest ready");

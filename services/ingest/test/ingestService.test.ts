@@ -44,7 +44,7 @@ describe("ingest end to end", () => {
   });
 
   const start = async () => {
-    const ingest = await startIngest({ env: stack.env(), host: "127.0.0.1", tuning: TUNING });
+    const ingest = await startIngest({ env: stack.env(), tuning: TUNING });
     running.push(ingest);
     return ingest;
   };
@@ -123,7 +123,6 @@ describe("ingest readiness", () => {
         SERVICEBUS_CONNECTION_STRING: broker.connectionString,
         CHECKPOINT_CONTAINER: "readiness",
       }),
-      host: "127.0.0.1",
       tuning: TUNING,
     });
     try {
@@ -228,7 +227,7 @@ describe("ingest as a process", () => {
     expect(await stack.receive(1, 1000)).toEqual([]);
 
     stack.arm.faults.clear();
-    const second = await startIngest({ env: quiet, host: "127.0.0.1", tuning: TUNING });
+    const second = await startIngest({ env: quiet, tuning: TUNING });
     try {
       const [request] = await stack.receive(1);
       expect(request?.body.image.ref).toBe("contosoprod.azurecr.io/payments/sigterm-probe:1");

@@ -30,8 +30,6 @@ import { createScanCompletedHandler, DEFAULT_STORAGE_RETRY } from "./core/handle
 export interface StartRecorderOptions {
   /** Default: `process.env`. */
   env?: Env;
-  /** Interface the HTTP server binds. Default: `0.0.0.0` (all, as in a container). */
-  host?: string;
   /** Shut down on SIGTERM/SIGINT and exit. Default: false (the caller calls `shutdown`). */
   handleSignals?: boolean;
 }
@@ -94,7 +92,7 @@ export async function startRecorder(options: StartRecorderOptions = {}): Promise
   lifecycle.onDrain((deadline) => receiver.drain(deadline));
   lifecycle.onClose(() => receiver.close());
 
-  const url = await server.listen({ host: options.host ?? "0.0.0.0", port: config.port });
+  const url = await server.listen({ host: config.host, port: config.port });
   receiver.start();
   if (options.handleSignals) lifecycle.handleSignals();
   logger.info({ url }, "recorder ready");

@@ -41,6 +41,13 @@ export const urlVar = () => z.url({ error: "expected an absolute URL" });
 export const commonEnv = {
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /**
+   * Address the HTTP server (/healthz, /readyz, /metrics and the recorder's API) binds: every
+   * interface in a container; 127.0.0.1 on a laptop (`npm start`) and in tests.
+   */
+  HOST: z
+    .union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected an IP address or a host name" })
+    .default("0.0.0.0"),
   /** HTTP port for /healthz, /readyz, /metrics (and the recorder's API). */
   PORT: intVar(8080, 0, 65535),
   /** Seconds in-flight work may take to finish after SIGTERM before it is abandoned. */

@@ -54,6 +54,7 @@ export const ingestConfigSpec = defineServiceConfig({
   build: (env, issue) => ({
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
+    host: env.HOST,
     port: env.PORT,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     eventHubs: messagingConnection(

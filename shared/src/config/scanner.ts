@@ -37,8 +37,6 @@ export const scannerConfigSpec = defineServiceConfig({
     ...commonEnv,
     ...serviceBusEnv,
     ...storageEnv,
-    /** Address the health/metrics server binds (tests use 127.0.0.1). */
-    HOST: stringVar("0.0.0.0"),
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
     SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
     SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),

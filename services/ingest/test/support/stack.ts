@@ -54,6 +54,7 @@ export async function startStack(): Promise<Stack> {
       ARM_ENDPOINT: arm.url,
       ARM_TOKEN,
       ARM_CA_FILE: caFile,
+      HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "warn",
       LOG_FORMAT: "json",

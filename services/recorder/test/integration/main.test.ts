@@ -30,13 +30,13 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
   it("records what the scanner publishes, serves it, reports readiness and metrics, and stops cleanly", async () => {
     const names = tableNames();
     recorder = await startRecorder({
-      host: "127.0.0.1",
       env: {
         SERVICEBUS_CONNECTION_STRING: broker.connectionString,
         STORAGE_CONNECTION_STRING: azurite.connectionString,
         SCAN_METADATA_TABLE: names.metadata,
         SCAN_HISTORY_TABLE: names.history,
         RECORDER_API_KEY: API_KEY,
+        HOST: "127.0.0.1",
         PORT: "0",
         LOG_LEVEL: "silent",
         SHUTDOWN_GRACE_SECONDS: "2",
