@@ -4,6 +4,8 @@
  * it runs) and carries out its decision: complete, dead-letter or abandon. Stopping is in the
  * lifecycle's three steps: stop intake, drain (abandon what cannot finish by the deadline), close.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   isServiceBusError,
   type ProcessErrorArgs,
@@ -14,6 +16,9 @@ import {
 import { context, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { type Logger, startMessageSpan } from "@qcs/shared";
 import type { ScanCompletedHandler, Settlement } from "../../core/handleScanCompleted.ts";
+
+/** How long closing waits for the settlements of the deadline (abandonments) before it closes the link. */
+const SETTLE_BEFORE_CLOSE_MS = 5_000;
 
 export interface ScanCompletedReceiverOptions {
   client: ServiceBusClient;
@@ -87,9 +92,13 @@ export class ScanCompletedReceiver {
     deadline.removeEventListener("abort", abort);
   }
 
-  /** Lifecycle step 3. */
+  /** Lifecycle step 3: lets the abandonments of the deadline reach the broker, then closes the link. */
   async close(): Promise<void> {
     this.#stopping.abort();
+    await Promise.race([
+      Promise.allSettled([...this.#inFlight]),
+      sleep(SETTLE_BEFORE_CLOSE_MS, undefined, { ref: false }),
+    ]);
     await this.#receiver?.close();
   }
 
@@ -107,7 +116,7 @@ export class ScanCompletedReceiver {
     const log = this.#logger.child({ messageId: message.messageId, deliveryCount: message.deliveryCount });
     try {
       const settlement = await context.with(spanContext, () =>
-        this.#options.handler(message, this.#stopping.signal),
+        untilDeadline(this.#options.handler(message, this.#stopping.signal), this.#stopping.signal),
       );
       await this.#settle(receiver, message, settlement, log);
       this.#lastProgress = Date.now();
@@ -155,4 +164,19 @@ export class ScanCompletedReceiver {
       "Service Bus error",
     );
   }
+}
+
+/**
+ * The handler's settlement, or "abandon" once the shutdown deadline passes while it still runs (a
+ * storage call that hangs does not watch the deadline): the broker then redelivers at once rather
+ * than when the lock expires. Recording is idempotent, so a write that lands after all does no harm.
+ */
+function untilDeadline(work: Promise<Settlement>, deadline: AbortSignal): Promise<Settlement> {
+  return new Promise((resolve, reject) => {
+    const abandon = () =>
+      resolve({ action: "abandon", error: new Error("shutdown deadline passed with the write in flight") });
+    if (deadline.aborted) abandon();
+    else deadline.addEventListener("abort", abandon, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener("abort", abandon));
+  });
 }
