@@ -155,19 +155,50 @@ describe("ingest as a process", () => {
     });
     children.push(child);
     const lines: Record<string, unknown>[] = [];
+    /** Everything it wrote, stdout and stderr, as written. */
+    const output: string[] = [];
     createInterface({ input: child.stdout }).on("line", (line) => {
+      output.push(line);
       try {
         lines.push(JSON.parse(line));
       } catch {
         lines.push({ msg: line });
       }
     });
+    createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const url = waitFor(
       () => lines.find((line) => line.msg === "ingest ready")?.url as string,
       "ingest ready",
     );
-    return { child, lines, exited, url };
+    return { child, lines, output, exited, url };
+  }
+
+  /** The secret parts of ingest's environment: connection string keys and the ARM token. */
+  function secretsOf(env: Record<string, string>): string[] {
+    const keys = Object.values(env).flatMap((value) =>
+      [...value.matchAll(/(?:SharedAccessKey|AccountKey)=([^;]+)/g)].map((match) => match[1] as string),
+    );
+    return [...keys, env.ARM_TOKEN as string];
+  }
+
+  /** A container group in the local ARM with one container running `image`. */
+  function containerGroup(name: string, image: string): string {
+    const id = String(samples.armContainerGroup().id).replace("ci-invoice-worker", name);
+    stack.arm.put({
+      id,
+      name,
+      type: "Microsoft.ContainerInstance/containerGroups",
+      properties: { osType: "Linux", containers: [{ name: "probe", properties: { image } }] },
+    } as never);
+    return id;
+  }
+
+  /** An Event Grid "resource write succeeded" event for `id`. */
+  function writeEvent(id: string, correlationId: string): Record<string, unknown> {
+    const [event] = samples.eventGrid();
+    const data = (event as { data: Record<string, unknown> }).data;
+    return { ...event, subject: id, data: { ...data, resourceUri: id, correlationId } };
   }
 
   it("prints its usage with --help", async () => {
@@ -181,27 +212,11 @@ describe("ingest as a process", () => {
     expect(text).toContain("SIGTERM");
   });
 
-  it("exits 0 on SIGTERM without checkpointing an unfinished batch, which the next start completes", async () => {
-    const id = `${String(samples.armContainerGroup().id).replace("ci-invoice-worker", "ci-sigterm")}`;
-    stack.arm.put({
-      id,
-      name: "ci-sigterm",
-      type: "Microsoft.ContainerInstance/containerGroups",
-      properties: {
-        osType: "Linux",
-        containers: [
-          { name: "probe", properties: { image: "contosoprod.azurecr.io/payments/sigterm-probe:1" } },
-        ],
-      },
-    } as never);
+  it("exits 0 on SIGTERM having checkpointed what it sent and not an unfinished batch, which the next start completes", async () => {
+    const sentId = containerGroup("ci-sigterm-sent", "contosoprod.azurecr.io/payments/sent-probe:1");
+    const id = containerGroup("ci-sigterm", "contosoprod.azurecr.io/payments/sigterm-probe:1");
     stack.arm.faults.add({ resourceId: id, delayMs: 600_000 });
-    const [event] = samples.eventGrid();
-    const data = (event as { data: Record<string, unknown> }).data;
-    const write = {
-      ...event,
-      subject: id,
-      data: { ...data, resourceUri: id, correlationId: "5157e125-0000-4000-8000-000000000001" },
-    };
+    const write = writeEvent(id, "5157e125-0000-4000-8000-000000000001");
 
     const env = stack.env({ LOG_LEVEL: "info", SHUTDOWN_GRACE_SECONDS: "2" });
     const quiet = { ...env, LOG_LEVEL: "warn" };
@@ -212,11 +227,27 @@ describe("ingest as a process", () => {
       phase: "running",
       dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok" },
     });
+    // A batch it finishes (sent, then checkpointed), then one whose lookup hangs.
+    await sendEvents(stack.eventHubs.connectionString, "3", [
+      [writeEvent(sentId, "5157e125-0000-4000-8000-000000000002")],
+    ]);
+    const [sent] = await stack.receive(1);
+    expect(sent?.body.image.ref).toBe("contosoprod.azurecr.io/payments/sent-probe:1");
     await sendEvents(stack.eventHubs.connectionString, "3", [[write]]);
     await waitFor(() => stack.arm.requests.some((r) => r.path === id), "the lookup to be held");
 
     first.child.kill("SIGTERM");
+    await waitFor(
+      () => first.lines.some((line) => line.msg === "shutting down: intake stopped, draining"),
+      "ingest to log that it is shutting down",
+    );
+    const readiness = await fetch(`${url}/readyz`).then(
+      (response) => response.status,
+      () => "server closed",
+    );
+    expect([503, "server closed"]).toContain(readiness);
     expect(await first.exited).toBe(0);
+    for (const secret of secretsOf(env)) expect(first.output.join("\n")).not.toContain(secret);
     expect(first.lines.map((line) => line.msg)).toEqual(
       expect.arrayContaining([
         "shutting down: intake stopped, draining",
@@ -231,6 +262,8 @@ describe("ingest as a process", () => {
     try {
       const [request] = await stack.receive(1);
       expect(request?.body.image.ref).toBe("contosoprod.azurecr.io/payments/sigterm-probe:1");
+      // Resumed past the batch it had sent: that resource was looked up once, by the first process.
+      expect(stack.arm.requests.filter((r) => r.path === sentId)).toHaveLength(1);
     } finally {
       await second.shutdown();
     }
