@@ -228,6 +228,8 @@ describe("recorder process", () => {
     recorder.child.kill("SIGTERM");
     await recorder.logged("shutting down: intake stopped, draining");
     expect((await fetch(`${recorder.url}/readyz`)).status).toBe(503);
+    // Only once the receiver has stopped can a finished write not make room for another message.
+    expect((await recorder.logged("stopped receiving")).inFlight).toBe(CONCURRENCY);
     relay.release();
 
     expect(await recorder.exitCode()).toBe(0);

@@ -81,6 +81,7 @@ export class ScanCompletedReceiver {
   /** Lifecycle step 1: no new messages. Messages in flight can still be settled. */
   async stopIntake(): Promise<void> {
     await this.#subscription?.close();
+    this.#logger.info({ inFlight: this.#inFlight.size }, "stopped receiving");
   }
 
   /** Lifecycle step 2: wait for handlers; at the deadline they abandon what they hold. */
