@@ -6,6 +6,7 @@
 import { startAmqpServer } from "../amqp/server.ts";
 import { type RunningServiceBusAdminApi, startServiceBusAdminApi } from "./adminApi.ts";
 import { resolveServiceBusConfig, type ServiceBusEmulatorConfig } from "./config.ts";
+import { JournalFile } from "./journalFile.ts";
 import { ServiceBusNamespace } from "./namespace.ts";
 
 export {
@@ -28,7 +29,18 @@ export interface ServiceBusEmulatorOptions {
    * 0 for a free port. Default: not started.
    */
   adminPort?: number;
+  /**
+   * Keep messages (active, scheduled, deferred, dead-lettered), sequence numbers and the
+   * duplicate-detection window in this directory across restarts and crashes. Default: in memory.
+   */
+  dataDir?: string;
+  /** Where data-directory problems that lose nothing are reported (a torn last line). Default: stderr. */
+  onWarning?: (message: string) => void;
+  /** Journal size past which it is rewritten as a snapshot (tests); default 64 MiB. */
+  compactAfterBytes?: number;
 }
+
+export { JournalError } from "./journal.ts";
 
 export interface RunningServiceBusEmulator {
   host: string;
@@ -47,7 +59,29 @@ export async function startServiceBusEmulator(
   options: ServiceBusEmulatorOptions = {},
 ): Promise<RunningServiceBusEmulator> {
   const topology = await resolveServiceBusConfig(options.config);
-  const namespace = new ServiceBusNamespace(topology);
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`servicebus: ${message}\n`));
+  const durable =
+    options.dataDir === undefined
+      ? undefined
+      : JournalFile.open({
+          dir: options.dataDir,
+          namespace: topology.namespace,
+          report: warn,
+          ...(options.compactAfterBytes === undefined
+            ? {}
+            : { compactAfterBytes: options.compactAfterBytes }),
+        });
+  const namespace = new ServiceBusNamespace(topology, durable?.journal);
+  if (durable) {
+    try {
+      namespace.restore(durable.state, warn);
+      durable.journal.start(() => namespace.snapshot());
+    } catch (error) {
+      namespace.close();
+      durable.journal.close();
+      throw error;
+    }
+  }
   const server = await startAmqpServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -56,6 +90,7 @@ export async function startServiceBusEmulator(
     onError: options.onError,
   }).catch((error: unknown) => {
     namespace.close();
+    durable?.journal.close();
     throw error;
   });
   let admin: RunningServiceBusAdminApi | undefined;
@@ -67,6 +102,7 @@ export async function startServiceBusEmulator(
     }).catch(async (error: unknown) => {
       await server.close();
       namespace.close();
+      durable?.journal.close();
       throw error;
     });
   }
@@ -79,6 +115,7 @@ export async function startServiceBusEmulator(
       await admin?.close();
       await server.close();
       namespace.close();
+      durable?.journal.close();
     },
   };
 }

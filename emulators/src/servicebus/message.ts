@@ -99,16 +99,7 @@ export function fromAmqp(message: Message): IncomingMessage {
     footer: message.footer,
   };
   return {
-    system: {
-      messageId: idText(messageId),
-      correlationId: idText(message.correlation_id),
-      contentType: message.content_type,
-      subject: message.subject,
-      to: message.to,
-      replyTo: message.reply_to,
-      replyToSessionId: message.reply_to_group_id,
-      sessionId: message.group_id,
-    },
+    system: systemProperties(message, messageId),
     applicationProperties: message.application_properties ?? {},
     annotations,
     durable: message.durable,
@@ -117,6 +108,20 @@ export function fromAmqp(message: Message): IncomingMessage {
     scheduledAt:
       scheduled instanceof Date ? scheduled.getTime() : typeof scheduled === "number" ? scheduled : undefined,
     bare: encodeBare(bareFields),
+  };
+}
+
+/** The parts of a (decoded) message filters and duplicate detection read. */
+export function systemProperties(message: Message, messageId = message.message_id): SystemProperties {
+  return {
+    messageId: idText(messageId),
+    correlationId: idText(message.correlation_id),
+    contentType: message.content_type,
+    subject: message.subject,
+    to: message.to,
+    replyTo: message.reply_to,
+    replyToSessionId: message.reply_to_group_id,
+    sessionId: message.group_id,
   };
 }
 

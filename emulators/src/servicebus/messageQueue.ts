@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { AmqpError, Condition } from "../amqp/errors.ts";
 import { NumberHeap, SequenceIndex } from "./collections.ts";
+import type { Journal } from "./journal.ts";
 import {
   encodeForDelivery,
   type IncomingMessage,
@@ -14,6 +15,7 @@ import {
   type StoredMessage,
   withApplicationProperties,
 } from "./message.ts";
+import { toPersisted } from "./persistedMessage.ts";
 
 export interface QueueSettings {
   lockDurationMs: number;
@@ -53,6 +55,8 @@ export class MessageQueue {
   readonly settings: QueueSettings;
   /** Undefined for a dead-letter queue itself. */
   readonly #deadLetter: DeadLetterSink | undefined;
+  /** With a data directory: every change that outlives a lock is recorded here. */
+  readonly #journal: Journal | undefined;
   readonly #messages = new Map<number, StoredMessage>();
   readonly #available = new NumberHeap();
   readonly #index = new SequenceIndex((sequenceNumber) => this.#messages.has(sequenceNumber));
@@ -67,10 +71,42 @@ export class MessageQueue {
   #nextExpiry = Number.POSITIVE_INFINITY;
   #closed = false;
 
-  constructor(path: string, settings: QueueSettings, deadLetter?: DeadLetterSink) {
+  constructor(path: string, settings: QueueSettings, deadLetter?: DeadLetterSink, journal?: Journal) {
     this.path = path;
     this.settings = settings;
     this.#deadLetter = deadLetter;
+    this.#journal = journal;
+  }
+
+  /** The sequence number the next stored message gets. */
+  get nextSequenceNumber(): number {
+    return this.#nextSequenceNumber;
+  }
+
+  /** Every message held, in no particular order (the journal's snapshot). */
+  messages(): IterableIterator<StoredMessage> {
+    return this.#messages.values();
+  }
+
+  /**
+   * Takes back a message from the journal after a restart. A message locked when the broker stopped
+   * is released as on a lock loss (dead-lettered past the maximum delivery count); one whose
+   * enqueue time is ahead waits as scheduled.
+   */
+  restore(message: StoredMessage, now = Date.now()): void {
+    this.#nextSequenceNumber = Math.max(this.#nextSequenceNumber, message.sequenceNumber + 1);
+    this.#messages.set(message.sequenceNumber, message);
+    this.#index.add(message.sequenceNumber);
+    if (message.deferred) message.state = "deferred";
+    else if (message.enqueuedAt > now) {
+      message.state = "scheduled";
+      this.#scheduleActivation(message);
+    } else this.#release(message);
+  }
+
+  /** Never hands out a sequence number below `next` (numbers keep increasing across restarts). */
+  restoreNextSequenceNumber(next: number): void {
+    this.#nextSequenceNumber = Math.max(this.#nextSequenceNumber, next);
   }
 
   /** Messages held (active, locked, deferred, scheduled). */
@@ -100,8 +136,9 @@ export class MessageQueue {
       this.#scheduleActivation(message);
     } else {
       this.#makeAvailable(message);
-      this.pump();
     }
+    this.#journal?.append({ t: "put", s: this.path, m: toPersisted(message) });
+    if (!scheduled) this.pump();
     return sequenceNumber;
   }
 
@@ -113,6 +150,7 @@ export class MessageQueue {
     stored.deliveryCount = message.deliveryCount ?? 0;
     stored.expiresAt = message.expiresAt ?? stored.expiresAt;
     this.#makeAvailable(stored);
+    this.#journal?.append({ t: "put", s: this.path, m: toPersisted(stored) });
     this.pump();
   }
 
@@ -167,6 +205,7 @@ export class MessageQueue {
   /** Unlocks a message for redelivery, or dead-letters it past the maximum delivery count. */
   abandon(token: string, properties?: Record<string, unknown>): void {
     const message = this.#modify(this.#locked(token), properties);
+    if (properties && Object.keys(properties).length > 0) this.#changed(message, true);
     this.#release(message);
   }
 
@@ -175,6 +214,7 @@ export class MessageQueue {
     this.#unlock(message);
     message.deferred = true;
     message.state = "deferred";
+    this.#changed(message, properties !== undefined && Object.keys(properties).length > 0);
   }
 
   deadLetter(token: string, details: DeadLetterDetails): void {
@@ -230,6 +270,7 @@ export class MessageQueue {
       const lock = this.#lock(message);
       const payload = encodeForDelivery(message, { lockedUntil: lock.until });
       message.deliveryCount += 1;
+      this.#changed(message, false);
       return { payload, lockToken: lock.token };
     });
   }
@@ -264,7 +305,22 @@ export class MessageQueue {
 
   #remove(message: StoredMessage): void {
     this.#unlock(message);
-    if (this.#messages.delete(message.sequenceNumber)) this.#index.deleted();
+    if (!this.#messages.delete(message.sequenceNumber)) return;
+    this.#index.deleted();
+    this.#journal?.append({ t: "del", s: this.path, n: message.sequenceNumber });
+  }
+
+  /** Records what a restart must see of a held message: delivery count, deferral, changed properties. */
+  #changed(message: StoredMessage, bareChanged: boolean): void {
+    if (!this.#journal) return;
+    this.#journal.append({
+      t: "upd",
+      s: this.path,
+      n: message.sequenceNumber,
+      c: message.deliveryCount,
+      ...(message.deferred ? { d: true as const } : {}),
+      ...(bareChanged ? { b: message.bare.toString("base64") } : {}),
+    });
   }
 
   /** Dead letters never expire, and no delivery count sends them anywhere. */
@@ -315,6 +371,7 @@ export class MessageQueue {
     const lock = this.#lock(message);
     const payload = encodeForDelivery(message, { lockedUntil: lock.until, state: "active" });
     message.deliveryCount += 1;
+    this.#changed(message, false);
     consumer.deliver(payload, lockTokenToTag(lock.token));
   }
 

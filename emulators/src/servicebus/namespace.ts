@@ -23,9 +23,16 @@ import type {
 } from "./config.ts";
 import { DuplicateDetector } from "./duplicates.ts";
 import { matchesAnyRule } from "./filters.ts";
+import type { Journal, JournalRecord, JournalState } from "./journal.ts";
 import { manage } from "./management.ts";
 import { fromAmqp, type IncomingMessage, tagToLockToken } from "./message.ts";
 import { type Consumer, MessageQueue } from "./messageQueue.ts";
+import {
+  fromPersisted,
+  fromPersistedIncoming,
+  toPersisted,
+  toPersistedIncoming,
+} from "./persistedMessage.ts";
 
 /** Forwarding chains longer than this are refused (Service Bus allows four hops). */
 const MAX_FORWARD_HOPS = 4;
@@ -70,19 +77,23 @@ export interface TopicEntity {
   duplicates?: DuplicateDetector;
   subscriptions: Map<string, { definition: SubscriptionDefinition; receivable: Receivable }>;
   /** Messages scheduled on the topic, fanned out when due; keyed by the topic's sequence number. */
-  scheduled: Map<number, NodeJS.Timeout>;
+  scheduled: Map<number, { timer: NodeJS.Timeout; incoming: IncomingMessage }>;
   nextSequenceNumber: number;
 }
 
 export class ServiceBusNamespace implements AmqpService {
   readonly #queues = new Map<string, QueueEntity>();
   readonly #topics = new Map<string, TopicEntity>();
+  /** Every message store by path, dead-letter queues included (the journal names stores by path). */
+  readonly #stores = new Map<string, MessageQueue>();
+  readonly #journal: Journal | undefined;
 
-  constructor(topology: ServiceBusTopology) {
+  constructor(topology: ServiceBusTopology, journal?: Journal) {
+    this.#journal = journal;
     for (const definition of topology.queues) {
       this.#queues.set(definition.name.toLowerCase(), {
         definition,
-        duplicates: detectorFor(definition.duplicateWindowMs),
+        duplicates: this.#detectorFor(definition.name, definition.duplicateWindowMs),
         receivable: this.#receivable(definition.name, definition),
       });
     }
@@ -101,7 +112,7 @@ export class ServiceBusNamespace implements AmqpService {
       );
       this.#topics.set(definition.name.toLowerCase(), {
         definition,
-        duplicates: detectorFor(definition.duplicateWindowMs),
+        duplicates: this.#detectorFor(definition.name, definition.duplicateWindowMs),
         subscriptions,
         scheduled: new Map(),
         nextSequenceNumber: 1,
@@ -128,6 +139,8 @@ export class ServiceBusNamespace implements AmqpService {
     return {
       onMessages: (messages: Message[]) => {
         for (const message of messages) this.send(link.address, fromAmqp(message));
+        // With a data directory, a send is acknowledged once it is written.
+        return this.#journal?.written();
       },
     };
   }
@@ -159,9 +172,10 @@ export class ServiceBusNamespace implements AmqpService {
     };
   }
 
-  manage(request: ManagementRequest): ManagementResponse {
+  manage(request: ManagementRequest): ManagementResponse | Promise<ManagementResponse> {
     const path = request.address.replace(/\/\$management$/i, "");
-    return manage(this, path, this.resolve(path), request);
+    const response = manage(this, path, this.resolve(path), request);
+    return this.#journal ? this.#journal.written().then(() => response) : response;
   }
 
   /** Accepts a message sent to a queue or topic; returns its sequence number there. */
@@ -181,15 +195,13 @@ export class ServiceBusNamespace implements AmqpService {
     const sequenceNumber = topic.nextSequenceNumber++;
     const due = incoming.scheduledAt ?? 0;
     if (due > Date.now()) {
-      const timer = setTimeout(
-        () => {
-          topic.scheduled.delete(sequenceNumber);
-          this.#fanOut(topic, incoming, hops);
-        },
-        Math.min(due - Date.now(), 2 ** 31 - 1),
-      );
-      timer.unref();
-      topic.scheduled.set(sequenceNumber, timer);
+      this.#scheduleOnTopic(topic, sequenceNumber, incoming, hops);
+      this.#journal?.append({
+        t: "tput",
+        s: topic.definition.name,
+        n: sequenceNumber,
+        m: toPersistedIncoming(incoming),
+      });
     } else {
       this.#fanOut(topic, incoming, hops);
     }
@@ -205,8 +217,68 @@ export class ServiceBusNamespace implements AmqpService {
       throw new AmqpError(Condition.notAllowed, "Scheduled messages belong to queues and topics.");
     }
     for (const sequenceNumber of sequenceNumbers) {
-      clearTimeout(resolved.topic.scheduled.get(sequenceNumber));
+      const scheduled = resolved.topic.scheduled.get(sequenceNumber);
+      if (!scheduled) continue;
+      clearTimeout(scheduled.timer);
       resolved.topic.scheduled.delete(sequenceNumber);
+      this.#journal?.append({ t: "tdel", s: resolved.topic.definition.name, n: sequenceNumber });
+    }
+  }
+
+  /**
+   * Takes back the journal's state after a restart. Messages of entities no longer configured are
+   * dropped, each store's count reported through `report`.
+   */
+  restore(state: JournalState, report: (problem: string) => void, now = Date.now()): void {
+    // Sequence numbers first: restoring may dead-letter or fan out into stores restored later.
+    for (const [path, { next }] of state.stores) this.#stores.get(path)?.restoreNextSequenceNumber(next);
+    for (const [path, { messages }] of state.stores) {
+      const store = this.#stores.get(path);
+      if (!store) {
+        if (messages.size > 0)
+          report(`dropped ${messages.size} messages of '${path}', which is no longer configured`);
+        continue;
+      }
+      for (const persisted of messages.values()) store.restore(fromPersisted(persisted), now);
+    }
+    for (const [name, { next, scheduled }] of state.topics) {
+      const topic = this.#topics.get(name.toLowerCase());
+      if (!topic) {
+        if (scheduled.size > 0)
+          report(
+            `dropped ${scheduled.size} scheduled messages of topic '${name}', which is no longer configured`,
+          );
+        continue;
+      }
+      topic.nextSequenceNumber = Math.max(topic.nextSequenceNumber, next);
+      for (const [sequenceNumber, persisted] of scheduled) {
+        this.#scheduleOnTopic(topic, sequenceNumber, fromPersistedIncoming(persisted), 0);
+      }
+    }
+    for (const [name, ids] of state.duplicates) {
+      const key = name.toLowerCase();
+      const detector = (this.#queues.get(key) ?? this.#topics.get(key))?.duplicates;
+      for (const [id, expiry] of ids) if (expiry > now) detector?.restore(id, expiry);
+    }
+  }
+
+  /** The whole state as journal records, from which a restart rebuilds it (compaction). */
+  *snapshot(now = Date.now()): Generator<JournalRecord> {
+    for (const [path, store] of this.#stores) {
+      yield { t: "next", s: path, n: store.nextSequenceNumber };
+      for (const message of store.messages()) yield { t: "put", s: path, m: toPersisted(message) };
+    }
+    for (const topic of this.#topics.values()) {
+      const name = topic.definition.name;
+      yield { t: "tnext", s: name, n: topic.nextSequenceNumber };
+      for (const [n, { incoming }] of topic.scheduled) {
+        yield { t: "tput", s: name, n, m: toPersistedIncoming(incoming) };
+      }
+    }
+    for (const entity of [...this.#queues.values(), ...this.#topics.values()]) {
+      for (const [id, x] of entity.duplicates?.remembered(now) ?? []) {
+        yield { t: "dup", s: entity.definition.name, id, x };
+      }
     }
   }
 
@@ -283,9 +355,37 @@ export class ServiceBusNamespace implements AmqpService {
   close(): void {
     for (const queue of this.#queues.values()) closeReceivable(queue.receivable);
     for (const topic of this.#topics.values()) {
-      for (const timer of topic.scheduled.values()) clearTimeout(timer);
+      for (const { timer } of topic.scheduled.values()) clearTimeout(timer);
       for (const subscription of topic.subscriptions.values()) closeReceivable(subscription.receivable);
     }
+  }
+
+  #scheduleOnTopic(
+    topic: TopicEntity,
+    sequenceNumber: number,
+    incoming: IncomingMessage,
+    hops: number,
+  ): void {
+    const due = incoming.scheduledAt ?? 0;
+    const timer = setTimeout(
+      () => {
+        topic.scheduled.delete(sequenceNumber);
+        this.#journal?.append({ t: "tdel", s: topic.definition.name, n: sequenceNumber });
+        this.#fanOut(topic, incoming, hops);
+      },
+      Math.min(Math.max(due - Date.now(), 0), 2 ** 31 - 1),
+    );
+    timer.unref();
+    topic.scheduled.set(sequenceNumber, { timer, incoming });
+  }
+
+  #detectorFor(entity: string, windowMs: number | undefined): DuplicateDetector | undefined {
+    if (windowMs === undefined) return undefined;
+    const journal = this.#journal;
+    return new DuplicateDetector(
+      windowMs,
+      journal && ((id, x) => journal.append({ t: "dup", s: entity, id, x })),
+    );
   }
 
   #fanOut(topic: TopicEntity, incoming: IncomingMessage, hops: number): void {
@@ -308,18 +408,21 @@ export class ServiceBusNamespace implements AmqpService {
   }
 
   #receivable(path: string, settings: QueueDefinition | SubscriptionDefinition): Receivable {
-    const deadLetters = new MessageQueue(`${path}/$DeadLetterQueue`, settings);
+    const deadLetters = new MessageQueue(`${path}/$DeadLetterQueue`, settings, undefined, this.#journal);
     const forwardDeadLetters = settings.forwardDeadLetteredTo;
-    const store = new MessageQueue(path, settings, (message) => {
-      if (forwardDeadLetters) this.send(forwardDeadLetters, { ...message, scheduledAt: undefined });
-      else deadLetters.acceptDeadLetter(message);
-    });
+    const store = new MessageQueue(
+      path,
+      settings,
+      (message) => {
+        if (forwardDeadLetters) this.send(forwardDeadLetters, { ...message, scheduledAt: undefined });
+        else deadLetters.acceptDeadLetter(message);
+      },
+      this.#journal,
+    );
+    this.#stores.set(store.path, store);
+    this.#stores.set(deadLetters.path, deadLetters);
     return { store, deadLetters };
   }
-}
-
-function detectorFor(windowMs: number | undefined): DuplicateDetector | undefined {
-  return windowMs === undefined ? undefined : new DuplicateDetector(windowMs);
 }
 
 function closeReceivable(receivable: Receivable): void {
