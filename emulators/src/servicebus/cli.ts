@@ -17,6 +17,10 @@ export const serviceBusCommand: EmulatorCommand = {
         "--servicebus-config <file>",
         "Service Bus entities, in the Config.json format of Microsoft's Service Bus emulator",
         projectServiceBusConfigPath,
+      )
+      .option(
+        "--data-dir <dir>",
+        "keep Service Bus messages (active, scheduled, deferred, dead-lettered), sequence numbers and duplicate detection in DIR across restarts and crashes (default: in memory)",
       );
   },
   async start(options, common, report) {
@@ -27,6 +31,7 @@ export const serviceBusCommand: EmulatorCommand = {
       ...(options.servicebusAdminPort === undefined
         ? {}
         : { adminPort: options.servicebusAdminPort as number }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir as string }),
       onError: report,
     });
     return { name: "servicebus", endpoint: running.connectionString, close: running.close };

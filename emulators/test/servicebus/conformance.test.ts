@@ -13,7 +13,7 @@ import {
   type ServiceBusReceiverOptions,
 } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { broker, microsoftEmulator, type ServiceBusTarget } from "./targets.ts";
+import { broker, durableBroker, microsoftEmulator, type ServiceBusTarget } from "./targets.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,7 +43,7 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 
 const codeOf = (error: unknown) => (isServiceBusError(error) ? error.code : String(error));
 
-for (const kind of [broker, microsoftEmulator]) {
+for (const kind of [broker, durableBroker, microsoftEmulator]) {
   const unavailable = await kind.unavailable();
   describe.skipIf(unavailable !== undefined)(
     `Service Bus conformance: ${kind.name}${unavailable ? ` (skipped: ${unavailable})` : ""}`,

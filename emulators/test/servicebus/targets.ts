@@ -3,6 +3,9 @@
  * emulator through testcontainers when a Docker engine answers. Both get the same entities; only
  * the durations differ, because Azure (and so Microsoft's emulator) has minimums this broker waives.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AzureServiceBusContainer } from "@testcontainers/azureservicebus";
 import { getContainerRuntimeClient } from "testcontainers";
 import type { ServiceBusEmulatorConfig, ServiceBusRuleConfig } from "../../src/servicebus/config.ts";
@@ -36,6 +39,28 @@ export const broker: TargetKind = {
       lockMs: 2000,
       duplicateWindowMs: 2000,
       close: running.close,
+    };
+  },
+};
+
+/** The same broker keeping its state in a data directory: the journal must not change behaviour. */
+export const durableBroker: TargetKind = {
+  name: "this repository's broker with --data-dir",
+  unavailable: async () => undefined,
+  async start() {
+    const dataDir = await mkdtemp(join(tmpdir(), "servicebus-conformance-"));
+    const running = await startServiceBusEmulator({
+      config: conformanceConfig({ lockMs: 2000, duplicateWindowMs: 2000 }),
+      dataDir,
+    });
+    return {
+      connectionString: running.connectionString,
+      lockMs: 2000,
+      duplicateWindowMs: 2000,
+      close: async () => {
+        await running.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
     };
   },
 };
