@@ -84,7 +84,8 @@ export interface OutboundHandler {
   /**
    * The client settled or answered a delivery (`state` is rhea's outcome: accepted, rejected,
    * modified, released). Return the outcome to settle it with; throw an `AmqpError` to settle it
-   * with a `rejected` carrying that error (e.g. a lost lock).
+   * with a `rejected` carrying that error (e.g. a lost lock). A promise settles the delivery once it
+   * resolves (a durable store confirms what it has written).
    */
   onDisposition?(delivery: Delivery, state: unknown): unknown;
   onClose?(): void;
@@ -364,13 +365,25 @@ export async function startAmqpServer(options: AmqpServerOptions): Promise<Runni
       } catch (error) {
         state = rejected(toAmqpError(error).toAmqp());
       }
-      // rhea hands over the outcome decoded; it must go back out in its described (wire) form.
-      const described = (state as { described?: () => unknown } | undefined)?.described;
-      delivery.update(true, typeof described === "function" ? described.call(state) : state);
-      // Settling ends the delivery (receiver-settles-second); the client does not confirm it again.
-      // Without this rhea keeps it in the session's 2048-slot window, which then fills and stalls.
-      (delivery as { remote_settled: boolean }).remote_settled = true;
+      if (state instanceof Promise) {
+        // The link may be gone by then: nothing is left to settle.
+        state.then(
+          (outcome: unknown) => guarded(() => settleDisposition(delivery, outcome), report),
+          (error: unknown) =>
+            guarded(() => settleDisposition(delivery, rejected(toAmqpError(error).toAmqp())), report),
+        );
+      } else settleDisposition(delivery, state);
     });
+  }
+
+  function settleDisposition(delivery: Delivery, state: unknown): void {
+    if (delivery.settled) return;
+    // rhea hands over the outcome decoded; it must go back out in its described (wire) form.
+    const described = (state as { described?: () => unknown } | undefined)?.described;
+    delivery.update(true, typeof described === "function" ? described.call(state) : state);
+    // Settling ends the delivery (receiver-settles-second); the client does not confirm it again.
+    // Without this rhea keeps it in the session's 2048-slot window, which then fills and stalls.
+    (delivery as { remote_settled: boolean }).remote_settled = true;
   }
 
   const onLinkClosed = (context: EventContext) => {

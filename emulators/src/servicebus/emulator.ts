@@ -36,7 +36,7 @@ export interface ServiceBusEmulatorOptions {
   dataDir?: string;
   /** Where data-directory problems that lose nothing are reported (a torn last line). Default: stderr. */
   onWarning?: (message: string) => void;
-  /** Journal size past which it is rewritten as a snapshot (tests); default 64 MiB. */
+  /** Journal size past which it is always rewritten as a snapshot (tests); default 64 MiB or twice the last snapshot. */
   compactAfterBytes?: number;
 }
 

@@ -39,7 +39,10 @@ export interface JournalFileOptions {
   namespace: string;
   /** Problems that lose nothing the broker could keep (a torn last line), for stderr. */
   report: (problem: string) => void;
-  /** Compact once the journal outgrows this or twice its last snapshot, whichever is larger. */
+  /**
+   * Compact whenever the journal is larger than this (tests). Default: once it outgrows 64 MiB or
+   * twice its last snapshot, whichever is larger.
+   */
   compactAfterBytes?: number;
 }
 
@@ -47,7 +50,7 @@ export class JournalFile implements Journal {
   readonly file: string;
   readonly #lockFile: string;
   readonly #report: (problem: string) => void;
-  readonly #compactAfterBytes: number;
+  readonly #compactAfterBytes: number | undefined;
   #fd: number | undefined;
   #pending: string[] = [];
   #flushScheduled: NodeJS.Immediate | undefined;
@@ -73,7 +76,7 @@ export class JournalFile implements Journal {
     this.file = join(options.dir, `servicebus-${options.namespace}.jsonl`);
     this.#lockFile = `${this.file}.lock`;
     this.#report = options.report;
-    this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+    this.#compactAfterBytes = options.compactAfterBytes;
     this.#lock();
   }
 
@@ -164,7 +167,7 @@ export class JournalFile implements Journal {
     this.#pending = [];
     this.#fd = openSync(this.file, "a");
     this.#bytes = bytes;
-    this.#threshold = Math.max(this.#compactAfterBytes, 2 * bytes);
+    this.#threshold = this.#compactAfterBytes ?? Math.max(DEFAULT_COMPACT_AFTER_BYTES, 2 * bytes);
   }
 
   #lock(): void {

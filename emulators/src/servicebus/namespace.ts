@@ -166,7 +166,9 @@ export class ServiceBusNamespace implements AmqpService {
         settle(store, tagToLockToken(delivery.tag as Buffer), state as Outcome);
         // The SDK reads an error in the settled state as a failed settlement: a dead-letter
         // (a rejection carrying its reasons) is confirmed without one.
-        return (state as Outcome).constructor.composite_type === "rejected" ? rejected() : state;
+        const outcome = (state as Outcome).constructor.composite_type === "rejected" ? rejected() : state;
+        // With a data directory, a settlement is confirmed once it is written.
+        return this.#journal ? this.#journal.written().then(() => outcome) : outcome;
       },
       onClose: () => store.removeConsumer(consumer),
     };
