@@ -39,7 +39,7 @@ export function registerDev(program: Command, context: ScanctlContext): void {
     .option("--json", "print the summary as one JSON line on stdout (logs go to stderr)")
     .option(
       "--persist",
-      "keep Azurite's data (scan records: a rerun skips cached scans) in <data-dir>/azurite",
+      "keep Azurite's data (scan records: a rerun skips cached scans) in <data-dir>/azurite and Service Bus's messages (queued, scheduled, dead-lettered) in <data-dir>/servicebus",
     )
     .addOption(
       new Option("--inventory <file>", "ARM resource documents the local ARM endpoint serves").default(

@@ -62,7 +62,7 @@ export interface StartDevStackOptions {
   ports: DevPorts;
   /** ARM inventory file (resource documents as the ARM REST API returns them). */
   inventory: string;
-  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's data go. */
+  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's and Service Bus's data go. */
   dataDir: string;
   persist: boolean;
   /** The user's environment; the services get it minus what the stack owns. */
@@ -90,7 +90,8 @@ export interface DevStack {
     partitions: EventHubProgress["partitions"];
     pendingRequests: ServiceBusPeek["pendingRequests"];
     pendingResults: ServiceBusPeek["pendingResults"];
-    deadLetters(): Promise<DeadLetter[]>;
+    /** Dead letters of messages enqueued since `since` (with `persist`, earlier runs' stay). */
+    deadLetters(since: Date): Promise<DeadLetter[]>;
     results(since: Date): Promise<RecordedResult[]>;
     ingestCounts(): Promise<IngestCounts>;
   };
@@ -134,6 +135,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       host,
       port: ports.servicebus,
       adminPort: ports.servicebusAdmin,
+      ...(options.persist ? { dataDir: join(options.dataDir, "servicebus") } : {}),
     });
     closers.push(() => serviceBus.close());
     const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
@@ -149,7 +151,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
@@ -261,18 +263,20 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         partitions: () => progress.partitions(),
         pendingRequests: (now) => peek.pendingRequests(now),
         pendingResults: (now) => peek.pendingResults(now),
-        deadLetters: async () =>
+        deadLetters: async (since) =>
           (
             await Promise.all(
               deadLetterQueues.map(async ({ entity, queue }) =>
                 (
                   await queue.peek({ maxMessages: 10_000 })
-                ).deadLetters.map((letter) => ({
-                  entity,
-                  reason: letter.reason ?? "(none)",
-                  description: letter.description,
-                  imageRef: imageOf(letter),
-                })),
+                ).deadLetters
+                  .filter((letter) => letter.enqueuedAt === undefined || letter.enqueuedAt >= since)
+                  .map((letter) => ({
+                    entity,
+                    reason: letter.reason ?? "(none)",
+                    description: letter.description,
+                    imageRef: imageOf(letter),
+                  })),
               ),
             )
           ).flat(),

@@ -204,7 +204,7 @@ async function summarize(
 ): Promise<DevSummary> {
   const [results, deadLetters, ingest] = await Promise.all([
     stack.watch.results(since),
-    stack.watch.deadLetters(),
+    stack.watch.deadLetters(since),
     stack.watch.ingestCounts(),
   ]);
   return buildSummary({
