@@ -3,97 +3,24 @@
 // (1 and 16 concurrent receivers), and the broker's memory holding 100,000 messages. The broker
 // runs as `npm run emulators` in its own process (loopback only), so its memory is its own and the
 // client does not share its event loop. Bounded in count; prints numbers, asserts nothing.
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { ServiceBusClient, type ServiceBusMessage } from "@azure/service-bus";
+import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "../emulators/src/servicebus/emulator.ts";
+import {
+  median,
+  rate,
+  receiveAndComplete,
+  scanRequest,
+  sendAll,
+  startBrokerProcess,
+  writeBenchConfig,
+} from "./support/serviceBusLoad.ts";
 
 const SENDS = Number(process.env.BENCH_SB_SENDS ?? 20_000);
 const RECEIVES = Number(process.env.BENCH_SB_RECEIVES ?? 4000);
 const HELD = Number(process.env.BENCH_SB_HELD ?? 100_000);
-const bin = fileURLToPath(new URL("../emulators/src/bin.ts", import.meta.url));
-
-/** A ScanRequested-sized message (about 700 bytes of JSON). */
-function scanRequest(n: number): ServiceBusMessage {
-  const digest = `sha256:${n.toString(16).padStart(64, "0")}`;
-  return {
-    messageId: digest.slice(7),
-    subject: "ScanRequested",
-    contentType: "application/json",
-    applicationProperties: {
-      registry: "myregistry.azurecr.io",
-      imageRef: `myregistry.azurecr.io/app@${digest}`,
-    },
-    body: {
-      schemaVersion: 1,
-      requestId: `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`,
-      requestedAt: new Date().toISOString(),
-      force: false,
-      image: {
-        ref: `myregistry.azurecr.io/app@${digest}`,
-        registry: "myregistry.azurecr.io",
-        repository: "app",
-        digest,
-      },
-      sources: [
-        {
-          kind: "aca",
-          resourceId: `/subscriptions/ed6a948b-ba01-4eea-9471-c147cad379eb/resourceGroups/rg/providers/Microsoft.App/containerApps/app-${n % 50}`,
-          subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
-          resourceGroup: "rg",
-          resourceName: `app-${n % 50}`,
-          containerName: "main",
-        },
-      ],
-    },
-  };
-}
-
-function config(): string {
-  const queue = (name: string) => ({
-    Name: name,
-    Properties: { LockDuration: "PT1M", MaxDeliveryCount: 10, DefaultMessageTimeToLive: "P1D" },
-  });
-  const file = join(tmpdir(), `servicebus-bench-${process.pid}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      UserConfig: {
-        Namespaces: [
-          {
-            Name: "sbemulatorns",
-            Queues: [queue("send"), queue("receive-1"), queue("receive-16"), queue("held")],
-          },
-        ],
-      },
-    }),
-  );
-  return file;
-}
-
-async function startBroker(
-  configFile: string,
-): Promise<{ child: ChildProcess; connectionString: string; readyMs: number; readyCpuMs: number }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [bin, "--servicebus-port", "0", "--servicebus-config", configFile], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout as NonNullable<ChildProcess["stdout"]> }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`the broker exited with ${code}`)));
-  });
-  const readyCpuMs = cpuMs(child.pid as number);
-  return {
-    child,
-    connectionString: line.replace(/^servicebus: /, ""),
-    readyMs: performance.now() - started,
-    readyCpuMs,
-  };
-}
 
 /** CPU time (user + system) a process has used, in ms: unlike wall time, independent of other load. */
 function cpuMs(pid: number): number {
@@ -106,46 +33,6 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function sendAll(client: ServiceBusClient, queue: string, count: number): Promise<void> {
-  const sender = client.createSender(queue);
-  let batch = await sender.createMessageBatch();
-  for (let n = 0; n < count; n++) {
-    if (!batch.tryAddMessage(scanRequest(n))) {
-      await sender.sendMessages(batch);
-      batch = await sender.createMessageBatch();
-      batch.tryAddMessage(scanRequest(n));
-    }
-  }
-  if (batch.count > 0) await sender.sendMessages(batch);
-  await sender.close();
-}
-
-async function receiveAndComplete(
-  connectionString: string,
-  queue: string,
-  count: number,
-  receivers: number,
-): Promise<void> {
-  const clients = Array.from({ length: receivers }, () => new ServiceBusClient(connectionString));
-  let done = 0;
-  await Promise.all(
-    clients.map(async (client) => {
-      const receiver = client.createReceiver(queue, { maxAutoLockRenewalDurationInMs: 0 });
-      while (done < count) {
-        const messages = await receiver.receiveMessages(32, { maxWaitTimeInMs: 200 });
-        if (messages.length === 0 && done >= count) break;
-        await Promise.all(messages.map((message) => receiver.completeMessage(message)));
-        done += messages.length;
-      }
-      await receiver.close();
-    }),
-  );
-  await Promise.all(clients.map((client) => client.close()));
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const rate = (value: number) => `${Math.round(value).toLocaleString("en")} messages/s`;
-
 // In-process start-up: configuration read and validated, AMQP listener bound.
 const inProcess: number[] = [];
 for (let run = 0; run < 5; run++) {
@@ -156,11 +43,12 @@ for (let run = 0; run < 5; run++) {
 }
 console.log(`start-up, in process (startServiceBusEmulator): ${median(inProcess).toFixed(1)} ms median of 5`);
 
-const configFile = config();
-const broker = await startBroker(configFile);
+const configFile = writeBenchConfig(join(tmpdir(), `servicebus-bench-${process.pid}.json`), {});
+const broker = await startBrokerProcess(configFile);
+const readyCpuMs = cpuMs(broker.child.pid as number);
 console.log(
   `start-up, npm run emulators (process spawn to the printed connection string): ${broker.readyMs.toFixed(0)} ms ` +
-    `wall, ${broker.readyCpuMs.toFixed(0)} ms of broker CPU`,
+    `wall, ${readyCpuMs.toFixed(0)} ms of broker CPU`,
 );
 const pid = broker.child.pid as number;
 const client = new ServiceBusClient(broker.connectionString);
