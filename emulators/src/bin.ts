@@ -5,13 +5,23 @@
  * and runs until SIGINT/SIGTERM.
  * Each emulator contributes its options and start-up through an `EmulatorCommand`.
  */
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { armCommand } from "./arm/cli.ts";
 import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
 import { eventHubsCommand } from "./eventhubs/cli.ts";
 import { serviceBusCommand } from "./servicebus/cli.ts";
 
 const emulators: EmulatorCommand[] = [serviceBusCommand, eventHubsCommand, armCommand];
+const names = emulators.map((emulator) => emulator.name);
+
+function parseOnly(value: string): string[] {
+  const chosen = value.split(",").map((name) => name.trim());
+  const unknown = chosen.filter((name) => !names.includes(name));
+  if (unknown.length > 0 || chosen.length === 0) {
+    throw new InvalidArgumentError(`unknown emulator ${unknown.join(", ")}; choose from ${names.join(", ")}`);
+  }
+  return chosen;
+}
 
 const program = new Command("emulators")
   .description(
@@ -20,6 +30,11 @@ const program = new Command("emulators")
       "and a local ARM endpoint (HTTPS) serving container groups, container apps and jobs from an inventory file.",
   )
   .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option(
+    "--only <names>",
+    `start only these, comma-separated (${names.join(", ")}); e.g. the ARM endpoint beside Microsoft's emulators`,
+    parseOnly,
+  )
   .option("--json", 'print each endpoint as a JSON line: {"name":…,"endpoint":…}')
   .addHelpText(
     "after",
@@ -39,7 +54,8 @@ async function stop(code: number): Promise<never> {
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop(0));
 try {
-  for (const emulator of emulators) {
+  const only = options.only as string[] | undefined;
+  for (const emulator of emulators.filter(({ name }) => only === undefined || only.includes(name))) {
     started.push(await emulator.start(options, { host: options.host as string }, report("emulators")));
   }
 } catch (error) {

@@ -17,6 +17,8 @@ export interface StartedEmulator {
 }
 
 export interface EmulatorCommand {
+  /** For `--only`, and the first word of its printed line. */
+  name: string;
   addOptions(command: Command): void;
   /** `options` holds every parsed option of the command (commander's camelCase names). */
   start(

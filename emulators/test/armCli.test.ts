@@ -1,6 +1,7 @@
 /** `npm run emulators` as a process: the ARM line's URL and certificate work with the SDK. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -83,5 +84,37 @@ describe("npm run emulators: the local ARM endpoint", () => {
     expect(await emulators.exited).toBe(2);
     expect(emulators.errors.join("\n")).toContain("cannot read inventory /no/such/file.json");
     expect(emulators.lines).toEqual([]);
+  });
+
+  it("with --only arm starts the ARM endpoint alone, its certificate valid for --arm-cert-name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qcs-arm-cli-"));
+    dirs.push(dir);
+    const caFile = join(dir, "ca.pem");
+    const emulators = run(["--only", "arm", "--arm-cert-name", "arm.qcs.internal", "--arm-ca-file", caFile]);
+    const url = new URL((await emulators.armLine).slice("arm: ".length));
+    const ca = await readFile(caFile, "utf8");
+    // What a container reaching it as arm.qcs.internal sees: the name is checked against the certificate.
+    const statusAs = (servername: string) =>
+      new Promise<number | string>((resolve) => {
+        request({ host: url.hostname, port: url.port, path: "/", ca, servername }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+          .on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+          .end();
+      });
+    expect(await statusAs("arm.qcs.internal")).toBeTypeOf("number");
+    expect(await statusAs("other.qcs.internal")).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+    expect(emulators.lines.filter((line) => !line.startsWith("arm: "))).toEqual([]);
+    emulators.child.kill("SIGTERM");
+    expect(await emulators.exited).toBe(0);
+  });
+
+  it("refuses --only with an emulator it does not have, naming the choices", async () => {
+    const emulators = run(["--only", "arm,cosmos"]);
+    expect(await emulators.exited).not.toBe(0);
+    expect(emulators.errors.join("\n")).toContain(
+      "unknown emulator cosmos; choose from servicebus, eventhubs, arm",
+    );
   });
 });

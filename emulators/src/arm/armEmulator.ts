@@ -25,6 +25,8 @@ export interface StartArmEmulatorOptions {
    * as the ARM REST API returns them.
    */
   inventory: string | ArmResource[];
+  /** A further DNS name for the certificate (besides localhost, loopback and `host`). */
+  certificateName?: string;
   /** When set, requests must carry exactly `Authorization: Bearer <token>`; otherwise any bearer token. */
   token?: string;
 }
@@ -66,7 +68,7 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
   );
   const faults = new Faults();
   const requests: ArmRequestRecord[] = [];
-  const tls = await loopbackCertificate(host);
+  const tls = await loopbackCertificate(host, options.certificateName);
   const app = Fastify({ https: { cert: tls.cert, key: tls.key }, logger: false });
 
   const records = new WeakMap<object, ArmRequestRecord>();

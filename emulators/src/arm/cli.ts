@@ -7,6 +7,7 @@ import { startArmEmulator } from "./armEmulator.ts";
 import { projectArmInventoryPath } from "./inventory.ts";
 
 export const armCommand: EmulatorCommand = {
+  name: "arm",
   addOptions(command: Command) {
     command
       .option(
@@ -22,6 +23,11 @@ export const armCommand: EmulatorCommand = {
         projectArmInventoryPath,
       )
       .option(
+        "--arm-cert-name <name>",
+        "a further DNS name the ARM certificate is valid for (localhost and 127.0.0.1 always are), " +
+          "e.g. the service name other containers reach it by",
+      )
+      .option(
         "--arm-ca-file <file>",
         "where to write the ARM endpoint's self-signed certificate, for ingest's ARM_CA_FILE",
         ".local/arm-ca.pem",
@@ -32,6 +38,7 @@ export const armCommand: EmulatorCommand = {
       host: common.host,
       port: options.armPort as number,
       inventory: options.inventory as string,
+      ...(options.armCertName === undefined ? {} : { certificateName: options.armCertName as string }),
     });
     const caFile = resolve(options.armCaFile as string);
     try {

@@ -12,7 +12,8 @@ export interface LoopbackCertificate {
   key: string;
 }
 
-export async function loopbackCertificate(host: string): Promise<LoopbackCertificate> {
+/** Valid for localhost, 127.0.0.1, ::1, `host` and, when given, the DNS name `extraName`. */
+export async function loopbackCertificate(host: string, extraName?: string): Promise<LoopbackCertificate> {
   const now = new Date();
   const pems = await generate([{ name: "commonName", value: "qcs-arm-emulator" }], {
     keyType: "ec",
@@ -31,6 +32,7 @@ export async function loopbackCertificate(host: string): Promise<LoopbackCertifi
           { type: 7, ip: "127.0.0.1" },
           { type: 7, ip: "::1" },
           isIp(host) ? { type: 7, ip: host } : { type: 2, value: host },
+          ...(extraName ? [{ type: 2 as const, value: extraName }] : []),
         ],
       },
     ],

@@ -5,6 +5,7 @@ import { projectEventHubsConfigPath } from "./config.ts";
 import { startEventHubsEmulator } from "./emulator.ts";
 
 export const eventHubsCommand: EmulatorCommand = {
+  name: "eventhubs",
   addOptions(command: Command) {
     command
       .option("--eventhubs-port <n>", "Event Hubs AMQP port (0 picks a free port)", parsePort, 5673)

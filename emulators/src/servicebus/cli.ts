@@ -5,6 +5,7 @@ import { projectServiceBusConfigPath } from "./config.ts";
 import { startServiceBusEmulator } from "./emulator.ts";
 
 export const serviceBusCommand: EmulatorCommand = {
+  name: "servicebus",
   addOptions(command: Command) {
     command
       .option("--servicebus-port <n>", "Service Bus AMQP port (0 picks a free port)", parsePort, 5672)
