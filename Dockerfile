@@ -8,6 +8,7 @@
 #     --build-arg QSCANNER_URL='<the download link Qualys gives for that version>' \
 #     --build-arg QSCANNER_SHA256=<sha256 of that tarball> .
 #   docker build --target scanner-sim -t qcs-scanner-sim .   (the qscanner simulator, for docker-compose)
+#   docker build --target arm-emulator -t qcs-arm-emulator .  (the local ARM endpoint, for docker-compose)
 #
 # Node 24 runs the TypeScript sources directly (type stripping), so there is no compile step and no build
 # output: each image holds the service's src/, the shared library's src/ and production dependencies only.
@@ -42,6 +43,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace shared -
 
 FROM manifests AS deps-recorder
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace shared --workspace services/recorder
+
+# The emulators workspace, for the local ARM endpoint in docker-compose.yml (never deployed).
+FROM manifests AS deps-emulators
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace emulators
 
 # What every service image has: the root manifest (ESM, workspaces) and the shared library's sources.
 FROM node-base AS service-base
@@ -84,6 +89,21 @@ RUN ln -s /app/emulators/src/qscanner-sim/qscanner.ts /usr/local/bin/qscanner
 ENV QSCANNER_VERSION=simulator
 USER node
 CMD ["node", "services/scanner/src/main.ts"]
+
+# Local stack only (docker-compose.yml): the project's ARM endpoint, serving container groups, apps and jobs
+# from an inventory file so ingest resolves events without an Azure subscription. It writes its self-signed
+# certificate (valid for the name "arm") into /certs, a volume ingest mounts for ARM_CA_FILE.
+FROM node-base AS arm-emulator
+COPY package.json ./
+COPY --from=deps-emulators /app/node_modules node_modules
+COPY emulators/package.json emulators/
+COPY emulators/src emulators/src
+COPY emulators/config/arm emulators/config/arm
+RUN mkdir /certs && chown node:node /certs
+USER node
+EXPOSE 8443
+ENTRYPOINT ["node", "emulators/src/bin.ts", "--only", "arm", "--host", "0.0.0.0", "--arm-port", "8443"]
+CMD ["--arm-cert-name", "arm", "--arm-ca-file", "/certs/arm-ca.pem"]
 
 # The real qscanner, fetched once at build time and verified against the checksum given with it; nothing
 # is downloaded at run time. Qualys's download links carry an opaque token per artifact, hence a URL

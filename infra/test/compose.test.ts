@@ -71,6 +71,7 @@ describe("docker-compose.yml", () => {
     }
     expect(problems).toEqual([]);
     expect(Object.keys(services.ingest?.depends_on ?? {}).sort()).toEqual([
+      "arm",
       "azurite",
       "eventhubs-health",
       "servicebus-health",
@@ -85,7 +86,12 @@ describe("docker-compose.yml", () => {
     const stages = new Set(dockerfile.getFROMs().map((from) => from.getBuildStage()));
     const targets = Object.fromEntries(APP_SERVICES.map((name) => [name, services[name]?.build?.target]));
     expect(targets).toEqual({ ingest: "ingest", scanner: "scanner-sim", recorder: "recorder" });
-    for (const target of [...Object.values(targets), qualys.services.scanner?.build?.target]) {
+    expect(services.arm?.build?.target).toBe("arm-emulator");
+    for (const target of [
+      ...Object.values(targets),
+      "arm-emulator",
+      qualys.services.scanner?.build?.target,
+    ]) {
       expect(stages).toContain(target);
     }
   });
@@ -111,5 +117,16 @@ describe("docker-compose.yml", () => {
     });
     expect(scanner?.secrets).toEqual(["qualys_access_token"]);
     expect(qualys.secrets).toEqual({ qualys_access_token: { environment: "QUALYS_ACCESS_TOKEN" } });
+  });
+
+  it("resolves deployments through the local ARM endpoint, trusting the certificate it shares on a volume", () => {
+    const arm = services.arm;
+    expect(arm?.volumes).toContain("arm-certs:/certs");
+    expect(services.ingest?.volumes).toContain("arm-certs:/certs:ro");
+    // Defaults, each overridable from the environment (`${NAME:-default}`).
+    expect(services.ingest?.environment?.ARM_ENDPOINT).toMatch(/^\$\{ARM_ENDPOINT:-https:\/\/arm:8443\}$/);
+    expect(services.ingest?.environment?.ARM_CA_FILE).toMatch(/^\$\{ARM_CA_FILE-\/certs\/arm-ca\.pem\}$/);
+    expect(compose.volumes).toHaveProperty("arm-certs");
+    expect(arm?.ports).toEqual(["127.0.0.1:8443:8443"]);
   });
 });

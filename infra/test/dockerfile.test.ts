@@ -103,10 +103,11 @@ describe("Dockerfile", () => {
     const npmRuns = stages
       .flatMap((s) => s.steps)
       .filter((step) => step.keyword === "RUN" && /\bnpm\b/.test(step.text));
-    expect(npmRuns.length).toBe(3);
+    // One per service, and one for the local ARM endpoint's image (emulators, docker-compose only).
+    expect(npmRuns.length).toBe(4);
     for (const step of npmRuns) {
       expect(step.text).toMatch(
-        /^npm ci --omit=dev --ignore-scripts .*--workspace shared --workspace services\/\w+$/,
+        /^npm ci --omit=dev --ignore-scripts .*--workspace (shared --workspace services\/\w+|emulators)$/,
       );
     }
     for (const [target, service] of Object.entries(TARGETS)) {
@@ -161,6 +162,32 @@ describe("Dockerfile", () => {
       },
     );
   }
+
+  it("runs the local ARM endpoint for docker-compose alone, as node, on the port and certificate ingest expects", async () => {
+    const command = [
+      ...(exec(last("arm-emulator", "ENTRYPOINT")) ?? []),
+      ...(exec(last("arm-emulator", "CMD")) ?? []),
+    ];
+    expect(command.slice(0, 4)).toEqual(["node", "emulators/src/bin.ts", "--only", "arm"]);
+    const flag = (name: string) => command[command.indexOf(name) + 1];
+    expect([flag("--host"), flag("--arm-port"), flag("--arm-cert-name"), flag("--arm-ca-file")]).toEqual([
+      "0.0.0.0",
+      "8443",
+      "arm",
+      "/certs/arm-ca.pem",
+    ]);
+    expect(last("arm-emulator", "USER")?.args).toEqual(["node"]);
+    const closure = await importClosure("emulators/src/bin.ts", { "@qcs/emulators": "emulators" });
+    const copied = stepsOf("arm-emulator")
+      .filter((step) => step.keyword === "COPY" && !step.flags.from)
+      .flatMap((step) => step.args.slice(0, -1));
+    expect(closure.files.filter((file) => !copied.some((source) => file.startsWith(`${source}/`)))).toEqual(
+      [],
+    );
+    const manifest = JSON.parse(await readFile(join(repoRoot, "emulators/package.json"), "utf8"));
+    const missing = closure.packages.filter(({ name }) => !(name in (manifest.dependencies ?? {})));
+    expect(missing).toEqual([]);
+  });
 
   it("copies only paths that exist and that .dockerignore lets into the build context", async () => {
     const allowed = (await readFile(join(repoRoot, ".dockerignore"), "utf8"))
