@@ -119,6 +119,13 @@ describe("ScanRequested messages", () => {
     );
     const mismatch = { ...request(), image: { ...request().image, registry: "other.io" } };
     expect(() => parseScanRequestedMessage({ body: mismatch })).toThrow(/image\.ref: registry, repository/);
+    // A prefix of the real repository, or another tag, is a disagreement too.
+    const shortRepository = { ...request(), image: { ...request().image, repository: "payments/invoice" } };
+    expect(() => parseScanRequestedMessage({ body: shortRepository })).toThrow(
+      /image\.ref: registry, repository/,
+    );
+    const otherTag = { ...request(), image: { ...request().image, tag: "2.4.2" } };
+    expect(() => parseScanRequestedMessage({ body: otherTag })).toThrow(/image\.ref: registry, repository/);
     const injection = { ...request(), image: { ...request().image, ref: "--help" } };
     expect(() => parseScanRequestedMessage({ body: injection })).toThrow(ContractError);
   });

@@ -4,7 +4,7 @@
  * receives.
  */
 import { z } from "zod";
-import { isCanonicalImageRef } from "../imageRef.ts";
+import { isCanonicalImageRef, tryParseImageRef } from "../imageRef.ts";
 
 /** Why a scan failed. The dead-letter reason of a failed request is its class. */
 export const FAILURE_CLASSES = [
@@ -35,10 +35,19 @@ export const ImageRefSchema = z
     digest: z.string().min(1).optional(),
   })
   .refine(
-    (image) =>
-      image.ref.startsWith(`${image.registry}/${image.repository}`) &&
-      (image.digest === undefined || image.ref.endsWith(`@${image.digest}`)),
-    { message: "registry, repository and digest must agree with ref", path: ["ref"] },
+    (image) => {
+      const parsed = tryParseImageRef(image.ref);
+      // A ref that does not parse is reported by its own check.
+      if (!parsed.ok) return true;
+      const { registry, repository, tag, digest } = parsed.value;
+      return (
+        registry === image.registry &&
+        repository === image.repository &&
+        (image.digest === undefined || digest === image.digest) &&
+        (tag === undefined || image.tag === undefined || tag === image.tag)
+      );
+    },
+    { message: "registry, repository, tag and digest must agree with ref", path: ["ref"] },
   );
 
 export const RESOURCE_SOURCE_KINDS = ["aci", "aca", "aca-job", "sweep"] as const;

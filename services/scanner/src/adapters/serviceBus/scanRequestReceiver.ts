@@ -49,7 +49,7 @@ export class ScanRequestReceiver {
     this.#options = options;
   }
 
-  /** Scans running now. */
+  /** Messages being handled, or handed back while stopping. */
   get inFlight(): number {
     return this.#inFlight.size;
   }
@@ -107,8 +107,12 @@ export class ScanRequestReceiver {
   /** The SDK calls this for each message and gives a new credit once it resolves. */
   async #onMessage(message: ServiceBusReceivedMessage): Promise<void> {
     if (!this.#running) {
-      // Delivered while stopping: hand it straight back.
-      await this.#settle(message, { action: "abandon", reason: "shutting down" });
+      // Delivered while stopping: hand it straight back, tracked so close() waits for the abandon.
+      const handBack = this.#settle(message, { action: "abandon", reason: "shutting down" }).finally(() =>
+        this.#inFlight.delete(handBack),
+      );
+      this.#inFlight.set(handBack, new AbortController());
+      await handBack;
       return;
     }
     await this.#track(message);
@@ -192,13 +196,28 @@ export class ScanRequestReceiver {
         case "complete":
           await receiver.completeMessage(message);
           return;
-        case "retry":
-          await retrySender.scheduleMessages(
+        case "retry": {
+          const [copy] = await retrySender.scheduleMessages(
             retryCopy(message, settlement.attempt),
             new Date(Date.now() + settlement.delayMs),
           );
-          await receiver.completeMessage(message);
+          try {
+            await receiver.completeMessage(message);
+          } catch (error) {
+            // The original comes back (its lock is gone) and is handled again: withdraw the copy,
+            // or the same request would be scanned twice.
+            if (copy !== undefined) {
+              await retrySender.cancelScheduledMessages(copy).catch((cancelError: unknown) => {
+                logger.error(
+                  { err: cancelError, messageId: message.messageId },
+                  "withdrawing the scheduled retry failed; the request may be scanned twice",
+                );
+              });
+            }
+            throw error;
+          }
           return;
+        }
         case "deadLetter":
           await receiver.deadLetterMessage(message, {
             deadLetterReason: settlement.reason,
