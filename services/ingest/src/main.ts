@@ -99,10 +99,13 @@ export async function startIngest(options: StartIngestOptions = {}): Promise<Run
     logger,
     lookupConcurrency: config.arm.concurrency,
   });
+  const metrics = createIngestMetrics(telemetry.meter);
   const ingest = new EventHubIngest({
     client: consumer,
-    process: (bodies, signal) => processor.process(bodies, signal),
-    onBatch: createIngestMetrics(telemetry.meter),
+    process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
+    onBatch: metrics.batch,
+    onGiveUp: metrics.givenUp,
+    giveUpAfterMs: config.retryGiveUpMs,
     logger,
     maxBatchSize: config.batchSize,
     maxWaitTimeInSeconds: tuning.maxWaitTimeInSeconds,

@@ -20,7 +20,12 @@ describe("ingest configuration", () => {
       cacheMs: 300_000,
       concurrency: 8,
     });
-    expect(config).toMatchObject({ batchSize: 100, dedupWindowMs: 300_000, eventHubName: "activity-log" });
+    expect(config).toMatchObject({
+      batchSize: 100,
+      dedupWindowMs: 300_000,
+      retryGiveUpMs: 1_800_000,
+      eventHubName: "activity-log",
+    });
   });
 
   it("takes a local ARM endpoint with a static token that never appears in the printed configuration", () => {

@@ -44,6 +44,8 @@ export const ingestConfigSpec = defineServiceConfig({
     EXCLUDE_IMAGES: listVar(),
     /** Seconds during which a repeat of an image already requested is collapsed in memory. */
     INGEST_DEDUP_WINDOW_SECONDS: intVar(300, 0, 86_400),
+    /** Seconds an event may keep failing (lookup or processing) before it is logged, counted and checkpointed past; 0: never. */
+    INGEST_RETRY_GIVE_UP_SECONDS: intVar(1800, 0, 604_800),
   }),
   secrets: [
     "EVENTHUBS_CONNECTION_STRING",
@@ -89,6 +91,7 @@ export const ingestConfigSpec = defineServiceConfig({
       images: env.EXCLUDE_IMAGES,
     },
     dedupWindowMs: env.INGEST_DEDUP_WINDOW_SECONDS * 1000,
+    retryGiveUpMs: env.INGEST_RETRY_GIVE_UP_SECONDS * 1000,
     azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   }),
 });

@@ -17,6 +17,7 @@ import { imagesOf } from "./images.ts";
 import type { LookupFailureKind, ResourceLookup } from "./lookup.ts";
 import { parseEventBody, type RejectionReason } from "./parseBody.ts";
 import type { RecentRequests } from "./recentRequests.ts";
+import { AttemptMemory, type UnsettledCause, type UnsettledEvent } from "./replay.ts";
 import { RequestCollector } from "./requestCollector.ts";
 import { type SkipReason, selectRecord, type Target } from "./select.ts";
 
@@ -52,6 +53,8 @@ export interface BatchStats {
 
 export interface BatchResult extends CheckpointDecision {
   stats: BatchStats;
+  /** Every event not settled, with why (what to report if it is given up). */
+  unsettled: UnsettledEvent[];
 }
 
 export interface BatchProcessorOptions {
@@ -89,18 +92,32 @@ export class BatchProcessor {
     this.#newId = options.newId ?? (() => crypto.randomUUID());
   }
 
-  /** `events` are the bodies of one partition's events, in order; `signal` aborts lookups and sends. */
-  async process(events: readonly unknown[], signal: AbortSignal): Promise<BatchResult> {
+  /**
+   * `events` are the bodies of one partition's events, in order; `signal` aborts lookups and sends.
+   * A replay of the same events passes the previous attempts' `memory`, so nothing is counted twice.
+   */
+  async process(
+    events: readonly unknown[],
+    signal: AbortSignal,
+    memory: AttemptMemory = new AttemptMemory(),
+  ): Promise<BatchResult> {
     const { logger } = this.#options;
     const stats = emptyStats();
-    const unsettled = new Set<number>();
+    const unsettled = new Map<number, UnsettledCause[]>();
+    const unsettle = (indices: Iterable<number>, cause: UnsettledCause) => {
+      for (const index of indices) unsettled.set(index, [...(unsettled.get(index) ?? []), cause]);
+    };
+    const firstAttempt = !memory.recordsCounted;
 
-    const targets = this.#select(events, stats);
+    const targets = this.#select(events, firstAttempt ? stats : emptyStats(), firstAttempt);
+    memory.recordsCounted = true;
 
     const collector = new RequestCollector();
     await forEachConcurrently([...targets.values()], this.#options.lookupConcurrency, async (entry) => {
       const { target, eventIndices } = entry;
-      stats.lookups += 1;
+      const key = target.resourceId.toLowerCase();
+      if (!memory.lookedUp.has(key)) stats.lookups += 1;
+      memory.lookedUp.add(key);
       const result = await this.#options.lookup.lookup(target, signal).catch((error: unknown) => ({
         status: "failed" as const,
         kind: "unexpected" as const,
@@ -113,21 +130,38 @@ export class BatchProcessor {
         if (result.kind === "not-found") logger.info(context, "resource no longer exists: skipped");
         else if (result.retryable) {
           logger.warn(context, "resource lookup failed: its events will be processed again");
-          for (const index of eventIndices) unsettled.add(index);
+          unsettle(eventIndices, {
+            kind: result.kind,
+            resourceId: target.resourceId,
+            correlationId: target.correlationId,
+            message: result.message,
+          });
         } else logger.error(context, "resource lookup rejected: skipped");
+        if (!result.retryable) memory.resolved.add(key);
         return;
       }
+      // An outcome an earlier attempt counted is counted (and logged) once.
+      const count = !memory.resolved.has(key);
+      memory.resolved.add(key);
       if (result.resource.containers.length === 0) {
+        if (!count) return;
         stats.resourcesWithoutContainers += 1;
         logger.warn({ resourceId: result.resource.id }, "resource has no containers: nothing to scan");
         return;
       }
       for (const outcome of imagesOf(target, result.resource, this.#options.exclusions)) {
         if (outcome.ok) {
-          stats.imagesFound += 1;
+          if (count) {
+            stats.imagesFound += 1;
+            // Seen again after its first container in this batch (or an earlier attempt at it).
+            const imageKey = outcome.image.digest ?? outcome.image.ref;
+            if (memory.collected.has(imageKey)) stats.duplicatesCollapsed += 1;
+            memory.collected.add(imageKey);
+          }
           collector.add(outcome.image, outcome.source, eventIndices);
           continue;
         }
+        if (!count) continue;
         stats.imagesDropped[outcome.reason] += 1;
         const { reason, resourceId, containerName, image, detail } = outcome;
         if (reason === "invalid-reference") {
@@ -138,7 +172,6 @@ export class BatchProcessor {
         } else logger.debug({ resourceId, containerName, image }, "image excluded");
       }
     });
-    stats.duplicatesCollapsed += collector.duplicatesCollapsed;
 
     const now = this.#now();
     const pending: { message: ScanRequestMessage; eventIndices: Set<number> }[] = [];
@@ -158,7 +191,8 @@ export class BatchProcessor {
         sources: entry.sources,
       });
       if (this.#options.recent.has(message.messageId, now.getTime())) {
-        stats.duplicatesCollapsed += 1;
+        if (!memory.settled.has(message.messageId)) stats.duplicatesCollapsed += 1;
+        memory.settled.add(message.messageId);
         continue;
       }
       pending.push({ message, eventIndices: entry.eventIndices });
@@ -172,6 +206,7 @@ export class BatchProcessor {
       for (const { message, eventIndices } of pending) {
         if (sent.accepted.has(message.messageId)) {
           this.#options.recent.add(message.messageId, now.getTime());
+          memory.settled.add(message.messageId);
           stats.requestsSent += 1;
         } else if (sent.rejected?.has(message.messageId)) {
           stats.requestsRejected += 1;
@@ -179,7 +214,7 @@ export class BatchProcessor {
             { image: message.body.image.ref, sources: message.body.sources.length },
             "scan request larger than Service Bus allows: not sent",
           );
-        } else for (const index of eventIndices) unsettled.add(index);
+        } else unsettle(eventIndices, { kind: "send-failed", message: errorText(sent.error) });
       }
       if (sent.error !== undefined) {
         logger.warn(
@@ -189,13 +224,18 @@ export class BatchProcessor {
       }
     }
 
-    return { ...decideCheckpoint(events.length, unsettled), stats };
+    return {
+      ...decideCheckpoint(events.length, unsettled.keys()),
+      stats,
+      unsettled: [...unsettled].map(([index, causes]) => ({ index, causes })),
+    };
   }
 
   /** Parses and selects every record; one entry per distinct resource, with the events that named it. */
   #select(
     events: readonly unknown[],
     stats: BatchStats,
+    logMalformed: boolean,
   ): Map<string, { target: Target; eventIndices: Set<number> }> {
     const { logger, exclusions } = this.#options;
     const targets = new Map<string, { target: Target; eventIndices: Set<number> }>();
@@ -207,7 +247,7 @@ export class BatchProcessor {
           : { skipped: item.reason, detail: item.detail };
         if ("skipped" in selection) {
           increment(stats.skipped, selection.skipped);
-          if (MALFORMED.has(selection.skipped)) {
+          if (logMalformed && MALFORMED.has(selection.skipped)) {
             logger.warn(
               { event: index, reason: selection.skipped, detail: selection.detail },
               "malformed record skipped",
@@ -231,7 +271,7 @@ export class BatchProcessor {
   }
 }
 
-function emptyStats(): BatchStats {
+export function emptyStats(): BatchStats {
   return {
     recordsRead: 0,
     selected: 0,
@@ -245,6 +285,11 @@ function emptyStats(): BatchStats {
     requestsSent: 0,
     requestsRejected: 0,
   };
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function increment<K extends string>(counts: Partial<Record<K, number>>, key: K): void {

@@ -19,7 +19,6 @@ export interface CollectedImage {
 export class RequestCollector {
   readonly #byKey = new Map<string, CollectedImage>();
   readonly #sourceKeys = new Map<string, Set<string>>();
-  #collapsed = 0;
 
   add(image: ImageRef, source: ResourceScanSource, eventIndices: Iterable<number>): void {
     const key = image.digest ?? image.ref;
@@ -30,8 +29,6 @@ export class RequestCollector {
       sourceKeys = new Set();
       this.#byKey.set(key, entry);
       this.#sourceKeys.set(key, sourceKeys);
-    } else {
-      this.#collapsed += 1;
     }
     for (const index of eventIndices) entry.eventIndices.add(index);
     const sourceKey = `${source.resourceId.toLowerCase()}\n${source.containerName ?? ""}`;
@@ -39,11 +36,6 @@ export class RequestCollector {
     sourceKeys.add(sourceKey);
     if (entry.sources.length < MAX_SOURCES) entry.sources.push(source);
     else entry.sourcesDropped += 1;
-  }
-
-  /** Images seen again after their first container in this batch. */
-  get duplicatesCollapsed(): number {
-    return this.#collapsed;
   }
 
   entries(): CollectedImage[] {

@@ -55,7 +55,7 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
         eventHubsConnectionString: eventHubs.connectionString,
         storageConnectionString: azurite.connectionString,
         container,
-        process: (bodies, signal) => processor.process(bodies, signal),
+        process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
         logger: captureLogs().logger,
       });
       cleanup.push(() => harness.close());

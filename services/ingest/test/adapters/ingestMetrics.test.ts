@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import { createIngestMetrics } from "../../src/adapters/openTelemetry/ingestMetrics.ts";
 
 describe("ingest metrics", () => {
-  it("exposes each batch's counts on /metrics, with reasons and kinds as labels", async () => {
+  it("exposes each batch's counts and the events given up on /metrics, with reasons and kinds as labels", async () => {
     const telemetry = startTelemetry({ serviceName: "ingest-metrics-test", env: {} });
     try {
       const record = createIngestMetrics(telemetry.meter);
-      record({
+      record.batch({
         checkpointIndex: 3,
         retryFrom: undefined,
+        unsettled: [],
         stats: {
           recordsRead: 10,
           selected: 6,
@@ -24,6 +25,10 @@ describe("ingest metrics", () => {
           requestsRejected: 0,
         },
       });
+      record.givenUp([
+        { index: 0, failingForMs: 2000, causes: [{ kind: "unauthorized", resourceId: "/subscriptions/a" }] },
+        { index: 1, failingForMs: 2000, causes: [{ kind: "processing-error" }] },
+      ]);
       const text = await telemetry.renderMetrics();
       const value = (series: string) =>
         Number(
@@ -44,6 +49,8 @@ describe("ingest metrics", () => {
       expect(value("ingest_duplicates_collapsed_total")).toBe(1);
       expect(value("ingest_requests_sent_total")).toBe(8);
       expect(value("ingest_resources_without_containers_total")).toBe(1);
+      expect(value('ingest_events_given_up_total{reason="unauthorized"')).toBe(1);
+      expect(value('ingest_events_given_up_total{reason="processing-error"')).toBe(1);
     } finally {
       await telemetry.shutdown();
     }

@@ -1,8 +1,9 @@
 import { scanRequestMessageId } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
-import { BatchProcessor } from "../../src/core/batchProcessor.ts";
+import { BatchProcessor, type BatchStats } from "../../src/core/batchProcessor.ts";
 import { compileExclusions, NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
+import { AttemptMemory } from "../../src/core/replay.ts";
 import { comparable, expectedSampleRequests } from "../support/expected.ts";
 import { InMemoryArm, InMemoryQueue } from "../support/fakes.ts";
 import {
@@ -171,6 +172,55 @@ describe("processing a batch of events", () => {
     expect(new Set(refs).size).toBe(refs.length);
   });
 
+  it("reports why each unsettled event is unsettled: the resource, its correlation ID and the failure kind", async () => {
+    const { arm, processor } = setup();
+    const appId = String(samples.armContainerApp().id);
+    arm.failures.set(appId.toLowerCase(), {
+      status: "failed",
+      kind: "unauthorized",
+      retryable: true,
+      message: "403 AuthorizationFailed",
+    });
+    const result = await processor.process([samples.activityLogAci(), samples.activityLogAca()], signal);
+    expect(result.unsettled).toEqual([
+      {
+        index: 1,
+        causes: [
+          {
+            kind: "unauthorized",
+            resourceId: expect.stringMatching(new RegExp(`^${appId}$`, "i")),
+            correlationId: expect.any(String),
+            message: "403 AuthorizationFailed",
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("counts each event once across a failed attempt and its replay, as a run without the failure does", async () => {
+    const batch = sampleBatch();
+    const clean = setup();
+    const expected = (await clean.processor.process(batch, signal)).stats;
+
+    const { arm, processor } = setup();
+    const appId = String(samples.armContainerApp().id).toLowerCase();
+    arm.failures.set(appId, { status: "failed", kind: "server-error", retryable: true, message: "500" });
+    const memory = new AttemptMemory();
+    const attempts = [await processor.process(batch, signal, memory)];
+    // A second failed replay, then the one that succeeds.
+    attempts.push(await processor.process(batch.slice(attempts[0]?.retryFrom), signal, memory));
+    arm.failures.clear();
+    attempts.push(await processor.process(batch.slice(attempts[0]?.retryFrom), signal, memory));
+    expect(attempts.at(-1)?.retryFrom).toBeUndefined();
+
+    const { lookupFailures, ...counted } = sumStats(attempts.map((attempt) => attempt.stats));
+    const { lookupFailures: none, ...expectedCounts } = expected;
+    expect(none).toEqual({});
+    expect(counted).toEqual(expectedCounts);
+    // Each failed attempt is a failure seen: two attempts, one lookup of the app each.
+    expect(lookupFailures).toEqual({ "server-error": 2 });
+  });
+
   it("does not checkpoint past events whose messages Service Bus did not accept", async () => {
     const { queue, processor, logs } = setup();
     queue.acceptAtMost = 3;
@@ -291,3 +341,37 @@ describe("processing a batch of events", () => {
     expect(queue.messages).toHaveLength(3);
   });
 });
+
+/** The stats of several attempts added up, as the metrics add them. */
+function sumStats(all: BatchStats[]): BatchStats {
+  const addCounts = (into: Record<string, number>, from: Record<string, number | undefined>) => {
+    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + (count ?? 0);
+  };
+  const total: BatchStats = {
+    recordsRead: 0,
+    selected: 0,
+    skipped: {},
+    lookups: 0,
+    lookupFailures: {},
+    resourcesWithoutContainers: 0,
+    imagesFound: 0,
+    imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
+    duplicatesCollapsed: 0,
+    requestsSent: 0,
+    requestsRejected: 0,
+  };
+  for (const stats of all) {
+    total.recordsRead += stats.recordsRead;
+    total.selected += stats.selected;
+    addCounts(total.skipped, stats.skipped);
+    total.lookups += stats.lookups;
+    addCounts(total.lookupFailures, stats.lookupFailures);
+    total.resourcesWithoutContainers += stats.resourcesWithoutContainers;
+    total.imagesFound += stats.imagesFound;
+    addCounts(total.imagesDropped, stats.imagesDropped);
+    total.duplicatesCollapsed += stats.duplicatesCollapsed;
+    total.requestsSent += stats.requestsSent;
+    total.requestsRejected += stats.requestsRejected;
+  }
+  return total;
+}

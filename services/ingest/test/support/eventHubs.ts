@@ -5,6 +5,7 @@ import type { Logger } from "@qcs/shared";
 import { createConsumerClients } from "../../src/adapters/eventHubs/consumerClient.ts";
 import { EventHubIngest } from "../../src/adapters/eventHubs/eventHubIngest.ts";
 import type { BatchResult } from "../../src/core/batchProcessor.ts";
+import type { AttemptMemory, GivenUpEvent } from "../../src/core/replay.ts";
 
 export const HUB = "activity-log";
 export const GROUP = "ingest";
@@ -34,6 +35,7 @@ export async function sendEvents(
 export interface IngestHarness {
   ingest: EventHubIngest;
   results: BatchResult[];
+  givenUp: GivenUpEvent[];
   /** Sequence number checkpointed per partition. */
   checkpoints(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -43,8 +45,10 @@ export async function startConsumer(options: {
   eventHubsConnectionString: string;
   storageConnectionString: string;
   container: string;
-  process: (bodies: unknown[], signal: AbortSignal) => Promise<BatchResult>;
+  process: (bodies: unknown[], signal: AbortSignal, memory: AttemptMemory) => Promise<BatchResult>;
   logger: Logger;
+  /** Default: never give up. */
+  giveUpAfterMs?: number;
 }): Promise<IngestHarness> {
   const { consumer, checkpoints } = createConsumerClients({
     eventHubs: { kind: "connectionString", connectionString: options.eventHubsConnectionString },
@@ -59,10 +63,13 @@ export async function startConsumer(options: {
   });
   await checkpoints.createIfNotExists();
   const results: BatchResult[] = [];
+  const givenUp: GivenUpEvent[] = [];
   const ingest = new EventHubIngest({
     client: consumer,
     process: options.process,
     onBatch: (result) => results.push(result),
+    onGiveUp: (events) => givenUp.push(...events),
+    giveUpAfterMs: options.giveUpAfterMs ?? 0,
     logger: options.logger,
     maxBatchSize: 50,
     maxWaitTimeInSeconds: 1,
@@ -73,6 +80,7 @@ export async function startConsumer(options: {
   return {
     ingest,
     results,
+    givenUp,
     checkpoints: async () => {
       const list = await store.listCheckpoints(consumer.fullyQualifiedNamespace, HUB, GROUP);
       return Object.fromEntries(list.map((c) => [c.partitionId, c.sequenceNumber]));

@@ -4,7 +4,9 @@
  * the core. After each batch it checkpoints as far as the core allows: only past events whose
  * derived messages Service Bus accepted. When a batch is not fully settled, the unsettled events
  * are processed again in place after a backoff, so one partition waits for its dependency while
- * the others go on; on restart, reading resumes at the checkpoint and nothing is lost.
+ * the others go on; on restart, reading resumes at the checkpoint and nothing is lost. An event
+ * that stays unsettled longer than the give-up bound is logged, counted and checkpointed past
+ * (the core decides which, see core/replay.ts), so it cannot hold its partition back forever.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -15,16 +17,22 @@ import {
   type Subscription,
 } from "@azure/event-hubs";
 import type { Logger } from "@qcs/shared";
-import type { BatchResult } from "../../core/batchProcessor.ts";
-import type { CheckpointDecision } from "../../core/checkpoint.ts";
+import { type BatchResult, emptyStats } from "../../core/batchProcessor.ts";
+import { type AttemptMemory, type GivenUpEvent, PartitionReplay } from "../../core/replay.ts";
 
 export interface EventHubIngestOptions {
   client: EventHubConsumerClient;
   /** The core: one partition's event bodies in order -> how far to checkpoint. */
-  process: (bodies: unknown[], signal: AbortSignal) => Promise<BatchResult>;
+  process: (bodies: unknown[], signal: AbortSignal, memory: AttemptMemory) => Promise<BatchResult>;
   logger: Logger;
-  /** Called after every processed batch (metrics). */
+  /** Called after every attempt at a batch (metrics); a replay reports only what it adds. */
   onBatch?: (result: BatchResult) => void;
+  /** Called with the events given up (metrics). */
+  onGiveUp?: (events: GivenUpEvent[]) => void;
+  /** How long an event may stay unsettled before it is given up; 0: never. */
+  giveUpAfterMs: number;
+  /** Default: the system clock. */
+  now?: () => number;
   maxBatchSize: number;
   /** How long one read waits for events. Default: 30 s. */
   maxWaitTimeInSeconds?: number;
@@ -116,16 +124,23 @@ export class EventHubIngest {
 
   async #processEvents(events: ReceivedEventData[], context: PartitionContext): Promise<void> {
     const { logger } = this.#options;
-    let remaining = events;
+    const now = this.#options.now ?? Date.now;
+    const replay = new PartitionReplay(this.#options.giveUpAfterMs);
+    let offset = 0;
     let delayMs = this.#retry.initialMs;
-    while (remaining.length > 0 && !this.#stopping.signal.aborted) {
-      const result = await this.#attempt(remaining, context);
-      const last = remaining[result.checkpointIndex];
+    while (offset < events.length && !this.#stopping.signal.aborted) {
+      const remaining = events.slice(offset);
+      const result = await this.#attempt(remaining, context, replay.memory);
+      const decision = replay.decide(offset, remaining.length, result.unsettled, now());
+      if (decision.givenUp.length > 0) this.#reportGivenUp(decision.givenUp, remaining, context);
+      const last = remaining[decision.checkpointIndex];
       if (last !== undefined) await this.#checkpoint(context, last);
-      if (result.retryFrom === undefined) return;
-      remaining = remaining.slice(result.retryFrom);
+      if (decision.retryFrom === undefined) return;
+      offset += decision.retryFrom;
+      // Giving up changed what is at the head: try that at once.
+      if (decision.givenUp.length > 0) continue;
       logger.warn(
-        { partitionId: context.partitionId, unsettled: remaining.length, retryInMs: delayMs },
+        { partitionId: context.partitionId, unsettled: events.length - offset, retryInMs: delayMs },
         "events not fully processed: processing them again after a pause",
       );
       await sleep(delayMs, undefined, { signal: this.#stopping.signal }).catch(() => {});
@@ -133,11 +148,16 @@ export class EventHubIngest {
     }
   }
 
-  async #attempt(events: ReceivedEventData[], context: PartitionContext): Promise<CheckpointDecision> {
+  async #attempt(
+    events: ReceivedEventData[],
+    context: PartitionContext,
+    memory: AttemptMemory,
+  ): Promise<BatchResult> {
     try {
       const result = await this.#options.process(
         events.map((event) => event.body),
         this.#abandon.signal,
+        memory,
       );
       this.#options.onBatch?.(result);
       return result;
@@ -147,8 +167,32 @@ export class EventHubIngest {
         { err: error, partitionId: context.partitionId },
         "processing a batch failed",
       );
-      return { checkpointIndex: -1, retryFrom: 0 };
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        checkpointIndex: -1,
+        retryFrom: 0,
+        stats: emptyStats(),
+        unsettled: events.map((_, index) => ({ index, causes: [{ kind: "processing-error", message }] })),
+      };
     }
+  }
+
+  #reportGivenUp(givenUp: GivenUpEvent[], events: ReceivedEventData[], context: PartitionContext): void {
+    for (const event of givenUp) {
+      this.#options.logger.error(
+        {
+          partitionId: context.partitionId,
+          sequenceNumber: events[event.index]?.sequenceNumber,
+          failingForSeconds: Math.round(event.failingForMs / 1000),
+          kinds: [...new Set(event.causes.map((cause) => cause.kind))],
+          resourceIds: event.causes.flatMap((cause) => cause.resourceId ?? []),
+          correlationIds: event.causes.flatMap((cause) => cause.correlationId ?? []),
+          causes: event.causes,
+        },
+        "event given up after failing for longer than INGEST_RETRY_GIVE_UP_SECONDS: checkpointed past it; rescan its resources' images with scanctl rescan",
+      );
+    }
+    this.#options.onGiveUp?.(givenUp);
   }
 
   async #checkpoint(context: PartitionContext, event: ReceivedEventData): Promise<void> {

@@ -1,8 +1,16 @@
 /** The core's batch statistics as OpenTelemetry counters (served on /metrics by the shared telemetry). */
 import type { Meter } from "@opentelemetry/api";
 import type { BatchResult } from "../../core/batchProcessor.ts";
+import type { GivenUpEvent } from "../../core/replay.ts";
 
-export function createIngestMetrics(meter: Meter): (result: BatchResult) => void {
+export interface IngestMetrics {
+  /** One attempt at a batch (a replay reports only what it adds). */
+  batch(result: BatchResult): void;
+  /** Events checkpointed past without their work done. */
+  givenUp(events: GivenUpEvent[]): void;
+}
+
+export function createIngestMetrics(meter: Meter): IngestMetrics {
   const recordsRead = meter.createCounter("ingest_records_read", {
     description: "Activity Log records and Event Grid events read (a body that does not parse counts as one)",
   });
@@ -13,10 +21,15 @@ export function createIngestMetrics(meter: Meter): (result: BatchResult) => void
     description: "records skipped, by reason",
   });
   const lookups = meter.createCounter("ingest_arm_lookups", {
-    description: "resource lookups (repeats within a batch and warm-cache hits included)",
+    description: "resources looked up, once per batch (warm-cache hits included, replays not)",
   });
   const lookupFailures = meter.createCounter("ingest_arm_lookup_failures", {
-    description: "resource lookups that failed, by kind (not-found: deleted since the event, skipped)",
+    description:
+      "resource lookups that failed, by kind, every attempt (not-found: deleted since the event, skipped)",
+  });
+  const givenUp = meter.createCounter("ingest_events_given_up", {
+    description:
+      "events checkpointed past after failing for longer than INGEST_RETRY_GIVE_UP_SECONDS, by the kind of their first failure",
   });
   const noContainers = meter.createCounter("ingest_resources_without_containers", {
     description: "resources found with no containers",
@@ -37,7 +50,7 @@ export function createIngestMetrics(meter: Meter): (result: BatchResult) => void
     description: "ScanRequested messages larger than Service Bus allows (not sent)",
   });
 
-  return ({ stats }) => {
+  const batch = ({ stats }: BatchResult) => {
     recordsRead.add(stats.recordsRead);
     selected.add(stats.selected);
     for (const [reason, count] of Object.entries(stats.skipped)) skipped.add(count ?? 0, { reason });
@@ -50,5 +63,11 @@ export function createIngestMetrics(meter: Meter): (result: BatchResult) => void
     duplicates.add(stats.duplicatesCollapsed);
     sent.add(stats.requestsSent);
     rejected.add(stats.requestsRejected);
+  };
+  return {
+    batch,
+    givenUp: (events) => {
+      for (const event of events) givenUp.add(1, { reason: event.causes[0]?.kind ?? "unknown" });
+    },
   };
 }
