@@ -212,6 +212,60 @@ describe("ingest as a process", () => {
     expect(text).toContain("SIGTERM");
   });
 
+  it("gives up an event whose lookup keeps being refused, logs and counts it, goes on with later events, and does not redo it after a restart", async () => {
+    const forbiddenId = containerGroup("ci-forbidden", "contosoprod.azurecr.io/payments/forbidden-probe:1");
+    const laterId = containerGroup("ci-after-forbidden", "contosoprod.azurecr.io/payments/after-probe:1");
+    stack.arm.faults.add({ resourceId: forbiddenId, status: 403 });
+    const correlationId = "9fb1dde0-0000-4000-8000-000000000001";
+    await sendEvents(stack.eventHubs.connectionString, "2", [
+      [writeEvent(forbiddenId, correlationId)],
+      [writeEvent(laterId, "9fb1dde0-0000-4000-8000-000000000002")],
+    ]);
+
+    const env = stack.env({ INGEST_RETRY_GIVE_UP_SECONDS: "2", LOG_LEVEL: "info" });
+    const first = spawnIngest(env);
+    const url = await first.url;
+    const [later] = await stack.receive(1, 30_000);
+    expect(later?.body.image.ref).toBe("contosoprod.azurecr.io/payments/after-probe:1");
+    const givenUp = await waitFor(
+      () => first.lines.find((line) => String(line.msg).startsWith("event given up")),
+      "the given-up event to be logged",
+    );
+    expect(givenUp).toMatchObject({
+      level: 50,
+      partitionId: "2",
+      kinds: ["unauthorized"],
+      correlationIds: [correlationId],
+    });
+    expect((givenUp.resourceIds as string[]).map((id) => id.toLowerCase())).toEqual([
+      forbiddenId.toLowerCase(),
+    ]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^ingest_events_given_up_total\{reason="unauthorized"[^}]*\} 1$/m);
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const refusedLookups = stack.arm.requests.filter((r) => r.path === forbiddenId).length;
+    expect(refusedLookups).toBeGreaterThanOrEqual(2);
+
+    // Restarted, it reads on from past the given-up event: only what came since.
+    const nextId = containerGroup("ci-after-restart", "contosoprod.azurecr.io/payments/next-probe:1");
+    await sendEvents(stack.eventHubs.connectionString, "2", [
+      [writeEvent(nextId, "9fb1dde0-0000-4000-8000-000000000003")],
+    ]);
+    const second = await startIngest({
+      env: stack.env({ INGEST_RETRY_GIVE_UP_SECONDS: "2" }),
+      tuning: TUNING,
+    });
+    try {
+      const received = await stack.receive(1, 30_000);
+      expect(received.map((r) => r.body.image.ref)).toEqual(["contosoprod.azurecr.io/payments/next-probe:1"]);
+      expect(stack.arm.requests.filter((r) => r.path === forbiddenId)).toHaveLength(refusedLookups);
+    } finally {
+      await second.shutdown();
+      stack.arm.faults.clear();
+    }
+  });
+
   it("exits 0 on SIGTERM having checkpointed what it sent and not an unfinished batch, which the next start completes", async () => {
     const sentId = containerGroup("ci-sigterm-sent", "contosoprod.azurecr.io/payments/sent-probe:1");
     const id = containerGroup("ci-sigterm", "contosoprod.azurecr.io/payments/sigterm-probe:1");
