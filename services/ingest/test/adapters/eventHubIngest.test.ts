@@ -10,7 +10,7 @@ import {
   startEventHubsEmulator,
 } from "@qcs/emulators";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BatchProcessor } from "../../src/core/batchProcessor.ts";
+import { BatchProcessor, type BatchStats } from "../../src/core/batchProcessor.ts";
 import { NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
 import { lookupThrough, startSampleArm } from "../support/arm.ts";
@@ -38,7 +38,7 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
     await Promise.allSettled([azurite?.stop(), arm?.close()]);
   });
 
-  async function setup() {
+  async function setup(options: { giveUpAfterMs?: number; throwOn?: (body: unknown) => boolean } = {}) {
     const eventHubs = await startEventHubsEmulator();
     cleanup.push(() => eventHubs.close());
     const container = `checkpoints-${++containers}`;
@@ -55,8 +55,12 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
         eventHubsConnectionString: eventHubs.connectionString,
         storageConnectionString: azurite.connectionString,
         container,
-        process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
+        process: (bodies, signal, memory) => {
+          if (bodies.some((body) => options.throwOn?.(body))) throw new Error("a processing defect");
+          return processor.process(bodies, signal, memory);
+        },
         logger: captureLogs().logger,
+        giveUpAfterMs: options.giveUpAfterMs,
       });
       cleanup.push(() => harness.close());
       return harness;
@@ -145,6 +149,46 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
 
     arm.faults.clear();
     await waitFor(async () => (await harness.checkpoints())["2"] === 1, "the job's event checkpointed");
+    expect(
+      queue.messages.map((m) => m.body.image.ref).filter((ref) => ref.includes("reconcile")),
+    ).toHaveLength(1);
+
+    // Counted once, as a run without the failures counts: each replay adds only what it settled.
+    const clean = await new BatchProcessor({
+      lookup: lookupThrough(arm),
+      sink: new InMemoryQueue(),
+      exclusions: NO_EXCLUSIONS,
+      recent: new RecentRequests(300_000),
+      logger: captureLogs().logger,
+      lookupConcurrency: 4,
+    }).process([samples.activityLogAci(), samples.cloudEvent()], AbortSignal.timeout(20_000));
+    const total = (count: (stats: BatchStats) => number) =>
+      harness.results.reduce((sum, result) => sum + count(result.stats), 0);
+    for (const count of [
+      (stats: BatchStats) => stats.recordsRead,
+      (stats: BatchStats) => stats.selected,
+      (stats: BatchStats) => stats.lookups,
+      (stats: BatchStats) => stats.imagesFound,
+      (stats: BatchStats) => stats.duplicatesCollapsed,
+      (stats: BatchStats) => stats.requestsSent,
+    ])
+      expect(total(count)).toBe(count(clean.stats));
+  });
+
+  it("gives up an event whose processing keeps throwing, and processes the events after it", async () => {
+    const isPoison = (body: unknown) => new TextDecoder().decode(body as Uint8Array).includes("poison");
+    const { eventHubs, start } = await setup({ giveUpAfterMs: 500, throwOn: isPoison });
+    await sendEvents(eventHubs.connectionString, "3", [{ poison: true }, samples.cloudEvent()]);
+    const queue = new InMemoryQueue();
+    const harness = await start(queue);
+    await waitFor(async () => (await harness.checkpoints())["3"] === 1, "both events checkpointed");
+    expect(harness.givenUp).toEqual([
+      {
+        index: 0,
+        failingForMs: expect.any(Number),
+        causes: [{ kind: "processing-error", message: "a processing defect" }],
+      },
+    ]);
     expect(
       queue.messages.map((m) => m.body.image.ref).filter((ref) => ref.includes("reconcile")),
     ).toHaveLength(1);
