@@ -31,8 +31,6 @@ export interface EventHubIngestOptions {
   onGiveUp?: (events: GivenUpEvent[]) => void;
   /** How long an event may stay unsettled before it is given up; 0: never. */
   giveUpAfterMs: number;
-  /** Default: the system clock. */
-  now?: () => number;
   maxBatchSize: number;
   /** How long one read waits for events. Default: 30 s. */
   maxWaitTimeInSeconds?: number;
@@ -124,14 +122,13 @@ export class EventHubIngest {
 
   async #processEvents(events: ReceivedEventData[], context: PartitionContext): Promise<void> {
     const { logger } = this.#options;
-    const now = this.#options.now ?? Date.now;
     const replay = new PartitionReplay(this.#options.giveUpAfterMs);
     let offset = 0;
     let delayMs = this.#retry.initialMs;
     while (offset < events.length && !this.#stopping.signal.aborted) {
       const remaining = events.slice(offset);
       const result = await this.#attempt(remaining, context, replay.memory);
-      const decision = replay.decide(offset, remaining.length, result.unsettled, now());
+      const decision = replay.decide(offset, remaining.length, result.unsettled, Date.now());
       if (decision.givenUp.length > 0) this.#reportGivenUp(decision.givenUp, remaining, context);
       const last = remaining[decision.checkpointIndex];
       if (last !== undefined) await this.#checkpoint(context, last);
