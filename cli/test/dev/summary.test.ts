@@ -32,6 +32,7 @@ const input: SummaryInput = {
     imagesDropped: { "invalid-reference": 1, "excluded-image": 0 },
     duplicatesCollapsed: 2,
     requestsSent: 4,
+    eventsGivenUp: {},
   },
   results: [
     result({}),
@@ -175,5 +176,17 @@ describe("renderSummary", () => {
       "NOT fully processed after 12.3 s. Still in the pipeline:\n  - scanner: 1 message(s)",
     );
     expect(text).not.toContain("scanctl replay");
+  });
+
+  it("names the events ingest gave up on only when there are some", () => {
+    const next = { envFile: "x", recorderUrl: "http://127.0.0.1:1", running: true };
+    expect(renderSummary(buildSummary(input), next)).not.toContain("given up");
+    const givenUp = {
+      ...input,
+      ingest: { ...input.ingest, eventsGivenUp: { unauthorized: 2, "not-found": 0 } },
+    };
+    expect(renderSummary(buildSummary(givenUp), next)).toMatch(
+      /events given up\s+2\s+unauthorized 2 \(failed past INGEST_RETRY_GIVE_UP_SECONDS/,
+    );
   });
 });

@@ -46,6 +46,8 @@ export interface IngestCounts {
   imagesDropped: Record<string, number>;
   duplicatesCollapsed: number;
   requestsSent: number;
+  /** Events checkpointed past after INGEST_RETRY_GIVE_UP_SECONDS of failing, by failure kind. */
+  eventsGivenUp: Record<string, number>;
 }
 
 export interface ReplayCounts {

@@ -43,6 +43,13 @@ export function renderSummary(summary: DevSummary, next: NextSteps): string {
     "not requested",
     `${notRequested}${formatCounts(images.notRequested, "   ", "")}${notRequested > 0 ? " (ingest's log names the resource)" : ""}`,
   ]);
+  const givenUp = Object.values(ingest.eventsGivenUp).reduce((a, b) => a + b, 0);
+  if (givenUp > 0) {
+    rows.push([
+      "events given up",
+      `${givenUp}${formatCounts(ingest.eventsGivenUp, "   ", "")} (failed past INGEST_RETRY_GIVE_UP_SECONDS; ingest's log names them)`,
+    ]);
+  }
   lines.push(...table(rows.map(([label, value]) => [`  ${label}`, value])));
 
   if (summary.imageOutcomes.length > 0) {

@@ -56,5 +56,6 @@ export async function ingestCounts(ingestUrl: string): Promise<IngestCounts> {
     imagesDropped: byLabel(samples, "ingest_images_dropped_total", "reason"),
     duplicatesCollapsed: sumOf(samples, "ingest_duplicates_collapsed_total"),
     requestsSent: sumOf(samples, "ingest_requests_sent_total"),
+    eventsGivenUp: byLabel(samples, "ingest_events_given_up_total", "reason"),
   };
 }
