@@ -1,6 +1,6 @@
 import { scanRequestMessageId } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
-import { BatchProcessor, type BatchStats } from "../../src/core/batchProcessor.ts";
+import { BatchProcessor, type BatchStats, emptyStats } from "../../src/core/batchProcessor.ts";
 import { compileExclusions, NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
 import { AttemptMemory } from "../../src/core/replay.ts";
@@ -347,19 +347,7 @@ function sumStats(all: BatchStats[]): BatchStats {
   const addCounts = (into: Record<string, number>, from: Record<string, number | undefined>) => {
     for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + (count ?? 0);
   };
-  const total: BatchStats = {
-    recordsRead: 0,
-    selected: 0,
-    skipped: {},
-    lookups: 0,
-    lookupFailures: {},
-    resourcesWithoutContainers: 0,
-    imagesFound: 0,
-    imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
-    duplicatesCollapsed: 0,
-    requestsSent: 0,
-    requestsRejected: 0,
-  };
+  const total = emptyStats();
   for (const stats of all) {
     total.recordsRead += stats.recordsRead;
     total.selected += stats.selected;
