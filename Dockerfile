@@ -27,6 +27,7 @@ WORKDIR /app
 FROM node-base AS manifests
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
+COPY test-support/package.json test-support/
 COPY emulators/package.json emulators/
 COPY services/ingest/package.json services/ingest/
 COPY services/scanner/package.json services/scanner/

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventHubConsumerClient, earliestEventPosition, type Subscription } from "@azure/event-hubs";
 import { type RunningEventHubsEmulator, startEventHubsEmulator } from "@qcs/emulators";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../support/eventually.ts";
 import { scanctl } from "../support/runCli.ts";
 
 const fixtures = new URL("../fixtures/events/", import.meta.url).pathname;
@@ -74,11 +74,9 @@ describe("scanctl replay against the Event Hubs emulator", () => {
     });
 
     const expected = [...activityLog, fixture("resource-write-success.cloudevents.json"), ...gridEvents];
-    const received = await eventually(
-      () => reader.bodies,
-      (bodies) => bodies.length >= expected.length,
-      "replayed events",
-    );
+    const received = await waitFor(() => reader.bodies, "replayed events", {
+      until: (bodies) => bodies.length >= expected.length,
+    });
     const key = (body: unknown) => JSON.stringify(body);
     expect(received.map(key).sort()).toEqual(expected.map(key).sort());
   });
@@ -89,11 +87,7 @@ describe("scanctl replay against the Event Hubs emulator", () => {
     const run = await scanctl(["replay", "-"], env, { stdin: cloudEvent });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("sent 1 event(s) to activity-log");
-    await eventually(
-      () => reader.bodies.length,
-      (count) => count === before + 1,
-      "the stdin event",
-    );
+    await waitFor(() => reader.bodies.length, "the stdin event", { until: (count) => count === before + 1 });
     expect(reader.bodies.at(-1)).toEqual(JSON.parse(cloudEvent));
   });
 
@@ -111,11 +105,9 @@ describe("scanctl replay against the Event Hubs emulator", () => {
     expect(run.stderr).toContain("missing.json: no such file or folder");
     expect(run.stderr).toContain("scanctl: 3 of 4 input(s) skipped");
     expect(run.stdout).toContain("sent 1 event(s) to activity-log from 1 file(s)");
-    await eventually(
-      () => reader.bodies.length,
-      (count) => count === before + 1,
-      "the one good file",
-    );
+    await waitFor(() => reader.bodies.length, "the one good file", {
+      until: (count) => count === before + 1,
+    });
   });
 
   it("splits an Activity Log body larger than an event may be", async () => {
@@ -133,10 +125,10 @@ describe("scanctl replay against the Event Hubs emulator", () => {
     const sent = run.json<{ sent: number; activityLogRecords: number }>();
     expect(sent.activityLogRecords).toBe(400);
     expect(sent.sent).toBeGreaterThan(1);
-    const received = await eventually(
+    const received = await waitFor(
       () => reader.bodies.slice(before) as Array<{ records: Array<{ index: number }> }>,
-      (bodies) => bodies.length === sent.sent,
       "the halves",
+      { until: (bodies) => bodies.length === sent.sent },
     );
     const indexes = received.flatMap((body) => body.records.map((item) => item.index)).sort((a, b) => a - b);
     expect(indexes).toEqual(records.map((item) => item.index));

@@ -11,9 +11,9 @@ import {
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { buildScanCompletedMessage, buildScanRequestedMessage, type ScanCompleted } from "@qcs/shared";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRecorder, startRecorder } from "../../../services/recorder/src/main.ts";
-import { eventually } from "../support/eventually.ts";
 import { scanctl } from "../support/runCli.ts";
 import { brokerConfig, deadLetterRequests, scanRequest, scanResult } from "../support/serviceBus.ts";
 
@@ -80,13 +80,13 @@ describe("scanctl status and scans against the emulators and the recorder", () =
   });
 
   it("lists the recorded scans once the recorder has them", async () => {
-    const listed = await eventually(
+    const listed = await waitFor(
       async () =>
         (await scanctl(["scans", "list", "--json"], env)).json<{
           items: Array<{ ref: string; status: string }>;
         }>(),
-      (page) => page.items.length === 2,
       "two recorded scans",
+      { until: (page) => page.items.length === 2 },
     );
     expect(listed.items.map((item) => [item.ref, item.status]).sort()).toEqual([
       ["docker.io/library/nginx:1.27", "succeeded"],
@@ -161,10 +161,10 @@ describe("scanctl status and scans against the emulators and the recorder", () =
     });
     await topic.close();
 
-    const result = await eventually(
+    const result = await waitFor(
       () => scanctl(["status", "--json"], env),
-      (run) => run.code !== 0 || run.json<StatusJson>().entities[1]?.deadLettered === 1,
       "the recorder to dead-letter the invalid result",
+      { until: (run) => run.code !== 0 || run.json<StatusJson>().entities[1]?.deadLettered === 1 },
     );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);

@@ -1,16 +1,16 @@
 /**
- * A TCP relay between the SDK and the broker that can fail the way a network or broker does:
- * once the client has sent a batch (a transfer of message format 0x80013700, which is how the
- * SDK sends `ServiceBusMessageBatch`), the next disposition it sends (the completion of what it
- * received) is dropped with every connection, and new connections are refused until `restore()`.
- * So the broker has accepted the copies and never hears that the dead letters are done.
+ * A TCP relay between the SDK and the broker that fails the way a network or broker does: once the
+ * client has sent a batch (a transfer of message format 0x80013700, which is how the SDK sends
+ * `ServiceBusMessageBatch`), the next disposition it sends (the completion of what it received) is
+ * dropped with every connection, and new connections are refused until `restore()`. So the broker
+ * has accepted the copies and never hears that the dead letters are done.
  *
  * It reads just enough AMQP 1.0 framing: an 8-byte protocol header per layer (SASL, then AMQP),
  * then frames of `size (4) | doff (1) | type (1) | channel (2) | body`, the body starting with the
  * performative's descriptor `0x00 0x53 <code>` (transfer 0x14, disposition 0x15); a transfer's
  * message format is a uint, encoded `0x70` and four bytes, among its first fields.
  */
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { type ClientFilter, TcpRelay } from "@qcs/test-support";
 
 const TRANSFER = 0x14;
 const DISPOSITION = 0x15;
@@ -18,24 +18,21 @@ const DISPOSITION = 0x15;
 const BATCH_FORMAT = Buffer.from([0x70, 0x80, 0x01, 0x37, 0x00]);
 
 export class FaultyLink {
-  readonly #upstream: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  #down = false;
+  readonly #relay: TcpRelay;
   #armed = false;
   #batchSent = false;
-  /** Connections cut so far. */
-  cuts = 0;
 
   constructor(upstream: { host: string; port: number }) {
-    this.#upstream = upstream;
+    this.#relay = new TcpRelay(upstream, { clientFilter: () => this.#frames() });
   }
 
-  async start(): Promise<number> {
-    const server = createServer((client) => this.#accept(client));
-    this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return (server.address() as { port: number }).port;
+  /** Connections cut so far. */
+  get cuts(): number {
+    return this.#relay.cuts;
+  }
+
+  start(): Promise<number> {
+    return this.#relay.start();
   }
 
   /** Cut every connection at the first disposition the client sends after its next batch. */
@@ -45,56 +42,36 @@ export class FaultyLink {
   }
 
   restore(): void {
-    this.#down = false;
     this.#armed = false;
+    this.#relay.refuse(false);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  close(): Promise<void> {
+    return this.#relay.close();
   }
 
-  #accept(client: Socket): void {
-    if (this.#down) {
-      client.destroy();
-      return;
-    }
-    const broker = connect(this.#upstream);
-    this.#sockets.add(client).add(broker);
-    const forget = () => {
-      this.#sockets.delete(client);
-      this.#sockets.delete(broker);
-      client.destroy();
-      broker.destroy();
-    };
-    client.on("close", forget).on("error", forget);
-    broker.on("close", forget).on("error", forget);
-    broker.on("data", (chunk) => client.write(chunk));
+  /** Splits a connection's bytes into frames and cuts at the disposition that follows a batch. */
+  #frames(): ClientFilter {
     let pending = Buffer.alloc(0);
-    client.on("data", (chunk: Buffer) => {
+    return (chunk) => {
       pending = Buffer.concat([pending, chunk]);
+      const forward: Buffer[] = [];
       for (;;) {
         const length = frameLength(pending);
-        if (length === undefined || pending.length < length) return;
+        if (length === undefined || pending.length < length) break;
         const frame = pending.subarray(0, length);
         pending = pending.subarray(length);
         const performative = performativeOf(frame);
         if (this.#armed && performative === TRANSFER && isBatch(frame)) this.#batchSent = true;
         if (this.#armed && this.#batchSent && performative === DISPOSITION) {
-          this.#cut();
-          return;
+          this.#armed = false;
+          this.#relay.refuse();
+          return { forward: Buffer.alloc(0), cut: true };
         }
-        broker.write(frame);
+        forward.push(frame);
       }
-    });
-  }
-
-  #cut(): void {
-    this.#down = true;
-    this.#armed = false;
-    this.cuts += 1;
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
+      return { forward: Buffer.concat(forward), cut: false };
+    };
   }
 }
 

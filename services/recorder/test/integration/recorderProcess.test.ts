@@ -20,9 +20,9 @@ import {
   type ScanCompleted,
   type ScanHistoryEntity,
 } from "@qcs/shared";
+import { TcpRelay, waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tableClient, tableNames } from "../support/azurite.ts";
-import { HoldingRelay } from "../support/holdingRelay.ts";
 import { completedScan, DIGEST } from "../support/scans.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
@@ -104,7 +104,7 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 }
 
 const processes: RecorderProcess[] = [];
-const relays: HoldingRelay[] = [];
+const relays: TcpRelay[] = [];
 
 afterEach(async () => {
   for (const started of processes.splice(0)) {
@@ -129,7 +129,7 @@ afterEach(async () => {
 
 /** A recorder whose Table Storage traffic passes through a relay the test can hold. */
 async function startRecorderBehindRelay(graceSeconds: number) {
-  const relay = new HoldingRelay({ host: "127.0.0.1", port: azurite.ports.table });
+  const relay = new TcpRelay({ host: "127.0.0.1", port: azurite.ports.table });
   relays.push(relay);
   const relayPort = await relay.start();
   const tables = tableNames();
@@ -167,13 +167,27 @@ async function publishResults(): Promise<ScanCompleted[]> {
 }
 
 /** Waits until the recorder's handlers are all stuck on a held storage request. */
-async function handlersHeld(relay: HoldingRelay, recorder: RecorderProcess): Promise<void> {
-  for (let tries = 0; tries < 1200 && relay.heldRequests < CONCURRENCY; tries += 1) await sleep(25);
-  if (relay.heldRequests < CONCURRENCY) {
+async function handlersHeld(relay: TcpRelay, recorder: RecorderProcess): Promise<void> {
+  await waitFor(
+    () => heldRequests(relay) >= CONCURRENCY,
+    "every handler held on a storage request",
+    30_000,
+  ).catch(() => {
     throw new Error(
-      `only ${relay.heldRequests} of ${CONCURRENCY} storage requests reached the relay; output:\n${recorder.lines.join("\n")}`,
+      `only ${heldRequests(relay)} of ${CONCURRENCY} storage requests reached the relay; output:\n${recorder.lines.join("\n")}`,
     );
-  }
+  });
+}
+
+/** Start of an HTTP/1.1 request line, as the Azure SDK sends one. */
+const REQUEST_LINE = /(?:^|\r\n)(?:GET|HEAD|POST|PUT|PATCH|MERGE|DELETE|OPTIONS) \S+ HTTP\/1\.1\r\n/g;
+
+/** HTTP requests that reached the relay while it held them. */
+function heldRequests(relay: TcpRelay): number {
+  return relay.held.reduce(
+    (count, chunk) => count + (chunk.toString("latin1").match(REQUEST_LINE)?.length ?? 0),
+    0,
+  );
 }
 
 /** Scans with rows in the history table (several rows each), read straight from Azurite. */

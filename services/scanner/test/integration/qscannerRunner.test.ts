@@ -3,8 +3,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { qscannerSimulatorPath } from "@qcs/emulators";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";
 import { buildScanArgs, isReportFile } from "../../src/core/qscannerCli.ts";
@@ -45,15 +45,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
-  for (let tries = 0; tries < 200; tries += 1) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 describe("qscanner process runner", () => {
@@ -99,7 +90,7 @@ describe("qscanner process runner", () => {
     expect(isAlive(leader)).toBe(false);
     const helper = Number(/helper process (\d+)/.exec(result.output)?.[1]);
     expect(helper).toBeGreaterThan(0);
-    await waitFor(() => (isAlive(helper) ? undefined : true), "the helper process to die");
+    await waitFor(() => !isAlive(helper), "the helper process to die");
     expect(isAlive(helper)).toBe(false);
     expect(readdirSync(tempRoot)).toEqual([]);
   });
@@ -110,7 +101,7 @@ describe("qscanner process runner", () => {
     const running = runner({ onSpawn: (pid) => (childPid = pid) }).run(
       scanOf("docker.io/library/app:slow20000", 30_000, abort.signal),
     );
-    await waitFor(() => (childPid > 0 ? true : undefined), "the child to start");
+    await waitFor(() => childPid > 0, "the child to start");
     abort.abort();
     const result = await running;
     expect(result).toMatchObject({ aborted: true, timedOut: false });

@@ -1,8 +1,8 @@
 // Service Bus plumbing for the scanner's integration tests: an emulator configuration with one
 // queue and one topic per test (so tests cannot see each other's messages), request builders, and
 // receivers that collect what the scanner produced.
+
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type {
   ServiceBusClient,
   ServiceBusMessage,
@@ -17,6 +17,7 @@ import {
   type ScanCompleted,
   type ScanRequested,
 } from "@qcs/shared";
+import { waitFor } from "@qcs/test-support";
 
 export interface EntityOptions {
   /** ISO-8601 lock duration of the requests queue. Default: PT30S (tests of lock behaviour set PT2S). */
@@ -140,16 +141,14 @@ export class TestEntities {
 
   /** Waits until the requests queue holds nothing (active or scheduled). */
   async queueDrained(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    const empty = async () => {
       // A fresh receiver each time: a receiver's peek continues after what it peeked last.
       const peeker = this.#client.createReceiver(this.queue);
       const peeked = await peeker.peekMessages(10);
       await peeker.close();
-      if (peeked.length === 0) return true;
-      await sleep(200);
-    }
-    return false;
+      return peeked.length === 0;
+    };
+    return waitFor(empty, `an empty ${this.queue}`, { timeoutMs, intervalMs: 200 }).catch(() => false);
   }
 
   async #drainCompleted(waitMs: number): Promise<void> {

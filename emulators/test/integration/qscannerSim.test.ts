@@ -1,0 +1,165 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { qscannerSimulatorPath } from "../../src/index.ts";
+import { behaviourFor, parseCommandLine } from "../../src/qscanner-sim/simulation.ts";
+
+const root = mkdtempSync(join(tmpdir(), "qscanner-sim-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputDir: string;
+}
+
+function runSim(args: (outputDir: string) => string[], env: Record<string, string> = {}): Promise<Run> {
+  const outputDir = mkdtempSync(join(root, "out-"));
+  return new Promise((resolve) => {
+    execFile(
+      qscannerSimulatorPath,
+      args(outputDir),
+      { env: { PATH: process.env.PATH ?? "", TMPDIR: root, QUALYS_ACCESS_TOKEN: "sim-token", ...env } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr, outputDir });
+      },
+    );
+  });
+}
+
+const scanArgs = (image: string) => (dir: string) => [
+  "--pod",
+  "US2",
+  "--mode",
+  "get-report",
+  "--report-format",
+  "sarif",
+  "--output-dir",
+  dir,
+  "image",
+  image,
+  "--platform",
+  "linux/amd64",
+];
+
+describe("qscanner simulator", () => {
+  it("writes ScanResult and SARIF files named like qscanner's, and says it is a simulator", async () => {
+    const run = await runSim(scanArgs("docker.io/library/nginx:1.27"));
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")[0]).toMatch(/^INFO {2}qscanner simulator .*NOT Qualys qscanner/);
+    const files = readdirSync(run.outputDir).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^sha256_[a-f0-9]{12}-Report\.sarif\.json$/);
+    expect(files[1]).toMatch(/^sha256_[a-f0-9]{12}-ScanResult\.json$/);
+    const sarif = JSON.parse(readFileSync(join(run.outputDir, files[0] ?? ""), "utf8"));
+    expect(sarif.runs[0].tool.driver.name).toBe("qscanner-simulator");
+    expect(sarif.runs[0].properties.imageDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
+  });
+
+  it("produces the same report for the same image every time", async () => {
+    const first = await runSim(scanArgs("docker.io/library/redis:7"));
+    const second = await runSim(scanArgs("docker.io/library/redis:7"));
+    const sarif = (run: Run) => {
+      const name = readdirSync(run.outputDir).find((file) => file.endsWith(".sarif.json")) ?? "";
+      return readFileSync(join(run.outputDir, name), "utf8");
+    };
+    expect(sarif(first)).toBe(sarif(second));
+  });
+
+  it("accepts flags on either side of `image <ref>` and in --flag=value form", async () => {
+    const run = await runSim((dir) => [
+      "image",
+      "docker.io/library/alpine:3.20",
+      "--pod=EU1",
+      `--output-dir=${dir}`,
+      "--skip-verify-tls=true",
+      "--scan-target-info",
+      "resource_group=rg-a",
+      "-m",
+      "inventory-only",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Scan target info: resource_group=rg-a");
+    expect(readdirSync(run.outputDir)).toEqual([expect.stringMatching(/-ScanResult\.json$/)]);
+  });
+
+  it("exits 2 on an unknown flag or a missing --pod, as qscanner does for invalid parameters", async () => {
+    expect((await runSim(() => ["--pod", "US2", "--bogus", "image", "x"])).code).toBe(2);
+    const noPod = await runSim(() => ["image", "docker.io/library/x:1"]);
+    expect(noPod.code).toBe(2);
+    expect(noPod.stderr).toContain("--pod");
+  });
+
+  it("fails without an access token in get-report mode", async () => {
+    const run = await runSim(scanArgs("docker.io/library/x:1"), { QUALYS_ACCESS_TOKEN: "" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/missing access token/);
+  });
+
+  it("refuses an ACR image without registry credentials and scans it with them", async () => {
+    const refused = await runSim(scanArgs("contoso.azurecr.io/app:1"));
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain("UNAUTHORIZED");
+    const allowed = await runSim(scanArgs("contoso.azurecr.io/app:1"), {
+      QSCANNER_REGISTRY_USERNAME: "00000000-0000-0000-0000-000000000000",
+      QSCANNER_REGISTRY_PASSWORD: "refresh",
+    });
+    expect(allowed.code).toBe(0);
+  });
+
+  it.each([
+    ["exit40", 40, /report not ready/],
+    ["notfound", 6, /MANIFEST_UNKNOWN/],
+    ["qualysauth", 1, /invalid access token/],
+    ["ratelimited", 6, /TOOMANYREQUESTS/],
+    ["crash", 1, /internal error/],
+    ["leaktoken", 1, /invalid access token: sim-token/],
+  ])("simulates %s with exit %i", async (word, code, line) => {
+    const run = await runSim(scanArgs(`docker.io/library/app:${word}`));
+    expect(run.code).toBe(code);
+    expect(run.stderr).toMatch(line);
+  });
+
+  it("fails only the first n runs of an image with first<n>", async () => {
+    const image = `docker.io/library/app:exit40-first2-${Date.now()}`;
+    const codes = [];
+    for (let run = 0; run < 3; run += 1) codes.push((await runSim(scanArgs(image))).code);
+    expect(codes).toEqual([40, 40, 0]);
+  });
+
+  it("reports a scan timeout when asked to be slower than --scan-timeout", async () => {
+    const run = await runSim((dir) => [
+      ...scanArgs("docker.io/library/app:slow5000")(dir),
+      "--scan-timeout",
+      "100ms",
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("scan timed out");
+  });
+
+  it("prints a qscanner-style version line", async () => {
+    const run = await runSim(() => ["--version"]);
+    expect(run.stdout).toMatch(/^qscanner version 0\.0\.0-simulator/);
+  });
+});
+
+describe("simulator behaviour words", () => {
+  it("reads them from the tag or the last path component, ignoring digests", () => {
+    expect(behaviourFor("example.com/team/app:slow2000-exit40-first1")).toMatchObject({
+      delayMs: 2000,
+      failTimes: 1,
+      failure: { exitCode: 40 },
+    });
+    expect(behaviourFor(`example.com/team/hang@sha256:${"a".repeat(64)}`).hang).toBe(true);
+    expect(behaviourFor("example.com/slow9/app:1")).toMatchObject({ delayMs: 0, hang: false });
+  });
+
+  it("rejects commands the simulator does not implement, precisely", () => {
+    expect(() => parseCommandLine(["--pod", "US2", "repo", "."])).toThrow(/unsupported command: repo/);
+    expect(() => parseCommandLine(["--pod", "MARS", "image", "x"])).toThrow(/invalid --pod: MARS/);
+  });
+});

@@ -1,0 +1,425 @@
+import { describe, expect, it } from "vitest";
+import {
+  applyScanToMetadata,
+  decodeKey,
+  encodeKey,
+  HISTORY_TIMELINE_PARTITION,
+  historyRowKey,
+  imageRecordKeys,
+  isCachedSuccess,
+  isNewerThanStored,
+  MAX_KEY_LENGTH,
+  MAX_RECENT_SCAN_IDS,
+  MAX_RESOURCE_IDS,
+  parseImageRef,
+  parseScanMetadataEntity,
+  resourceIdsOf,
+  SCAN_TABLES,
+  type ScanCompleted,
+  ScanCompletedV1,
+  type ScanMetadataEntity,
+  scanCacheKey,
+  scanHistoryEntities,
+  tableKey,
+} from "../../src/index.ts";
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const OTHER_DIGEST = `sha256:${"cd".repeat(32)}`;
+const RESOURCE = (name: string) =>
+  `/subscriptions/ed6a948b-ba01-4eea-9471-c147cad379eb/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
+
+let counter = 0;
+function scan(overrides: Partial<ScanCompleted> = {}): ScanCompleted {
+  counter += 1;
+  const image = { ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${DIGEST}`), tag: "8.0" };
+  return ScanCompletedV1.parse({
+    schemaVersion: 1,
+    scanId: `00000000-0000-4000-8000-${String(counter).padStart(12, "0")}`,
+    requestId: "5b0c1c1e-3f5e-4a57-9f3e-0a4bb1a7d2c1",
+    image,
+    sources: [
+      {
+        kind: "aci",
+        resourceId: RESOURCE("ci-one"),
+        subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
+        resourceGroup: "rg",
+        resourceName: "ci-one",
+      },
+    ],
+    status: "succeeded",
+    attempt: 1,
+    startedAt: "2025-03-14T09:00:00.000Z",
+    finishedAt: "2025-03-14T09:10:00.000Z",
+    durationMs: 600_000,
+    scanner: { name: "qscanner", version: "4.8.0-2", mode: "get-report" },
+    vulnerabilities: { critical: 1, high: 2, medium: 3, low: 4, informational: 5, total: 15 },
+    qualys: { pod: "US2", imageId: "4406e1e53abc" },
+    ...overrides,
+  });
+}
+
+function failed(finishedAt: string): ScanCompleted {
+  return scan({
+    status: "failed",
+    finishedAt,
+    vulnerabilities: undefined,
+    error: { class: "ScanTimeout", message: "qscanner ran longer than 1800 s" },
+  });
+}
+
+/** Applies results in order to one row, as the recorder does. */
+function applyAll(
+  results: ScanCompleted[],
+  kind: "tag" | "digest" = "digest",
+): ScanMetadataEntity | undefined {
+  let row: ScanMetadataEntity | undefined;
+  for (const result of results) {
+    const key = imageRecordKeys(result.image).find((candidate) => candidate.kind === kind);
+    if (!key) throw new Error("no key");
+    const change = applyScanToMetadata(row, result, key);
+    row = change.entity ?? row;
+  }
+  return row;
+}
+
+describe("table names", () => {
+  it("default to the configured entity names", () => {
+    expect(SCAN_TABLES).toEqual({ metadata: "ScanMetadata", history: "ScanHistory" });
+  });
+});
+
+describe("key encoding", () => {
+  it("escapes the characters Table keys forbid and keeps the rest readable", () => {
+    expect(encodeKey("dotnet/runtime:8.0")).toBe("dotnet~2Fruntime:8.0");
+    expect(encodeKey("a\\b#c?d%e'f~g\u0000h\u007fi\u009fj")).toBe("a~5Cb~23c~3Fd~25e~27f~7Eg~00h~7Fi~9Fj");
+    expect(encodeKey(`library/nginx@${DIGEST}`)).toBe(`library~2Fnginx@${DIGEST}`);
+  });
+
+  it("round-trips any string", () => {
+    for (const value of ["a/b/c:1", "~2F", "%25", "x\ty\nz", "[::1]:5000", "ü/ß#?"]) {
+      expect(decodeKey(encodeKey(value))).toBe(value);
+    }
+  });
+
+  it("produces keys without forbidden characters", () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: checking for exactly these.
+    const forbidden = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+    expect(forbidden.test(encodeKey("/\\#?\u0001\u0085"))).toBe(false);
+  });
+
+  it("bounds very long keys with a hash suffix that never collides with an ordinary key", () => {
+    const long = `${"a/".repeat(400)}b`;
+    const key = tableKey(long);
+    expect(key.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
+    expect(key).toMatch(/~~[0-9a-f]{64}$/);
+    expect(key).not.toMatch(/~[0-9A-F]?$|~[0-9A-F]~~/);
+    expect(tableKey(`${long}c`)).not.toBe(key);
+    expect(tableKey("short/one")).toBe("short~2Fone");
+  });
+});
+
+describe("image keys", () => {
+  it("keys a tag and digest image by registry, with a digest row and a tag row", () => {
+    const keys = imageRecordKeys({
+      ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${DIGEST}`),
+      tag: "8.0",
+    });
+    expect(keys).toEqual([
+      {
+        kind: "digest",
+        ref: `mcr.microsoft.com/dotnet/runtime@${DIGEST}`,
+        registry: "mcr.microsoft.com",
+        repository: "dotnet/runtime",
+        partitionKey: "mcr.microsoft.com",
+        rowKey: `dotnet~2Fruntime@${DIGEST}`,
+      },
+      {
+        kind: "tag",
+        ref: "mcr.microsoft.com/dotnet/runtime:8.0",
+        registry: "mcr.microsoft.com",
+        repository: "dotnet/runtime",
+        partitionKey: "mcr.microsoft.com",
+        rowKey: "dotnet~2Fruntime:8.0",
+      },
+    ]);
+  });
+
+  it("takes the tag from the canonical reference when the image has no tag field", () => {
+    const keys = imageRecordKeys({ ref: "docker.io/library/nginx:1.27" });
+    expect(keys.map((key) => [key.kind, key.rowKey])).toEqual([["tag", "library~2Fnginx:1.27"]]);
+  });
+
+  it("reads the cache by digest when the request has one, else by tag", () => {
+    expect(scanCacheKey(parseImageRef(`nginx:1.27@${DIGEST}`)).rowKey).toBe(`library~2Fnginx@${DIGEST}`);
+    expect(scanCacheKey(parseImageRef("nginx:1.27")).rowKey).toBe("library~2Fnginx:1.27");
+    expect(scanCacheKey(parseImageRef("localhost:5000/team/app")).partitionKey).toBe("localhost:5000");
+  });
+
+  it("finds a result recorded with a digest by a lookup on that digest alone", () => {
+    const result = scan();
+    const rowKeys = imageRecordKeys(result.image).map((key) => `${key.partitionKey}|${key.rowKey}`);
+    const byDigest = scanCacheKey(parseImageRef(`mcr.microsoft.com/dotnet/runtime@${DIGEST}`));
+    const byTag = scanCacheKey(parseImageRef("mcr.microsoft.com/dotnet/runtime:8.0"));
+    expect(rowKeys).toContain(`${byDigest.partitionKey}|${byDigest.rowKey}`);
+    expect(rowKeys).toContain(`${byTag.partitionKey}|${byTag.rowKey}`);
+  });
+});
+
+describe("applyScanToMetadata", () => {
+  it("creates the row from the first result", () => {
+    const result = scan();
+    const [key] = imageRecordKeys(result.image);
+    if (!key) throw new Error("no key");
+    const change = applyScanToMetadata(undefined, result, key);
+    expect(change.outcome).toBe("created");
+    expect(change.entity).toMatchObject({
+      partitionKey: "mcr.microsoft.com",
+      rowKey: `dotnet~2Fruntime@${DIGEST}`,
+      Ref: `mcr.microsoft.com/dotnet/runtime@${DIGEST}`,
+      Registry: "mcr.microsoft.com",
+      Repository: "dotnet/runtime",
+      Tag: "8.0",
+      Digest: DIGEST,
+      Alias: false,
+      Status: "succeeded",
+      LastScanId: result.scanId,
+      LastScanAt: new Date(result.finishedAt),
+      LastSuccessAt: new Date(result.finishedAt),
+      ScanCount: 1,
+      VulnCritical: 1,
+      VulnTotal: 15,
+      ScannerVersion: "4.8.0-2",
+      QualysImageId: "4406e1e53abc",
+      ResourceIds: JSON.stringify([RESOURCE("ci-one")]),
+    });
+  });
+
+  it("marks the tag row of a result recorded by digest as an alias", () => {
+    expect(applyAll([scan()], "tag")?.Alias).toBe(true);
+    const tagOnly = scan({ image: parseImageRef("mcr.microsoft.com/dotnet/runtime:8.0") });
+    expect(applyAll([tagOnly], "tag")?.Alias).toBe(false);
+  });
+
+  it("changes nothing when the same result arrives twice", () => {
+    const result = scan();
+    const row = applyAll([result]);
+    const [key] = imageRecordKeys(result.image);
+    if (!row || !key) throw new Error("setup");
+    expect(applyScanToMetadata(row, result, key)).toEqual({ outcome: "duplicate" });
+  });
+
+  it("keeps the newer latest state when an older result arrives after it, yet counts the older one", () => {
+    const newer = failed("2025-03-14T12:00:00.000Z");
+    const older = scan({ finishedAt: "2025-03-14T10:00:00.000Z" });
+    const row = applyAll([newer]);
+    const [key] = imageRecordKeys(older.image);
+    if (!row || !key) throw new Error("setup");
+    const change = applyScanToMetadata(row, older, key);
+    expect(change.outcome).toBe("outOfOrder");
+    expect(change.entity).toMatchObject({
+      Status: "failed",
+      ErrorClass: "ScanTimeout",
+      LastScanId: newer.scanId,
+      ScanCount: 2,
+      LastSuccessAt: new Date(older.finishedAt),
+      VulnTotal: 15,
+    });
+  });
+
+  it("reaches the same row whatever order the results arrive in", () => {
+    const results = [
+      scan({ finishedAt: "2025-03-14T10:00:00.000Z" }),
+      failed("2025-03-14T11:00:00.000Z"),
+      scan({
+        finishedAt: "2025-03-14T09:30:00.000Z",
+        vulnerabilities: { critical: 0, high: 0, medium: 0, low: 1, informational: 0, total: 1 },
+      }),
+    ];
+    const normalise = (row: ScanMetadataEntity | undefined) =>
+      row && { ...row, RecentScanIds: row.RecentScanIds.split(",").sort().join(","), ResourceIds: "" };
+    const forward = normalise(applyAll(results));
+    expect(normalise(applyAll([...results].reverse()))).toEqual(forward);
+    expect(normalise(applyAll([results[1], results[0], results[2]] as ScanCompleted[]))).toEqual(forward);
+    expect(forward).toMatchObject({ Status: "failed", ScanCount: 3, VulnTotal: 15 });
+  });
+
+  it("clears the error once a newer scan succeeds, keeping the findings of the newest success", () => {
+    const row = applyAll([
+      failed("2025-03-14T10:00:00.000Z"),
+      scan({ finishedAt: "2025-03-14T11:00:00.000Z" }),
+    ]);
+    expect(row).toMatchObject({ Status: "succeeded", ErrorClass: undefined, ErrorMessage: undefined });
+  });
+
+  it("breaks ties on equal finish times by scan ID, so replicas agree", () => {
+    const a = scan({
+      scanId: "00000000-0000-4000-8000-00000000000a",
+      finishedAt: "2025-03-14T10:00:00.000Z",
+    });
+    const b = failed("2025-03-14T10:00:00.000Z");
+    const withB = { ...b, scanId: "00000000-0000-4000-8000-00000000000b" };
+    expect(applyAll([a, withB])?.LastScanId).toBe(withB.scanId);
+    expect(applyAll([withB, a])?.LastScanId).toBe(withB.scanId);
+  });
+
+  it("does not let a skipped (cached) result replace a real scan or refresh the last success", () => {
+    const real = scan({ finishedAt: "2025-03-14T10:00:00.000Z" });
+    const skipped = scan({
+      status: "skipped",
+      skipReason: "cached",
+      finishedAt: "2025-03-14T12:00:00.000Z",
+      vulnerabilities: undefined,
+      sources: [
+        {
+          kind: "aca",
+          resourceId: RESOURCE("ca-two"),
+          subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
+          resourceGroup: "rg",
+          resourceName: "ca-two",
+        },
+      ],
+    });
+    const row = applyAll([real, skipped]);
+    expect(row).toMatchObject({
+      Status: "succeeded",
+      LastScanId: real.scanId,
+      LastSuccessAt: new Date(real.finishedAt),
+      LastSeenAt: new Date(skipped.finishedAt),
+      ScanCount: 1,
+    });
+    expect(row && resourceIdsOf(row)).toEqual([RESOURCE("ca-two"), RESOURCE("ci-one")]);
+  });
+
+  it("lets any real scan replace a state that only a skipped result set", () => {
+    const skipped = scan({ status: "skipped", skipReason: "cached", finishedAt: "2025-03-14T12:00:00.000Z" });
+    const olderReal = failed("2025-03-14T10:00:00.000Z");
+    expect(applyAll([skipped, olderReal])).toMatchObject({ Status: "failed", LastScanId: olderReal.scanId });
+  });
+
+  it("keeps the last digest known when a newer scan of the tag failed before resolving one", () => {
+    const withDigest = scan({ finishedAt: "2025-03-14T10:00:00.000Z" });
+    const tagOnly = {
+      ...failed("2025-03-14T11:00:00.000Z"),
+      image: parseImageRef("mcr.microsoft.com/dotnet/runtime:8.0"),
+    };
+    const row = applyAll([withDigest, tagOnly], "tag");
+    expect(row).toMatchObject({ Status: "failed", Digest: DIGEST, Alias: false });
+  });
+
+  it("bounds where-it-runs and the remembered scan IDs", () => {
+    const results = Array.from({ length: 40 }, (_, index) =>
+      scan({
+        startedAt: "2025-03-13T00:00:00.000Z",
+        finishedAt: new Date(Date.UTC(2025, 2, 14, 0, index)).toISOString(),
+        sources: [
+          {
+            kind: "aci",
+            resourceId: RESOURCE(`ci-${index}`),
+            subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
+            resourceGroup: "rg",
+            resourceName: `ci-${index}`,
+          },
+        ],
+      }),
+    );
+    const row = applyAll(results);
+    if (!row) throw new Error("no row");
+    expect(resourceIdsOf(row)).toHaveLength(MAX_RESOURCE_IDS);
+    expect(resourceIdsOf(row)[0]).toBe(RESOURCE("ci-39"));
+    expect(row.RecentScanIds.split(",")).toHaveLength(MAX_RECENT_SCAN_IDS);
+    expect(row.ScanCount).toBe(40);
+  });
+});
+
+describe("isNewerThanStored", () => {
+  it("treats a missing row as older than anything", () => {
+    expect(isNewerThanStored(scan(), undefined)).toBe(true);
+  });
+
+  it("compares finish times", () => {
+    const stored = {
+      Status: "succeeded" as const,
+      LastScanAt: new Date("2025-03-14T10:00:00Z"),
+      LastScanId: "x",
+    };
+    expect(isNewerThanStored(scan({ finishedAt: "2025-03-14T10:00:01Z" }), stored)).toBe(true);
+    expect(isNewerThanStored(scan({ finishedAt: "2025-03-14T09:59:59Z" }), stored)).toBe(false);
+  });
+});
+
+describe("reading stored rows", () => {
+  it("accepts dates as Date or ISO text and drops the SDK's extra fields", () => {
+    const row = applyAll([scan()]);
+    const stored = { ...row, LastScanAt: "2025-03-14T09:10:00.000Z", etag: 'W/"x"', timestamp: "..." };
+    const parsed = parseScanMetadataEntity(stored);
+    expect(parsed.LastScanAt).toEqual(new Date("2025-03-14T09:10:00.000Z"));
+    expect(parsed).not.toHaveProperty("etag");
+  });
+
+  it("rejects a row without the columns the cache check needs", () => {
+    expect(() => parseScanMetadataEntity({ partitionKey: "a", rowKey: "b" })).toThrow();
+  });
+
+  it("counts a success as cached only within the window", () => {
+    const row = { LastSuccessAt: new Date("2025-03-14T10:00:00Z") };
+    const hour = 3_600_000;
+    expect(isCachedSuccess(row, new Date("2025-03-15T09:59:59Z"), 24 * hour)).toBe(true);
+    expect(isCachedSuccess(row, new Date("2025-03-15T10:00:00Z"), 24 * hour)).toBe(false);
+    expect(isCachedSuccess({ LastSuccessAt: undefined }, new Date(), 24 * hour)).toBe(false);
+    expect(isCachedSuccess(undefined, new Date(), 24 * hour)).toBe(false);
+  });
+});
+
+describe("scanHistoryEntities", () => {
+  it("writes a timeline row and one row per reference, all keyed by the scan", () => {
+    const result = scan();
+    const rows = scanHistoryEntities(result);
+    expect(rows.map((row) => row.partitionKey)).toEqual([
+      HISTORY_TIMELINE_PARTITION,
+      `mcr.microsoft.com~2Fdotnet~2Fruntime@${DIGEST}`,
+      "mcr.microsoft.com~2Fdotnet~2Fruntime:8.0",
+    ]);
+    const rowKey = historyRowKey(new Date(result.finishedAt), result.scanId);
+    expect(rows.every((row) => row.rowKey === rowKey)).toBe(true);
+    expect(rows[0]).toMatchObject({
+      ScanId: result.scanId,
+      Ref: result.image.ref,
+      Tag: "8.0",
+      Digest: DIGEST,
+      Status: "succeeded",
+      FinishedAt: new Date(result.finishedAt),
+      VulnHigh: 2,
+      SourceCount: 1,
+    });
+    expect(scanHistoryEntities(result)).toEqual(rows);
+  });
+
+  it("sorts newer scans first in a range query", () => {
+    const older = historyRowKey(new Date("2025-03-14T10:00:00Z"), "b");
+    const newer = historyRowKey(new Date("2025-03-14T10:00:00.001Z"), "a");
+    const muchNewer = historyRowKey(new Date("2099-01-01T00:00:00Z"), "a");
+    expect([older, newer, muchNewer].sort()).toEqual([muchNewer, newer, older]);
+  });
+
+  it("keeps at most 20 sources in a history row", () => {
+    const sources = Array.from({ length: 30 }, (_, index) => ({
+      kind: "aci" as const,
+      resourceId: RESOURCE(`ci-${index}`),
+      subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
+      resourceGroup: "rg",
+      resourceName: `ci-${index}`,
+    }));
+    const [row] = scanHistoryEntities(scan({ sources }));
+    expect(JSON.parse(row?.Sources ?? "[]")).toHaveLength(20);
+    expect(row?.SourceCount).toBe(30);
+  });
+
+  it("records a digest that only the other digest row knows under its own reference", () => {
+    const moved = scan({
+      image: { ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${OTHER_DIGEST}`), tag: "8.0" },
+    });
+    expect(scanHistoryEntities(moved)[1]?.partitionKey).toBe(
+      `mcr.microsoft.com~2Fdotnet~2Fruntime@${OTHER_DIGEST}`,
+    );
+  });
+});

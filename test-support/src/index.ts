@@ -1,0 +1,4 @@
+// Helpers shared by every package's tests (never imported by production code).
+export * from "./processes.ts";
+export * from "./tcpRelay.ts";
+export * from "./waitFor.ts";
