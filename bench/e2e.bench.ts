@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TableClient } from "@azure/data-tables";
 import { EventHubProducerClient } from "@azure/event-hubs";
-import { ENTITY_DEFAULTS, HISTORY_TIMELINE_PARTITION } from "@qcs/shared";
+import { HISTORY_TIMELINE_PARTITION } from "@qcs/recorder/scanRecords";
+import { ENTITY_DEFAULTS } from "@qcs/shared";
 import { DEFAULT_PORTS, type DevPorts } from "../cli/src/dev/core/portPlan.ts";
 import { startDevStack } from "../cli/src/dev/devStack.ts";
 

@@ -6,14 +6,8 @@ import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startAzurite, startServiceBusEmulator } from "@qcs/emulators";
-import {
-  buildScanCompletedMessage,
-  createLogger,
-  parseImageRef,
-  type ScanCompleted,
-  ScanCompletedV1,
-  startTelemetry,
-} from "@qcs/shared";
+import { buildScanCompletedMessage, parseImageRef, type ScanCompleted, ScanCompletedV1 } from "@qcs/shared";
+import { createLogger, startTelemetry } from "@qcs/shared/runtime";
 import { ScanCompletedReceiver } from "../services/recorder/src/adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "../services/recorder/src/adapters/tableStorage/tableScanRecords.ts";
 import { createScanCompletedHandler } from "../services/recorder/src/core/handleScanCompleted.ts";

@@ -11,12 +11,11 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { qscannerSimulatorPath, startAzurite, startServiceBusEmulator } from "@qcs/emulators";
 import {
   buildScanRequestedMessage,
-  createLogger,
   parseImageRef,
   parseScanCompletedMessage,
   type ScanRequested,
-  startTelemetry,
 } from "@qcs/shared";
+import { createLogger, startTelemetry } from "@qcs/shared/runtime";
 import { selfAuthenticatingRegistries } from "../services/scanner/src/adapters/acr/acrRegistryAuth.ts";
 import {
   QscannerProcessRunner,

@@ -7,8 +7,6 @@
 import { EventHubProducerClient } from "@azure/event-hubs";
 import { ServiceBusAdministrationClient, type ServiceBusClient } from "@azure/service-bus";
 import {
-  createCredential,
-  createServiceBusClient,
   type Env,
   isConfigError,
   loadServiceConfig,
@@ -16,6 +14,7 @@ import {
   type ScanctlConfig,
   scanctlConfigSpec,
 } from "@qcs/shared";
+import { createCredential, createServiceBusClient } from "@qcs/shared/runtime";
 import { CommanderError } from "commander";
 import { EventHubEventSender } from "./adapters/eventHubs/eventSender.ts";
 import { FileReplayInputReader } from "./adapters/files/replayFiles.ts";

@@ -1,4 +1,8 @@
-export * from "./azure/clients.ts";
+// The pure entry of @qcs/shared: what services agree on (message contracts, image references, table
+// keys, configuration schemas, secret redaction). Importing it loads no Azure SDK, fastify or
+// OpenTelemetry SDK, so cores and tools can use it cheaply; clients, logging, telemetry and the
+// HTTP server are in `@qcs/shared/runtime`.
+export type { Logger } from "pino";
 export * from "./config/cli.ts";
 export * from "./config/fields.ts";
 export * from "./config/ingest.ts";
@@ -9,10 +13,7 @@ export * from "./contracts/contractError.ts";
 export * from "./contracts/dedupKey.ts";
 export * from "./contracts/messages.ts";
 export * from "./contracts/schemas.ts";
-export * from "./http/serviceServer.ts";
 export * from "./imageRef.ts";
-export * from "./lifecycle.ts";
-export * from "./logging.ts";
+export * from "./logLevels.ts";
 export * from "./redact.ts";
-export * from "./scanRecords.ts";
-export * from "./telemetry.ts";
+export * from "./scanTables.ts";

@@ -5,13 +5,10 @@
  */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import pretty from "pino-pretty";
+import type { LogFormat, LogLevel } from "./logLevels.ts";
 import { REDACTED, type SecretRedactor, secretRedactor } from "./redact.ts";
 
 export type { Logger } from "pino";
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = "json" | "pretty";
 
 export interface CreateLoggerOptions {
   /** Service or tool name, on every line as `service`. */

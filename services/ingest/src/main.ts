@@ -5,19 +5,15 @@
  * messages until SIGTERM. The only file that reads `process.env` or creates SDK clients.
  */
 import { readFileSync } from "node:fs";
+import { configVariables, type Env, ingestConfigSpec, isConfigError, loadServiceConfig } from "@qcs/shared";
 import {
-  configVariables,
   createCredential,
   createLogger,
   createServiceBusClient,
   createServiceServer,
-  type Env,
-  ingestConfigSpec,
-  isConfigError,
-  loadServiceConfig,
   ServiceLifecycle,
   startTelemetry,
-} from "@qcs/shared";
+} from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
 import { armClientsFactory, staticTokenCredential } from "./adapters/arm/armClients.ts";
 import { armLookup } from "./adapters/arm/armLookup.ts";

@@ -6,20 +6,22 @@
  */
 import { TableClient } from "@azure/data-tables";
 import {
-  type AzureIdentityConfig,
   configVariables,
-  createCredential,
-  createLogger,
-  createServiceBusClient,
-  createServiceServer,
   type Env,
   isConfigError,
   loadServiceConfig,
   recorderConfigSpec,
-  ServiceLifecycle,
   type StorageConnection,
-  startTelemetry,
 } from "@qcs/shared";
+import {
+  type AzureIdentityConfig,
+  createCredential,
+  createLogger,
+  createServiceBusClient,
+  createServiceServer,
+  ServiceLifecycle,
+  startTelemetry,
+} from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
 import { createRecorderMetrics } from "./adapters/openTelemetry/recorderMetrics.ts";
 import { ScanCompletedReceiver } from "./adapters/serviceBus/scanCompletedReceiver.ts";

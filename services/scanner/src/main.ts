@@ -3,18 +3,20 @@
 // build the SDK clients and adapters, start, and shut down gracefully on SIGTERM.
 import { TableClient } from "@azure/data-tables";
 import {
+  isConfigError,
+  loadServiceConfig,
+  redactSecrets,
+  scannerConfigSpec,
+  secretRedactor,
+} from "@qcs/shared";
+import {
   createCredential,
   createLogger,
   createServiceBusClient,
   createServiceServer,
-  isConfigError,
-  loadServiceConfig,
-  redactSecrets,
   ServiceLifecycle,
-  scannerConfigSpec,
-  secretRedactor,
   startTelemetry,
-} from "@qcs/shared";
+} from "@qcs/shared/runtime";
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "./adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "./adapters/qscanner/processRunner.ts";
 import { TableScanCacheReader } from "./adapters/tableStorage/scanCacheReader.ts";

@@ -4,7 +4,7 @@
  * namespace or account name with managed identity in Azure).
  */
 import { z } from "zod";
-import { LOG_LEVELS } from "../logging.ts";
+import { LOG_LEVELS } from "../logLevels.ts";
 
 export const intVar = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce

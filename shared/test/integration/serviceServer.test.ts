@@ -3,13 +3,8 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createLogger,
-  createServiceServer,
-  SecretRedactor,
-  ServiceLifecycle,
-  startTelemetry,
-} from "../../src/index.ts";
+import { SecretRedactor } from "../../src/index.ts";
+import { createLogger, createServiceServer, ServiceLifecycle, startTelemetry } from "../../src/runtime.ts";
 
 const quietLogger = () =>
   createLogger({

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, redactSecrets, SecretRedactor } from "../../src/index.ts";
+import { redactSecrets, SecretRedactor } from "../../src/index.ts";
+import { createLogger } from "../../src/runtime.ts";
 
 function capture() {
   const lines: string[] = [];

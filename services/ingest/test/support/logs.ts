@@ -1,6 +1,6 @@
 // A real pino logger (the shared one) whose JSON lines the test can read back.
 import { Writable } from "node:stream";
-import { createLogger, type Logger } from "@qcs/shared";
+import { createLogger, type Logger } from "@qcs/shared/runtime";
 
 export interface CapturedLogs {
   logger: Logger;

@@ -1,4 +1,4 @@
-import { startTelemetry } from "@qcs/shared";
+import { startTelemetry } from "@qcs/shared/runtime";
 import { describe, expect, it } from "vitest";
 import { createIngestMetrics } from "../../src/adapters/openTelemetry/ingestMetrics.ts";
 

@@ -5,13 +5,7 @@
  * error is `application/problem+json`.
  */
 import fastifySwagger from "@fastify/swagger";
-import {
-  HISTORY_TIMELINE_PARTITION,
-  historyPartitionKey,
-  SCAN_STATUSES,
-  scanCacheKey,
-  tryParseImageRef,
-} from "@qcs/shared";
+import { SCAN_STATUSES, tryParseImageRef } from "@qcs/shared";
 import type { FastifyError, FastifyInstance } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
@@ -129,7 +123,7 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             const query = request.query;
             const after =
               query.continuation === undefined ? undefined : cursor(LatestCursorSchema, query.continuation);
-            const rows = await reader.listLatest({
+            const rows = await reader.list({
               status: query.status,
               registry: query.registry?.toLowerCase(),
               since: query.since === undefined ? undefined : new Date(query.since),
@@ -166,8 +160,8 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             const image = parsed.value;
             const after = historyAfter(request.query.continuation);
             const [latest, history] = await Promise.all([
-              reader.getMetadata(scanCacheKey(image)),
-              reader.listHistory(historyPartitionKey(image.ref), { limit: request.query.limit, after }),
+              reader.latestOf(image),
+              reader.historyOf(image, { limit: request.query.limit, after }),
             ]);
             if (!latest && history.items.length === 0 && after === undefined) {
               throw new ApiProblem(404, `no scan recorded for ${image.ref}`);
@@ -192,7 +186,7 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
           },
           async (request) =>
             historyPage(
-              await reader.listHistory(HISTORY_TIMELINE_PARTITION, {
+              await reader.timeline({
                 limit: request.query.limit,
                 after: historyAfter(request.query.continuation),
               }),
@@ -208,7 +202,7 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
               response: { 200: StatsSchema, ...errorResponses },
             },
           },
-          async () => statsView(summarize(await reader.listLatest({}))),
+          async () => statsView(summarize(await reader.list({}))),
         );
       });
     },

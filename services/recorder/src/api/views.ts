@@ -2,14 +2,10 @@
  * What the API returns: zod schemas (validation, serialisation and the OpenAPI document come
  * from them) and the mapping from stored rows to those shapes.
  */
-import {
-  resourceIdsOf,
-  SCAN_STATUSES,
-  type ScanHistoryEntity,
-  type ScanMetadataEntity,
-  type VulnerabilityCountColumns,
-} from "@qcs/shared";
+import { SCAN_STATUSES, type ScanMetadataEntity, vulnerabilityCountsOf } from "@qcs/shared";
 import { z } from "zod";
+import type { ScanHistoryEntity } from "../core/scanHistory.ts";
+import { resourceIdsOf } from "../core/scanMetadata.ts";
 import type { ScanStats } from "../core/scanQueries.ts";
 
 const isoTime = z.string().describe("ISO 8601 time");
@@ -89,18 +85,6 @@ export const StatsSchema = z.object({
   lastScanAt: isoTime.optional(),
 });
 
-function vulnerabilities(row: VulnerabilityCountColumns): z.infer<typeof Vulnerabilities> | undefined {
-  if (row.VulnTotal === undefined) return undefined;
-  return {
-    critical: row.VulnCritical ?? 0,
-    high: row.VulnHigh ?? 0,
-    medium: row.VulnMedium ?? 0,
-    low: row.VulnLow ?? 0,
-    informational: row.VulnInformational ?? 0,
-    total: row.VulnTotal,
-  };
-}
-
 /** Drops undefined members, so optional fields are absent rather than null in the JSON. */
 function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
@@ -119,7 +103,7 @@ export function latestView(row: ScanMetadataEntity): z.infer<typeof LatestScanSc
     lastSeenAt: row.LastSeenAt.toISOString(),
     lastSuccessAt: row.LastSuccessAt?.toISOString(),
     scanCount: row.ScanCount,
-    vulnerabilities: vulnerabilities(row),
+    vulnerabilities: vulnerabilityCountsOf(row),
     error:
       row.ErrorClass === undefined
         ? undefined
@@ -153,7 +137,7 @@ export function historyView(row: ScanHistoryEntity): z.infer<typeof HistoryScanS
     finishedAt: new Date(row.FinishedAt).toISOString(),
     durationMs: row.DurationMs,
     scanner: { name: row.ScannerName, version: row.ScannerVersion, mode: row.ScannerMode },
-    vulnerabilities: vulnerabilities(row),
+    vulnerabilities: vulnerabilityCountsOf(row),
     qualys:
       row.QualysPod === undefined
         ? undefined

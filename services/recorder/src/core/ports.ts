@@ -2,7 +2,8 @@
  * What the core needs from storage, named for its needs. The Table Storage adapter implements
  * these; unit tests use an in-memory fake with the same ETag semantics.
  */
-import type { ScanHistoryEntity, ScanMetadataEntity, TableKey } from "@qcs/shared";
+import type { ScanMetadataEntity, TableKey } from "@qcs/shared";
+import type { ScanHistoryEntity } from "./scanHistory.ts";
 
 export interface StoredMetadata {
   /** Undefined when the row exists but is not in our format (a row of the original system): it is replaced. */

@@ -3,15 +3,10 @@
  * row it touches with read, merge, conditional write, re-read on conflict. Every step is
  * idempotent, so a crash anywhere in between is repaired by handling the message again.
  */
-import {
-  applyScanToMetadata,
-  type ImageRecordKey,
-  imageRecordKeys,
-  type MetadataOutcome,
-  type ScanCompleted,
-  scanHistoryEntities,
-} from "@qcs/shared";
+import { type ImageRecordKey, imageRecordKeys, type ScanCompleted } from "@qcs/shared";
 import { isWriteConflictError, type RecordOutcome, type ScanRecordWriter } from "./ports.ts";
+import { scanHistoryEntities } from "./scanHistory.ts";
+import { applyScanToMetadata, type MetadataOutcome } from "./scanMetadata.ts";
 
 export interface RecordScanOptions {
   /** Conflicting writers tolerated per row before giving up (the message is then retried). Default: 20. */

@@ -1,8 +1,9 @@
 /**
- * The read side: what the API asks of storage, and the pure parts of answering it (ordering and
- * paging of latest states, statistics, opaque cursors).
+ * The read side: what the API asks of storage, in images rather than table keys, and the pure parts
+ * of answering it (ordering and paging of latest states, statistics, opaque cursors).
  */
-import type { ScanHistoryEntity, ScanMetadataEntity, ScanStatus, TableKey } from "@qcs/shared";
+import type { ImageRef, ScanMetadataEntity, ScanStatus } from "@qcs/shared";
+import type { ScanHistoryEntity } from "./scanHistory.ts";
 
 export interface LatestFilter {
   status?: ScanStatus | undefined;
@@ -17,15 +18,21 @@ export interface HistoryPage {
   after?: string | undefined;
 }
 
+export interface HistoryPageRequest {
+  limit: number;
+  /** The `after` of the previous page. */
+  after?: string | undefined;
+}
+
 export interface ScanRecordReader {
-  /** Every latest-state row (aliases excluded) that matches the filter, in no particular order. */
-  listLatest(filter: LatestFilter): Promise<ScanMetadataEntity[]>;
-  getMetadata(key: TableKey): Promise<ScanMetadataEntity | undefined>;
-  /** One partition of ScanHistory, newest first, starting after the given RowKey. */
-  listHistory(
-    partitionKey: string,
-    options: { limit: number; after?: string | undefined },
-  ): Promise<HistoryPage>;
+  /** Every latest state (tag aliases of digests excluded) that matches the filter, in no particular order. */
+  list(filter: LatestFilter): Promise<ScanMetadataEntity[]>;
+  /** The latest state of an image: by its digest when it has one, else by its tag. */
+  latestOf(image: ImageRef): Promise<ScanMetadataEntity | undefined>;
+  /** The scans recorded under this reference (tag or digest form), newest first. */
+  historyOf(image: ImageRef, page: HistoryPageRequest): Promise<HistoryPage>;
+  /** Every recorded scan, newest first. */
+  timeline(page: HistoryPageRequest): Promise<HistoryPage>;
 }
 
 /** Position in the newest-first listing of latest states. */

@@ -14,14 +14,10 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
-import {
-  buildScanCompletedMessage,
-  parseImageRef,
-  type ScanCompleted,
-  type ScanHistoryEntity,
-} from "@qcs/shared";
+import { buildScanCompletedMessage, parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { TcpRelay, waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ScanHistoryEntity } from "../../src/core/scanHistory.ts";
 import { tableClient, tableNames } from "../support/azurite.ts";
 import { completedScan, DIGEST } from "../support/scans.ts";
 

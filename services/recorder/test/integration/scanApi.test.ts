@@ -1,12 +1,6 @@
 import { type RunningAzurite, startAzurite } from "@qcs/emulators";
-import {
-  createLogger,
-  createServiceServer,
-  parseImageRef,
-  type ScanCompleted,
-  startTelemetry,
-  type Telemetry,
-} from "@qcs/shared";
+import { parseImageRef, type ScanCompleted } from "@qcs/shared";
+import { createLogger, createServiceServer, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";

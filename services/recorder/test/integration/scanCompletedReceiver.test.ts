@@ -5,14 +5,8 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
-import {
-  buildScanCompletedMessage,
-  createLogger,
-  imageRecordKeys,
-  type ScanCompleted,
-  ServiceLifecycle,
-  startTelemetry,
-} from "@qcs/shared";
+import { buildScanCompletedMessage, imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
+import { createLogger, ServiceLifecycle, startTelemetry } from "@qcs/shared/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScanCompletedReceiver } from "../../src/adapters/serviceBus/scanCompletedReceiver.ts";
 import type { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
@@ -155,7 +149,7 @@ describe("ScanCompleted receiver (Service Bus emulator, Azurite)", () => {
   async function ready(records: TableScanRecords, scan: ScanCompleted) {
     const [key] = imageRecordKeys(scan.image);
     if (!key) throw new Error("no key");
-    return records.getMetadata(key);
+    return records.latestOf(parseImageRef(key.ref));
   }
 
   it("records results from the subscription and completes them", async () => {

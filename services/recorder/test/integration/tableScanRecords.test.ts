@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningAzurite, startAzurite } from "@qcs/emulators";
-import { createLogger, imageRecordKeys, parseImageRef, scanCacheKey } from "@qcs/shared";
+import { imageRecordKeys, parseImageRef } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanCompletedHandler } from "../../src/core/handleScanCompleted.ts";
 import { recordScan } from "../../src/core/recordScan.ts";
@@ -24,12 +25,10 @@ describe("Table Storage scan records (Azurite)", () => {
     const { records } = await tableRecords(azurite.connectionString);
     const scan = completedScan();
     expect(await recordScan(records, scan)).toBe("recorded");
-    const byDigest = await records.getMetadata(
-      scanCacheKey(parseImageRef(`myreg.azurecr.io/payments/invoice-worker@${DIGEST}`)),
+    const byDigest = await records.latestOf(
+      parseImageRef(`myreg.azurecr.io/payments/invoice-worker@${DIGEST}`),
     );
-    const byTag = await records.getMetadata(
-      scanCacheKey(parseImageRef("myreg.azurecr.io/payments/invoice-worker:2.4.1")),
-    );
+    const byTag = await records.latestOf(parseImageRef("myreg.azurecr.io/payments/invoice-worker:2.4.1"));
     expect(byDigest).toMatchObject({
       partitionKey: "myreg.azurecr.io",
       rowKey: `payments~2Finvoice-worker@${DIGEST}`,
@@ -54,7 +53,7 @@ describe("Table Storage scan records (Azurite)", () => {
     expect(await recordScan(records, scan)).toBe("duplicate");
     const after = await Promise.all(keys.map((key) => records.readMetadata(key)));
     expect(after.map((row) => row?.etag)).toEqual(before.map((row) => row?.etag));
-    const history = await records.listHistory("timeline", { limit: 10 });
+    const history = await records.timeline({ limit: 10 });
     expect(history.items).toHaveLength(1);
   });
 
@@ -66,7 +65,7 @@ describe("Table Storage scan records (Azurite)", () => {
       "outOfOrder",
     );
     const [digestKey] = imageRecordKeys(newer.image);
-    expect(digestKey && (await records.getMetadata(digestKey))).toMatchObject({
+    expect(digestKey && (await records.latestOf(parseImageRef(digestKey.ref)))).toMatchObject({
       Status: "failed",
       LastScanId: newer.scanId,
       ScanCount: 2,
@@ -83,12 +82,12 @@ describe("Table Storage scan records (Azurite)", () => {
     await Promise.all(scans.map((scan, index) => recordScan((index % 2 ? first : second).records, scan)));
     const newest = scans.at(-1);
     for (const key of imageRecordKeys(completedScan().image)) {
-      expect(await first.records.getMetadata(key)).toMatchObject({
+      expect(await first.records.latestOf(parseImageRef(key.ref))).toMatchObject({
         ScanCount: 12,
         LastScanId: newest?.scanId,
       });
     }
-    const timeline = await first.records.listHistory("timeline", { limit: 100 });
+    const timeline = await first.records.timeline({ limit: 100 });
     expect(timeline.items.map((row) => row.ScanId)).toEqual([...scans].reverse().map((scan) => scan.scanId));
   });
 
@@ -98,10 +97,10 @@ describe("Table Storage scan records (Azurite)", () => {
       completedScan({ finishedAt: new Date(Date.UTC(2025, 2, 14, 10, index)).toISOString() }),
     );
     for (const scan of scans) await recordScan(records, scan);
-    const partition = "myreg.azurecr.io~2Fpayments~2Finvoice-worker:2.4.1";
-    const first = await records.listHistory(partition, { limit: 2 });
-    const second = await records.listHistory(partition, { limit: 2, after: first.after });
-    const third = await records.listHistory(partition, { limit: 2, after: second.after });
+    const image = parseImageRef("myreg.azurecr.io/payments/invoice-worker:2.4.1");
+    const first = await records.historyOf(image, { limit: 2 });
+    const second = await records.historyOf(image, { limit: 2, after: first.after });
+    const third = await records.historyOf(image, { limit: 2, after: second.after });
     expect([...first.items, ...second.items, ...third.items].map((row) => row.ScanId)).toEqual(
       [...scans].reverse().map((scan) => scan.scanId),
     );
@@ -119,17 +118,17 @@ describe("Table Storage scan records (Azurite)", () => {
         finishedAt: "2025-03-14T11:00:00.000Z",
       }),
     );
-    expect((await records.listLatest({})).map((row) => row.Ref).sort()).toEqual([
+    expect((await records.list({})).map((row) => row.Ref).sort()).toEqual([
       "docker.io/library/nginx:1.27",
       `myreg.azurecr.io/payments/invoice-worker@${DIGEST}`,
     ]);
-    expect((await records.listLatest({ registry: "docker.io" })).map((row) => row.Ref)).toEqual([
+    expect((await records.list({ registry: "docker.io" })).map((row) => row.Ref)).toEqual([
       "docker.io/library/nginx:1.27",
     ]);
-    expect((await records.listLatest({ status: "succeeded" })).map((row) => row.Registry)).toEqual([
+    expect((await records.list({ status: "succeeded" })).map((row) => row.Registry)).toEqual([
       "myreg.azurecr.io",
     ]);
-    expect(await records.listLatest({ since: new Date("2025-03-14T10:30:00.000Z") })).toHaveLength(1);
+    expect(await records.list({ since: new Date("2025-03-14T10:30:00.000Z") })).toHaveLength(1);
   });
 
   it("replaces a row of the original system's format instead of failing on it", async () => {
@@ -143,9 +142,12 @@ describe("Table Storage scan records (Azurite)", () => {
       Image: scan.image.ref,
       Status: "UNKNOWN",
     });
-    expect(await records.getMetadata(digestKey)).toBeUndefined();
+    expect(await records.latestOf(parseImageRef(digestKey.ref))).toBeUndefined();
     await recordScan(records, scan);
-    expect(await records.getMetadata(digestKey)).toMatchObject({ Status: "succeeded", ScanCount: 1 });
+    expect(await records.latestOf(parseImageRef(digestKey.ref))).toMatchObject({
+      Status: "succeeded",
+      ScanCount: 1,
+    });
   });
 });
 
@@ -198,11 +200,11 @@ describe("a Storage outage", () => {
     expect((await settled).map((settlement) => settlement.action)).toEqual(["complete", "complete"]);
     const [digestKey] = imageRecordKeys(before.image);
     if (!digestKey) throw new Error("no key");
-    expect(await records.getMetadata(digestKey)).toMatchObject({
+    expect(await records.latestOf(parseImageRef(digestKey.ref))).toMatchObject({
       ScanCount: 3,
       LastScanId: during[1]?.scanId,
     });
-    const timeline = await records.listHistory("timeline", { limit: 10 });
+    const timeline = await records.timeline({ limit: 10 });
     expect(timeline.items.map((row) => row.ScanId)).toEqual([
       during[1]?.scanId,
       during[0]?.scanId,

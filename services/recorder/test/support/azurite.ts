@@ -1,7 +1,7 @@
 /** Table clients on a running Azurite, one table pair per test so tests do not see each other's rows. */
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { createLogger } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
 
 export function tableNames() {

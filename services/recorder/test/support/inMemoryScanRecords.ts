@@ -4,8 +4,9 @@
  * yields to the event loop first, so concurrent callers interleave as they do against a server.
  * `failNext(n)` makes the next n calls fail like an unreachable server.
  */
-import type { ScanHistoryEntity, ScanMetadataEntity, TableKey } from "@qcs/shared";
+import type { ScanMetadataEntity, TableKey } from "@qcs/shared";
 import { type ScanRecordWriter, type StoredMetadata, WriteConflictError } from "../../src/core/ports.ts";
+import type { ScanHistoryEntity } from "../../src/core/scanHistory.ts";
 
 const keyOf = (key: TableKey) => `${key.partitionKey}\u0000${key.rowKey}`;
 

@@ -1,8 +1,10 @@
-import { createLogger, imageRecordKeys, parseImageRef, scanHistoryEntities } from "@qcs/shared";
+import { imageRecordKeys, parseImageRef } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { describe, expect, it } from "vitest";
 import { createScanCompletedHandler, type StorageRetryPolicy } from "../../src/core/handleScanCompleted.ts";
 import type { RecorderMetrics, RecordOutcome, ScanRecordWriter } from "../../src/core/ports.ts";
 import { ConflictLimitError, recordScan } from "../../src/core/recordScan.ts";
+import { scanHistoryEntities } from "../../src/core/scanHistory.ts";
 import { InMemoryScanRecords } from "../support/inMemoryScanRecords.ts";
 import { completedScan, failedScan, messageOf } from "../support/scans.ts";
 

@@ -1,5 +1,6 @@
-import { applyScanToMetadata, imageRecordKeys, parseImageRef, type ScanMetadataEntity } from "@qcs/shared";
+import { imageRecordKeys, parseImageRef, type ScanMetadataEntity } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
+import { applyScanToMetadata } from "../../src/core/scanMetadata.ts";
 import {
   decodeContinuation,
   encodeContinuation,

@@ -1,7 +1,8 @@
 // The cache reader against Azurite, reading rows written with the recorder's layout (scanRecords).
 import { TableClient } from "@azure/data-tables";
 import { type RunningAzurite, startAzurite } from "@qcs/emulators";
-import { applyScanToMetadata, imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
+import { applyScanToMetadata } from "@qcs/recorder/scanRecords";
+import { imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
 import { storageDownConnectionString } from "../support/deadEndpoint.ts";

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "@qcs/emulators";
-import { createLogger } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScanRequestReceiver } from "../../src/adapters/serviceBus/scanRequestReceiver.ts";
 import type { ScanDelivery, Settlement } from "../../src/core/handleScanRequest.ts";

@@ -16,16 +16,9 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
-import {
-  applyScanToMetadata,
-  createLogger,
-  imageRecordKeys,
-  parseImageRef,
-  type ScanCompleted,
-  SecretRedactor,
-  startTelemetry,
-  type Telemetry,
-} from "@qcs/shared";
+import { applyScanToMetadata } from "@qcs/recorder/scanRecords";
+import { imageRecordKeys, parseImageRef, type ScanCompleted, SecretRedactor } from "@qcs/shared";
+import { createLogger, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "../../src/adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";

@@ -19,6 +19,13 @@ describe("scan cache decision", () => {
     expect(isCacheHit({ force: true }, cached, now, 24 * HOUR)).toBe(false);
     expect(isCacheHit({ force: false }, cached, now, 0)).toBe(false);
   });
+
+  it("counts a success as cached only within the window", () => {
+    const success = { finishedAt: new Date("2025-03-14T10:00:00Z") };
+    expect(isCacheHit({ force: false }, success, new Date("2025-03-15T09:59:59Z"), 24 * HOUR)).toBe(true);
+    expect(isCacheHit({ force: false }, success, new Date("2025-03-15T10:00:00Z"), 24 * HOUR)).toBe(false);
+    expect(isCacheHit({ force: false }, undefined, new Date(), 24 * HOUR)).toBe(false);
+  });
 });
 
 describe("registry authentication kind", () => {

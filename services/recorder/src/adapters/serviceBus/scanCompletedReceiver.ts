@@ -14,7 +14,7 @@ import {
   type ServiceBusReceiver,
 } from "@azure/service-bus";
 import { context, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { type Logger, startMessageSpan } from "@qcs/shared";
+import { type Logger, startMessageSpan } from "@qcs/shared/runtime";
 import type { ScanCompletedHandler, Settlement } from "../../core/handleScanCompleted.ts";
 
 /** How long closing waits for the settlements of the deadline (abandonments) before it closes the link. */

@@ -6,16 +6,27 @@
  */
 import { odata, RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import {
+  type ImageRef,
   type Logger,
   parseScanMetadataEntity,
-  type ScanHistoryEntity,
   type ScanMetadataEntity,
+  scanCacheKey,
   type TableKey,
   tableKey,
 } from "@qcs/shared";
 import { ContentRejectedError } from "../../core/handleScanCompleted.ts";
 import { type ScanRecordWriter, type StoredMetadata, WriteConflictError } from "../../core/ports.ts";
-import type { HistoryPage, LatestFilter, ScanRecordReader } from "../../core/scanQueries.ts";
+import {
+  HISTORY_TIMELINE_PARTITION,
+  historyPartitionKey,
+  type ScanHistoryEntity,
+} from "../../core/scanHistory.ts";
+import type {
+  HistoryPage,
+  HistoryPageRequest,
+  LatestFilter,
+  ScanRecordReader,
+} from "../../core/scanQueries.ts";
 
 export interface TableScanRecordsOptions {
   metadata: TableClient;
@@ -79,7 +90,7 @@ export class TableScanRecords implements ScanRecordWriter, ScanRecordReader {
     }
   }
 
-  async listLatest(filter: LatestFilter): Promise<ScanMetadataEntity[]> {
+  async list(filter: LatestFilter): Promise<ScanMetadataEntity[]> {
     const clauses = [odata`Alias eq false`];
     if (filter.registry !== undefined) clauses.push(odata`PartitionKey eq ${tableKey(filter.registry)}`);
     if (filter.status !== undefined) clauses.push(odata`Status eq ${filter.status}`);
@@ -94,15 +105,20 @@ export class TableScanRecords implements ScanRecordWriter, ScanRecordReader {
     return rows;
   }
 
-  async getMetadata(key: TableKey): Promise<ScanMetadataEntity | undefined> {
-    const row = await this.#get(key);
+  async latestOf(image: ImageRef): Promise<ScanMetadataEntity | undefined> {
+    const row = await this.#get(scanCacheKey(image));
     return row && this.#parse(row);
   }
 
-  async listHistory(
-    partitionKey: string,
-    options: { limit: number; after?: string | undefined },
-  ): Promise<HistoryPage> {
+  historyOf(image: ImageRef, page: HistoryPageRequest): Promise<HistoryPage> {
+    return this.#historyPage(historyPartitionKey(image.ref), page);
+  }
+
+  timeline(page: HistoryPageRequest): Promise<HistoryPage> {
+    return this.#historyPage(HISTORY_TIMELINE_PARTITION, page);
+  }
+
+  async #historyPage(partitionKey: string, options: HistoryPageRequest): Promise<HistoryPage> {
     const filter =
       options.after === undefined
         ? odata`PartitionKey eq ${partitionKey}`

@@ -3,7 +3,7 @@
  * by digest when the request has one, else by tag (`scanCacheKey`).
  */
 import type { TableClient } from "@azure/data-tables";
-import { type ImageRef, parseScanMetadataEntity, scanCacheKey } from "@qcs/shared";
+import { type ImageRef, parseScanMetadataEntity, scanCacheKey, vulnerabilityCountsOf } from "@qcs/shared";
 import type { CachedScan, ScanCacheReader } from "../../core/ports.ts";
 
 export class TableScanCacheReader implements ScanCacheReader {
@@ -27,24 +27,8 @@ export class TableScanCacheReader implements ScanCacheReader {
     if (!parsed?.LastSuccessAt) return undefined;
     const cached: CachedScan = { finishedAt: parsed.LastSuccessAt };
     if (parsed.Digest) cached.digest = parsed.Digest;
-    const { VulnCritical, VulnHigh, VulnMedium, VulnLow, VulnInformational, VulnTotal } = parsed;
-    if (
-      VulnCritical !== undefined &&
-      VulnHigh !== undefined &&
-      VulnMedium !== undefined &&
-      VulnLow !== undefined &&
-      VulnInformational !== undefined &&
-      VulnTotal !== undefined
-    ) {
-      cached.vulnerabilities = {
-        critical: VulnCritical,
-        high: VulnHigh,
-        medium: VulnMedium,
-        low: VulnLow,
-        informational: VulnInformational,
-        total: VulnTotal,
-      };
-    }
+    const vulnerabilities = vulnerabilityCountsOf(parsed);
+    if (vulnerabilities) cached.vulnerabilities = vulnerabilities;
     return cached;
   }
 

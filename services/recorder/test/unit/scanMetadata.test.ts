@@ -1,30 +1,20 @@
-import { describe, expect, it } from "vitest";
 import {
-  applyScanToMetadata,
-  decodeKey,
-  encodeKey,
-  HISTORY_TIMELINE_PARTITION,
-  historyRowKey,
   imageRecordKeys,
-  isCachedSuccess,
-  isNewerThanStored,
-  MAX_KEY_LENGTH,
-  MAX_RECENT_SCAN_IDS,
-  MAX_RESOURCE_IDS,
   parseImageRef,
-  parseScanMetadataEntity,
-  resourceIdsOf,
-  SCAN_TABLES,
   type ScanCompleted,
   ScanCompletedV1,
   type ScanMetadataEntity,
-  scanCacheKey,
-  scanHistoryEntities,
-  tableKey,
-} from "../../src/index.ts";
+} from "@qcs/shared";
+import { describe, expect, it } from "vitest";
+import {
+  applyScanToMetadata,
+  isNewerThanStored,
+  MAX_RECENT_SCAN_IDS,
+  MAX_RESOURCE_IDS,
+  resourceIdsOf,
+} from "../../src/core/scanMetadata.ts";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
-const OTHER_DIGEST = `sha256:${"cd".repeat(32)}`;
 const RESOURCE = (name: string) =>
   `/subscriptions/ed6a948b-ba01-4eea-9471-c147cad379eb/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
 
@@ -81,89 +71,6 @@ function applyAll(
   }
   return row;
 }
-
-describe("table names", () => {
-  it("default to the configured entity names", () => {
-    expect(SCAN_TABLES).toEqual({ metadata: "ScanMetadata", history: "ScanHistory" });
-  });
-});
-
-describe("key encoding", () => {
-  it("escapes the characters Table keys forbid and keeps the rest readable", () => {
-    expect(encodeKey("dotnet/runtime:8.0")).toBe("dotnet~2Fruntime:8.0");
-    expect(encodeKey("a\\b#c?d%e'f~g\u0000h\u007fi\u009fj")).toBe("a~5Cb~23c~3Fd~25e~27f~7Eg~00h~7Fi~9Fj");
-    expect(encodeKey(`library/nginx@${DIGEST}`)).toBe(`library~2Fnginx@${DIGEST}`);
-  });
-
-  it("round-trips any string", () => {
-    for (const value of ["a/b/c:1", "~2F", "%25", "x\ty\nz", "[::1]:5000", "ü/ß#?"]) {
-      expect(decodeKey(encodeKey(value))).toBe(value);
-    }
-  });
-
-  it("produces keys without forbidden characters", () => {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: checking for exactly these.
-    const forbidden = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
-    expect(forbidden.test(encodeKey("/\\#?\u0001\u0085"))).toBe(false);
-  });
-
-  it("bounds very long keys with a hash suffix that never collides with an ordinary key", () => {
-    const long = `${"a/".repeat(400)}b`;
-    const key = tableKey(long);
-    expect(key.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
-    expect(key).toMatch(/~~[0-9a-f]{64}$/);
-    expect(key).not.toMatch(/~[0-9A-F]?$|~[0-9A-F]~~/);
-    expect(tableKey(`${long}c`)).not.toBe(key);
-    expect(tableKey("short/one")).toBe("short~2Fone");
-  });
-});
-
-describe("image keys", () => {
-  it("keys a tag and digest image by registry, with a digest row and a tag row", () => {
-    const keys = imageRecordKeys({
-      ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${DIGEST}`),
-      tag: "8.0",
-    });
-    expect(keys).toEqual([
-      {
-        kind: "digest",
-        ref: `mcr.microsoft.com/dotnet/runtime@${DIGEST}`,
-        registry: "mcr.microsoft.com",
-        repository: "dotnet/runtime",
-        partitionKey: "mcr.microsoft.com",
-        rowKey: `dotnet~2Fruntime@${DIGEST}`,
-      },
-      {
-        kind: "tag",
-        ref: "mcr.microsoft.com/dotnet/runtime:8.0",
-        registry: "mcr.microsoft.com",
-        repository: "dotnet/runtime",
-        partitionKey: "mcr.microsoft.com",
-        rowKey: "dotnet~2Fruntime:8.0",
-      },
-    ]);
-  });
-
-  it("takes the tag from the canonical reference when the image has no tag field", () => {
-    const keys = imageRecordKeys({ ref: "docker.io/library/nginx:1.27" });
-    expect(keys.map((key) => [key.kind, key.rowKey])).toEqual([["tag", "library~2Fnginx:1.27"]]);
-  });
-
-  it("reads the cache by digest when the request has one, else by tag", () => {
-    expect(scanCacheKey(parseImageRef(`nginx:1.27@${DIGEST}`)).rowKey).toBe(`library~2Fnginx@${DIGEST}`);
-    expect(scanCacheKey(parseImageRef("nginx:1.27")).rowKey).toBe("library~2Fnginx:1.27");
-    expect(scanCacheKey(parseImageRef("localhost:5000/team/app")).partitionKey).toBe("localhost:5000");
-  });
-
-  it("finds a result recorded with a digest by a lookup on that digest alone", () => {
-    const result = scan();
-    const rowKeys = imageRecordKeys(result.image).map((key) => `${key.partitionKey}|${key.rowKey}`);
-    const byDigest = scanCacheKey(parseImageRef(`mcr.microsoft.com/dotnet/runtime@${DIGEST}`));
-    const byTag = scanCacheKey(parseImageRef("mcr.microsoft.com/dotnet/runtime:8.0"));
-    expect(rowKeys).toContain(`${byDigest.partitionKey}|${byDigest.rowKey}`);
-    expect(rowKeys).toContain(`${byTag.partitionKey}|${byTag.rowKey}`);
-  });
-});
 
 describe("applyScanToMetadata", () => {
   it("creates the row from the first result", () => {
@@ -344,82 +251,5 @@ describe("isNewerThanStored", () => {
     };
     expect(isNewerThanStored(scan({ finishedAt: "2025-03-14T10:00:01Z" }), stored)).toBe(true);
     expect(isNewerThanStored(scan({ finishedAt: "2025-03-14T09:59:59Z" }), stored)).toBe(false);
-  });
-});
-
-describe("reading stored rows", () => {
-  it("accepts dates as Date or ISO text and drops the SDK's extra fields", () => {
-    const row = applyAll([scan()]);
-    const stored = { ...row, LastScanAt: "2025-03-14T09:10:00.000Z", etag: 'W/"x"', timestamp: "..." };
-    const parsed = parseScanMetadataEntity(stored);
-    expect(parsed.LastScanAt).toEqual(new Date("2025-03-14T09:10:00.000Z"));
-    expect(parsed).not.toHaveProperty("etag");
-  });
-
-  it("rejects a row without the columns the cache check needs", () => {
-    expect(() => parseScanMetadataEntity({ partitionKey: "a", rowKey: "b" })).toThrow();
-  });
-
-  it("counts a success as cached only within the window", () => {
-    const row = { LastSuccessAt: new Date("2025-03-14T10:00:00Z") };
-    const hour = 3_600_000;
-    expect(isCachedSuccess(row, new Date("2025-03-15T09:59:59Z"), 24 * hour)).toBe(true);
-    expect(isCachedSuccess(row, new Date("2025-03-15T10:00:00Z"), 24 * hour)).toBe(false);
-    expect(isCachedSuccess({ LastSuccessAt: undefined }, new Date(), 24 * hour)).toBe(false);
-    expect(isCachedSuccess(undefined, new Date(), 24 * hour)).toBe(false);
-  });
-});
-
-describe("scanHistoryEntities", () => {
-  it("writes a timeline row and one row per reference, all keyed by the scan", () => {
-    const result = scan();
-    const rows = scanHistoryEntities(result);
-    expect(rows.map((row) => row.partitionKey)).toEqual([
-      HISTORY_TIMELINE_PARTITION,
-      `mcr.microsoft.com~2Fdotnet~2Fruntime@${DIGEST}`,
-      "mcr.microsoft.com~2Fdotnet~2Fruntime:8.0",
-    ]);
-    const rowKey = historyRowKey(new Date(result.finishedAt), result.scanId);
-    expect(rows.every((row) => row.rowKey === rowKey)).toBe(true);
-    expect(rows[0]).toMatchObject({
-      ScanId: result.scanId,
-      Ref: result.image.ref,
-      Tag: "8.0",
-      Digest: DIGEST,
-      Status: "succeeded",
-      FinishedAt: new Date(result.finishedAt),
-      VulnHigh: 2,
-      SourceCount: 1,
-    });
-    expect(scanHistoryEntities(result)).toEqual(rows);
-  });
-
-  it("sorts newer scans first in a range query", () => {
-    const older = historyRowKey(new Date("2025-03-14T10:00:00Z"), "b");
-    const newer = historyRowKey(new Date("2025-03-14T10:00:00.001Z"), "a");
-    const muchNewer = historyRowKey(new Date("2099-01-01T00:00:00Z"), "a");
-    expect([older, newer, muchNewer].sort()).toEqual([muchNewer, newer, older]);
-  });
-
-  it("keeps at most 20 sources in a history row", () => {
-    const sources = Array.from({ length: 30 }, (_, index) => ({
-      kind: "aci" as const,
-      resourceId: RESOURCE(`ci-${index}`),
-      subscriptionId: "ed6a948b-ba01-4eea-9471-c147cad379eb",
-      resourceGroup: "rg",
-      resourceName: `ci-${index}`,
-    }));
-    const [row] = scanHistoryEntities(scan({ sources }));
-    expect(JSON.parse(row?.Sources ?? "[]")).toHaveLength(20);
-    expect(row?.SourceCount).toBe(30);
-  });
-
-  it("records a digest that only the other digest row knows under its own reference", () => {
-    const moved = scan({
-      image: { ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${OTHER_DIGEST}`), tag: "8.0" },
-    });
-    expect(scanHistoryEntities(moved)[1]?.partitionKey).toBe(
-      `mcr.microsoft.com~2Fdotnet~2Fruntime@${OTHER_DIGEST}`,
-    );
   });
 });
