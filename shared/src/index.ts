@@ -12,6 +12,7 @@ export * from "./config/scanner.ts";
 export * from "./contracts/contractError.ts";
 export * from "./contracts/dedupKey.ts";
 export * from "./contracts/messages.ts";
+export * from "./contracts/recorderApi.ts";
 export * from "./contracts/schemas.ts";
 export * from "./imageRef.ts";
 export * from "./logLevels.ts";

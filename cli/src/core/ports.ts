@@ -2,10 +2,16 @@
  * What the commands need from the outside world, named for their use. Adapters implement these
  * over the Azure SDKs, HTTP and files; `main.ts` builds them.
  */
-import type { OutgoingMessage, ScanRequested } from "@qcs/shared";
+import type {
+  HistoryPage,
+  ImageDetail,
+  LatestPage,
+  OutgoingMessage,
+  ScanRequested,
+  ScanStatsView,
+} from "@qcs/shared";
 import type { DeadLetter } from "./deadLetters.ts";
 import type { ReplayBody } from "./replayInput.ts";
-import type { ImageDetail, LatestPage, ScanStats } from "./scanViews.ts";
 import type { SettleOptions, SettleReport } from "./settlement.ts";
 
 export interface PeekResult {
@@ -71,7 +77,9 @@ export interface RecorderApi {
   listScans(query: ScanListQuery): Promise<LatestPage>;
   /** Undefined when the recorder has no scan of the image. */
   image(ref: string, options: { limit: number }): Promise<ImageDetail | undefined>;
-  stats(): Promise<ScanStats>;
+  /** Every recorded result, newest first, a page at a time. */
+  history(page: { limit: number; continuation?: string | undefined }): Promise<HistoryPage>;
+  stats(): Promise<ScanStatsView>;
 }
 
 export interface Progress {

@@ -1,57 +1,10 @@
 /**
- * Scan records as the recorder's API returns them (`GET /api/scans`, `/api/images/{ref}`,
- * `/api/stats`), validated where scanctl reads them (unknown fields pass through to --json), and
- * their tables for people.
+ * Scan records as the recorder's API returns them (`GET /api/scans`, `/api/images/{ref}`; their
+ * schemas are the recorder's own, from `@qcs/shared`), as tables for people.
  */
-import { z } from "zod";
+import type { ImageDetail, LatestScan, VulnerabilityCounts } from "@qcs/shared";
 import { formatAge } from "./duration.ts";
 import { formatTime, renderTable } from "./table.ts";
-
-const Vulnerabilities = z.looseObject({
-  critical: z.number(),
-  high: z.number(),
-  medium: z.number(),
-  low: z.number(),
-  informational: z.number(),
-  total: z.number(),
-});
-const ErrorInfo = z.looseObject({ class: z.string(), message: z.string().optional() });
-
-export const LatestScan = z.looseObject({
-  ref: z.string(),
-  status: z.string(),
-  lastScanAt: z.string(),
-  scanCount: z.number().optional(),
-  vulnerabilities: Vulnerabilities.optional(),
-  error: ErrorInfo.optional(),
-  resourceIds: z.array(z.string()).optional(),
-});
-export type LatestScan = z.infer<typeof LatestScan>;
-
-export const HistoryScan = z.looseObject({
-  scanId: z.string(),
-  status: z.string(),
-  skipReason: z.string().optional(),
-  attempt: z.number().optional(),
-  finishedAt: z.string(),
-  durationMs: z.number().optional(),
-  vulnerabilities: Vulnerabilities.optional(),
-  error: ErrorInfo.optional(),
-});
-export type HistoryScan = z.infer<typeof HistoryScan>;
-
-export const LatestPage = z.looseObject({ items: z.array(LatestScan), continuation: z.string().optional() });
-export type LatestPage = z.infer<typeof LatestPage>;
-
-export const ImageDetail = z.looseObject({
-  ref: z.string(),
-  latest: LatestScan.nullable(),
-  history: z.looseObject({ items: z.array(HistoryScan), continuation: z.string().optional() }),
-});
-export type ImageDetail = z.infer<typeof ImageDetail>;
-
-export const ScanStats = z.looseObject({ images: z.number(), lastScanAt: z.string().optional() });
-export type ScanStats = z.infer<typeof ScanStats>;
 
 const SEVERITY_COLUMNS = [
   { header: "crit", align: "right" },
@@ -60,7 +13,7 @@ const SEVERITY_COLUMNS = [
   { header: "low", align: "right" },
 ] as const;
 
-function severities(vulnerabilities: z.infer<typeof Vulnerabilities> | undefined): string[] {
+function severities(vulnerabilities: VulnerabilityCounts | undefined): string[] {
   if (vulnerabilities === undefined) return ["-", "-", "-", "-"];
   return [vulnerabilities.critical, vulnerabilities.high, vulnerabilities.medium, vulnerabilities.low].map(
     String,

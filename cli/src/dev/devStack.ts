@@ -24,6 +24,7 @@ import {
 import { ENTITY_DEFAULTS } from "@qcs/shared";
 import { EventHubEventSender } from "../adapters/eventHubs/eventSender.ts";
 import { FileReplayInputReader } from "../adapters/files/replayFiles.ts";
+import { HttpRecorderApi } from "../adapters/recorder/recorderApi.ts";
 import { ServiceBusDeadLetterQueue } from "../adapters/serviceBus/deadLetterQueue.ts";
 import { CliError } from "../core/cliError.ts";
 import { imageOf } from "../core/deadLetters.ts";
@@ -31,7 +32,7 @@ import { parseReplayInput, type ReplayBody, replayTotals } from "../core/replayI
 import { assertPortsFree, freePort } from "./adapters/net/ports.ts";
 import { EventHubProgress } from "./adapters/pipeline/eventHubProgress.ts";
 import { ServiceBusPeek } from "./adapters/pipeline/serviceBusPeek.ts";
-import { ingestCounts, RecorderResults } from "./adapters/pipeline/serviceHttp.ts";
+import { ingestCounts, resultsSince } from "./adapters/pipeline/serviceHttp.ts";
 import { waitUntilReady } from "./adapters/processes/readiness.ts";
 import {
   type ExitStatus,
@@ -227,7 +228,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
       subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
     });
-    const recorder = new RecorderResults(urls.recorder, options.recorderApiKey);
+    const recorder = new HttpRecorderApi({ url: urls.recorder, apiKey: options.recorderApiKey });
     const deadLetterQueues = [
       {
         entity: SCAN_REQUESTS_ENTITY,
@@ -280,7 +281,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
               ),
             )
           ).flat(),
-        results: (since) => recorder.since(since),
+        results: (since) => resultsSince(recorder, since),
         ingestCounts: () => ingestCounts(urls.ingest),
       },
       stop,

@@ -1,11 +1,12 @@
 /**
- * The recorder's read API over HTTP (`fetch`), with the bearer key. Answers are validated; RFC
+ * The recorder's read API over HTTP (`fetch`), with the bearer key. Answers are validated with the
+ * recorder's own response schemas; RFC
  * 9457 problem documents become one-line errors that quote the recorder's `detail`.
  */
+import { HistoryPageSchema, ImageDetailSchema, LatestPageSchema, StatsSchema } from "@qcs/shared";
 import type { z } from "zod";
 import { CliError } from "../../core/cliError.ts";
 import type { RecorderApi, ScanListQuery } from "../../core/ports.ts";
-import { ImageDetail, LatestPage, ScanStats } from "../../core/scanViews.ts";
 
 export interface HttpRecorderApiOptions {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
@@ -32,24 +33,31 @@ export class HttpRecorderApi implements RecorderApi {
     if (query.registry) search.set("registry", query.registry);
     if (query.since) search.set("since", query.since);
     if (query.continuation) search.set("continuation", query.continuation);
-    return (await this.#get(`api/scans?${search}`, LatestPage)) as LatestPage;
+    return this.#get(`api/scans?${search}`, LatestPageSchema);
   }
 
   async image(ref: string, options: { limit: number }) {
     // The route takes the reference as the rest of the path; `/` may stay, the rest is escaped.
     const path = ref.split("/").map(encodeURIComponent).join("/");
-    return this.#get(`api/images/${path}?limit=${options.limit}`, ImageDetail, { notFoundIsEmpty: true });
+    try {
+      return await this.#get(`api/images/${path}?limit=${options.limit}`, ImageDetailSchema);
+    } catch (error) {
+      if (error instanceof CliError && error.code === "NOT_FOUND") return undefined;
+      throw error;
+    }
+  }
+
+  async history(page: { limit: number; continuation?: string | undefined }) {
+    const search = new URLSearchParams({ limit: String(page.limit) });
+    if (page.continuation) search.set("continuation", page.continuation);
+    return this.#get(`api/history?${search}`, HistoryPageSchema);
   }
 
   async stats() {
-    return (await this.#get("api/stats", ScanStats)) as ScanStats;
+    return this.#get("api/stats", StatsSchema);
   }
 
-  async #get<T extends z.ZodType>(
-    path: string,
-    schema: T,
-    options: { notFoundIsEmpty?: boolean } = {},
-  ): Promise<z.infer<T> | undefined> {
+  async #get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {
     const url = new URL(path, this.#base);
     let response: Response;
     try {
@@ -67,7 +75,6 @@ export class HttpRecorderApi implements RecorderApi {
       });
     }
     const text = await response.text();
-    if (response.status === 404 && options.notFoundIsEmpty) return undefined;
     if (!response.ok) {
       const hint = response.status === 401 ? " (set RECORDER_API_KEY to the recorder's key)" : "";
       throw new CliError(

@@ -2,32 +2,22 @@
  * The outcome of one replay through the local stack, assembled from what the pipeline itself
  * reports: the recorder's results, the dead-letter queues and ingest's counters.
  */
+import type { HistoryScan, VulnerabilityCounts } from "@qcs/shared";
 
-export type ScanStatus = "succeeded" | "failed" | "skipped";
-
-/** One ScanCompleted as the recorder returns it (the fields the summary uses). */
-export interface RecordedResult {
-  /** Canonical reference; the digest form once the scan found the digest. */
-  ref: string;
-  registry: string;
-  repository: string;
-  tag?: string | undefined;
-  status: ScanStatus;
-  skipReason?: string | undefined;
-  attempt: number;
-  finishedAt: string;
-  vulnerabilities?: Severities | undefined;
-  error?: { class: string; message?: string | undefined } | undefined;
-}
-
-export interface Severities {
-  critical: number;
-  high: number;
-  medium: number;
-  low: number;
-  informational: number;
-  total: number;
-}
+/** One ScanCompleted as the recorder's API returns it: the fields the summary uses. */
+export type RecordedResult = Pick<
+  HistoryScan,
+  | "ref"
+  | "registry"
+  | "repository"
+  | "tag"
+  | "status"
+  | "skipReason"
+  | "attempt"
+  | "finishedAt"
+  | "vulnerabilities"
+  | "error"
+>;
 
 export interface DeadLetter {
   /** `scan-requests` or `scan-completed/recorder`. */
@@ -66,7 +56,7 @@ export interface ImageOutcome {
   results: number;
   /** Attempts the recorded result took. */
   attempt: number | undefined;
-  vulnerabilities: Severities | undefined;
+  vulnerabilities: VulnerabilityCounts | undefined;
   /** Failure class and dead-letter reason, when it failed. */
   reason: string | undefined;
 }

@@ -3,22 +3,10 @@
  * `type`, `title`, `status` and `detail`, plus `errors` naming each invalid input.
  */
 import { STATUS_CODES } from "node:http";
+import type { Problem } from "@qcs/shared";
 import type { FastifyReply } from "fastify";
-import { z } from "zod";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
-
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ in: z.string(), field: z.string(), message: z.string() })).optional(),
-  })
-  .describe("RFC 9457 problem details");
-export type Problem = z.infer<typeof ProblemSchema>;
 
 /** An error the API answers with a problem document of its status. */
 export class ApiProblem extends Error {

@@ -5,7 +5,15 @@
  * error is `application/problem+json`.
  */
 import fastifySwagger from "@fastify/swagger";
-import { SCAN_STATUSES, tryParseImageRef } from "@qcs/shared";
+import {
+  HistoryPageSchema,
+  ImageDetailSchema,
+  LatestPageSchema,
+  ProblemSchema,
+  SCAN_STATUSES,
+  StatsSchema,
+  tryParseImageRef,
+} from "@qcs/shared";
 import type { FastifyError, FastifyInstance } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
@@ -24,16 +32,8 @@ import {
   summarize,
 } from "../core/scanQueries.ts";
 import { bearerKeyGuard } from "./auth.ts";
-import { ApiProblem, ProblemSchema, problem, sendProblem } from "./problem.ts";
-import {
-  HistoryPageSchema,
-  historyView,
-  ImageDetailSchema,
-  LatestPageSchema,
-  latestView,
-  StatsSchema,
-  statsView,
-} from "./views.ts";
+import { ApiProblem, problem, sendProblem } from "./problem.ts";
+import { historyView, latestView, statsView } from "./views.ts";
 
 export interface ScanApiOptions {
   reader: ScanRecordReader;

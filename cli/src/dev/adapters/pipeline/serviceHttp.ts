@@ -1,46 +1,23 @@
 /**
- * What the services report over HTTP: the results the recorder stored (its API) and ingest's
- * counters (its /metrics).
+ * What the services report over HTTP: the results the recorder stored (its API, through scanctl's
+ * recorder client) and ingest's counters (its /metrics).
  */
+import type { RecorderApi } from "../../../core/ports.ts";
 import { byLabel, parsePrometheusText, sumOf } from "../../core/prometheus.ts";
 import type { IngestCounts, RecordedResult } from "../../core/summary.ts";
 
-export class RecorderResults {
-  readonly #url: string;
-  readonly #apiKey: string;
-
-  constructor(url: string, apiKey: string) {
-    this.#url = url;
-    this.#apiKey = apiKey;
-  }
-
-  /** Every result recorded since `since`, newest first (`/api/history`, page by page). */
-  async since(since: Date): Promise<RecordedResult[]> {
-    const results: RecordedResult[] = [];
-    let continuation: string | undefined;
-    for (;;) {
-      const query = new URLSearchParams({ limit: "500" });
-      if (continuation) query.set("continuation", continuation);
-      const page = (await this.#get(`/api/history?${query}`)) as {
-        items: RecordedResult[];
-        continuation?: string;
-      };
-      for (const item of page.items) {
-        if (new Date(item.finishedAt) < since) return results;
-        results.push(item);
-      }
-      continuation = page.continuation;
-      if (!continuation) return results;
+/** Every result recorded since `since`, newest first (`/api/history`, page by page). */
+export async function resultsSince(recorder: RecorderApi, since: Date): Promise<RecordedResult[]> {
+  const results: RecordedResult[] = [];
+  let continuation: string | undefined;
+  for (;;) {
+    const page = await recorder.history({ limit: 500, continuation });
+    for (const item of page.items) {
+      if (new Date(item.finishedAt) < since) return results;
+      results.push(item);
     }
-  }
-
-  async #get(path: string): Promise<unknown> {
-    const response = await fetch(`${this.#url}${path}`, {
-      headers: { authorization: `Bearer ${this.#apiKey}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`recorder API ${path.split("?")[0]} answered ${response.status}`);
-    return response.json();
+    continuation = page.continuation;
+    if (!continuation) return results;
   }
 }
 

@@ -1,0 +1,104 @@
+/**
+ * The recorder's HTTP API answers (`/api/scans`, `/api/images/{ref}`, `/api/history`, `/api/stats`)
+ * as zod schemas, declared once: the recorder serialises with them and derives its OpenAPI
+ * document from them, and scanctl validates what it reads with the same schemas.
+ */
+import { z } from "zod";
+import { SCAN_STATUSES } from "./schemas.ts";
+
+const isoTime = z.string().describe("ISO 8601 time");
+
+export const VulnerabilityCountsSchema = z.object({
+  critical: z.number().int(),
+  high: z.number().int(),
+  medium: z.number().int(),
+  low: z.number().int(),
+  informational: z.number().int(),
+  total: z.number().int(),
+});
+
+export const LatestScanSchema = z
+  .object({
+    ref: z.string().describe("the reference this state is kept under"),
+    registry: z.string(),
+    repository: z.string(),
+    tag: z.string().optional(),
+    digest: z.string().optional(),
+    status: z.enum(SCAN_STATUSES),
+    lastScanId: z.string(),
+    lastScanAt: isoTime,
+    lastSeenAt: isoTime.describe("latest result of any kind, cached skips included"),
+    lastSuccessAt: isoTime.optional(),
+    scanCount: z.number().int(),
+    vulnerabilities: VulnerabilityCountsSchema.optional().describe("findings of the latest successful scan"),
+    error: z.object({ class: z.string(), message: z.string().optional() }).optional(),
+    scannerVersion: z.string().optional(),
+    qualysImageId: z.string().optional(),
+    resourceIds: z.array(z.string()).describe("where the image runs, newest first (at most 20)"),
+  })
+  .describe("latest state of one image reference");
+
+export const HistoryScanSchema = z.object({
+  scanId: z.string(),
+  requestId: z.string(),
+  ref: z.string(),
+  registry: z.string(),
+  repository: z.string(),
+  tag: z.string().optional(),
+  digest: z.string().optional(),
+  status: z.enum(SCAN_STATUSES),
+  skipReason: z.string().optional(),
+  attempt: z.number().int(),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  durationMs: z.number().int(),
+  scanner: z.object({ name: z.string(), version: z.string(), mode: z.string() }),
+  vulnerabilities: VulnerabilityCountsSchema.optional(),
+  qualys: z
+    .object({ pod: z.string(), imageId: z.string().optional(), imageSha: z.string().optional() })
+    .optional(),
+  error: z
+    .object({ class: z.string(), message: z.string().optional(), exitCode: z.number().int().optional() })
+    .optional(),
+  sources: z.array(z.record(z.string(), z.unknown())).describe("first 20 sources of the result"),
+  sourceCount: z.number().int(),
+});
+
+const continuation = z.string().optional().describe("pass as `continuation` to get the next page");
+
+export const LatestPageSchema = z.object({ items: z.array(LatestScanSchema), continuation });
+export const HistoryPageSchema = z.object({ items: z.array(HistoryScanSchema), continuation });
+export const ImageDetailSchema = z.object({
+  ref: z.string().describe("the canonical form of the requested reference"),
+  latest: LatestScanSchema.nullable(),
+  history: HistoryPageSchema,
+});
+export const StatsSchema = z.object({
+  images: z
+    .number()
+    .int()
+    .describe("image references with a latest state (tag aliases of digests not counted)"),
+  byStatus: z.object({ succeeded: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  vulnerabilities: VulnerabilityCountsSchema.describe("sum of each image's latest successful scan"),
+  lastScanAt: isoTime.optional(),
+});
+
+export type LatestScan = z.infer<typeof LatestScanSchema>;
+export type HistoryScan = z.infer<typeof HistoryScanSchema>;
+export type LatestPage = z.infer<typeof LatestPageSchema>;
+export type HistoryPage = z.infer<typeof HistoryPageSchema>;
+export type ImageDetail = z.infer<typeof ImageDetailSchema>;
+export type ScanStatsView = z.infer<typeof StatsSchema>;
+
+/** RFC 9457 problem details: every error the API returns. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ in: z.string(), field: z.string(), message: z.string() })).optional(),
+  })
+  .describe("RFC 9457 problem details");
+export type Problem = z.infer<typeof ProblemSchema>;
