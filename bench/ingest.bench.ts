@@ -128,7 +128,7 @@ const { EventHubProducerClient } = await import("@azure/event-hubs");
 const { startArmEmulator, startAzurite, startEventHubsEmulator, startServiceBusEmulator } = await import(
   "@qcs/emulators"
 );
-const { startIngest } = await import("../services/ingest/src/main.ts");
+const { startIngest } = await import("@qcs/ingest");
 const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
 const { tmpdir } = await import("node:os");
 const { join } = await import("node:path");

@@ -5,4 +5,5 @@ export * from "./azure/clients.ts";
 export * from "./http/serviceServer.ts";
 export * from "./lifecycle.ts";
 export * from "./logging.ts";
+export * from "./service.ts";
 export * from "./telemetry.ts";

@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parentGone } from "../dev/adapters/processes/parentWatch.ts";
 import { DEFAULT_PORTS, type DevPorts, PORT_SETTINGS } from "../dev/core/portPlan.ts";
-import { runDev } from "../dev/runDev.ts";
 import type { ScanctlContext } from "./context.ts";
 import { positiveInteger } from "./options.ts";
 
@@ -95,6 +94,8 @@ export function registerDev(program: Command, context: ScanctlContext): void {
         ]),
       ) as unknown as DevPorts;
       const output = context.output();
+      // The local stack (emulators, Azurite) loads only for `scanctl dev`: other commands stay light.
+      const { runDev } = await import("../dev/runDev.ts");
       await runDev(
         {
           once: options.once === true,

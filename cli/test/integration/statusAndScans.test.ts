@@ -10,10 +10,11 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
+import { startRecorder } from "@qcs/recorder";
 import { buildScanCompletedMessage, buildScanRequestedMessage, type ScanCompleted } from "@qcs/shared";
+import type { RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningRecorder, startRecorder } from "../../../services/recorder/src/main.ts";
 import { scanctl } from "../support/runCli.ts";
 import { brokerConfig, deadLetterRequests, scanRequest, scanResult } from "../support/serviceBus.ts";
 
@@ -28,7 +29,7 @@ interface StatusJson {
 describe("scanctl status and scans against the emulators and the recorder", () => {
   let broker: RunningServiceBusEmulator;
   let azurite: RunningAzurite;
-  let recorder: RunningRecorder;
+  let recorder: RunningService;
   let client: ServiceBusClient;
   let env: Record<string, string>;
   const results: ScanCompleted[] = [];

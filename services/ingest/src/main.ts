@@ -1,18 +1,16 @@
 #!/usr/bin/env node
 /**
- * Composition root of ingest: reads configuration, builds the SDK clients and adapters, hands
- * them to the core, serves health and metrics, and turns Event Hub events into ScanRequested
- * messages until SIGTERM. The only file that reads `process.env` or creates SDK clients.
+ * Composition root of ingest: builds the SDK clients and adapters around the core and turns Event
+ * Hub events into ScanRequested messages until SIGTERM (the start-up path is shared:
+ * `startService`). The only file that creates SDK clients.
  */
 import { readFileSync } from "node:fs";
-import { configVariables, type Env, ingestConfigSpec, isConfigError, loadServiceConfig } from "@qcs/shared";
+import { configVariables, ingestConfigSpec } from "@qcs/shared";
 import {
-  createCredential,
-  createLogger,
   createServiceBusClient,
-  createServiceServer,
-  ServiceLifecycle,
-  startTelemetry,
+  defineService,
+  type RunningService,
+  type StartServiceOptions,
 } from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
 import { armClientsFactory, staticTokenCredential } from "./adapters/arm/armClients.ts";
@@ -26,11 +24,7 @@ import { compileExclusions } from "./core/exclusions.ts";
 import { cachedLookup } from "./core/lookupCache.ts";
 import { RecentRequests } from "./core/recentRequests.ts";
 
-export interface StartIngestOptions {
-  /** Default: `process.env`. */
-  env?: Env;
-  /** Shut down on SIGTERM/SIGINT and exit. Default: false (the caller calls `shutdown`). */
-  handleSignals?: boolean;
+export interface StartIngestOptions extends StartServiceOptions {
   /** Tests shorten the Event Hubs load-balancing cycle and the pause before replaying unsettled events. */
   tuning?: {
     loadBalancing?: { updateIntervalInMs?: number; partitionOwnershipExpirationIntervalInMs?: number };
@@ -40,95 +34,79 @@ export interface StartIngestOptions {
   };
 }
 
-export interface RunningIngest {
-  /** Base URL of the HTTP server (/healthz, /readyz, /metrics). */
-  url: string;
-  shutdown(): Promise<void>;
+type Tuning = NonNullable<StartIngestOptions["tuning"]>;
+
+/** Starts ingest in this process (tests, benchmarks); shut it down with `shutdown()`. */
+export function startIngest(options: StartIngestOptions = {}): Promise<RunningService> {
+  return ingest(options.tuning ?? {}).start(options);
 }
 
-export async function startIngest(options: StartIngestOptions = {}): Promise<RunningIngest> {
-  const env = options.env ?? process.env;
-  const tuning = options.tuning ?? {};
-  const { config, effective } = loadServiceConfig(ingestConfigSpec, env);
-  const logger = createLogger({ name: "ingest", level: config.logLevel, format: config.logFormat });
-  logger.info({ config: effective, version: packageJson.version }, "starting");
+function ingest(tuning: Tuning) {
+  return defineService({
+    name: "ingest",
+    version: packageJson.version,
+    spec: ingestConfigSpec,
+    wire: async ({ config, logger, telemetry, lifecycle, credential }) => {
+      const arm = armClientsFactory({
+        endpoint: config.arm.endpoint,
+        credential: config.arm.staticToken ? staticTokenCredential(config.arm.staticToken) : credential(),
+        ca: config.arm.caFile ? readFileSync(config.arm.caFile, "utf8") : undefined,
+        retry: { maxRetries: 4, retryDelayInMs: tuning.armRetryDelayMs ?? 1000, maxRetryDelayInMs: 30_000 },
+      });
 
-  const telemetry = startTelemetry({ serviceName: "ingest", serviceVersion: packageJson.version, env });
-  const lifecycle = new ServiceLifecycle({ logger, graceMs: config.shutdownGraceMs });
-  lifecycle.onClose(() => telemetry.shutdown());
-  let azureCredential: ReturnType<typeof createCredential> | undefined;
-  const credential = () => {
-    azureCredential ??= createCredential(config.azure);
-    return azureCredential;
-  };
+      const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
+      const sender = serviceBus.createSender(config.scanRequestsQueue);
+      lifecycle.onClose(() => serviceBus.close());
 
-  const arm = armClientsFactory({
-    endpoint: config.arm.endpoint,
-    credential: config.arm.staticToken ? staticTokenCredential(config.arm.staticToken) : credential(),
-    ca: config.arm.caFile ? readFileSync(config.arm.caFile, "utf8") : undefined,
-    retry: { maxRetries: 4, retryDelayInMs: tuning.armRetryDelayMs ?? 1000, maxRetryDelayInMs: 30_000 },
+      const { consumer, checkpoints } = createConsumerClients({
+        eventHubs: config.eventHubs,
+        eventHubName: config.eventHubName,
+        consumerGroup: config.consumerGroup,
+        storage: config.storage,
+        checkpointContainer: config.checkpointContainer,
+        credential,
+        loadBalancing: tuning.loadBalancing,
+      });
+      await checkpoints.createIfNotExists();
+      lifecycle.onClose(() => consumer.close());
+
+      const processor = new BatchProcessor({
+        lookup: cachedLookup(armLookup({ clientsFor: arm, timeoutMs: config.arm.timeoutMs }), {
+          ttlMs: config.arm.cacheMs,
+        }),
+        sink: serviceBusScanRequestSink(sender),
+        exclusions: compileExclusions(config.exclusions),
+        recent: new RecentRequests(config.dedupWindowMs),
+        logger,
+        lookupConcurrency: config.arm.concurrency,
+      });
+      const metrics = createIngestMetrics(telemetry.meter);
+      const eventHubIngest = new EventHubIngest({
+        client: consumer,
+        process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
+        onBatch: metrics.batch,
+        onGiveUp: metrics.givenUp,
+        giveUpAfterMs: config.retryGiveUpMs,
+        logger,
+        maxBatchSize: config.batchSize,
+        maxWaitTimeInSeconds: tuning.maxWaitTimeInSeconds,
+        retry: tuning.replayDelay,
+      });
+
+      return {
+        readiness: [
+          { name: "eventhubs", check: () => eventHubIngest.ready() },
+          // Creating a batch opens the sender's link and reads the queue's message size limit.
+          { name: "servicebus", check: async () => Boolean(await sender.createMessageBatch()) },
+          { name: "storage", check: () => checkpoints.exists() },
+        ],
+        start: () => eventHubIngest.start(),
+        stopIntake: () => eventHubIngest.stopIntake(),
+        drain: (deadline) => eventHubIngest.drain(deadline),
+        close: () => eventHubIngest.close(),
+      };
+    },
   });
-
-  const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
-  const sender = serviceBus.createSender(config.scanRequestsQueue);
-  lifecycle.onClose(() => serviceBus.close());
-
-  const { consumer, checkpoints } = createConsumerClients({
-    eventHubs: config.eventHubs,
-    eventHubName: config.eventHubName,
-    consumerGroup: config.consumerGroup,
-    storage: config.storage,
-    checkpointContainer: config.checkpointContainer,
-    credential,
-    loadBalancing: tuning.loadBalancing,
-  });
-  await checkpoints.createIfNotExists();
-  lifecycle.onClose(() => consumer.close());
-
-  const processor = new BatchProcessor({
-    lookup: cachedLookup(armLookup({ clientsFor: arm, timeoutMs: config.arm.timeoutMs }), {
-      ttlMs: config.arm.cacheMs,
-    }),
-    sink: serviceBusScanRequestSink(sender),
-    exclusions: compileExclusions(config.exclusions),
-    recent: new RecentRequests(config.dedupWindowMs),
-    logger,
-    lookupConcurrency: config.arm.concurrency,
-  });
-  const metrics = createIngestMetrics(telemetry.meter);
-  const ingest = new EventHubIngest({
-    client: consumer,
-    process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
-    onBatch: metrics.batch,
-    onGiveUp: metrics.givenUp,
-    giveUpAfterMs: config.retryGiveUpMs,
-    logger,
-    maxBatchSize: config.batchSize,
-    maxWaitTimeInSeconds: tuning.maxWaitTimeInSeconds,
-    retry: tuning.replayDelay,
-  });
-
-  const server = createServiceServer({
-    logger,
-    telemetry,
-    lifecycle,
-    readiness: [
-      { name: "eventhubs", check: () => ingest.ready() },
-      // Creating a batch opens the sender's link and reads the queue's message size limit.
-      { name: "servicebus", check: async () => Boolean(await sender.createMessageBatch()) },
-      { name: "storage", check: () => checkpoints.exists() },
-    ],
-  });
-  lifecycle.onClose(() => server.close());
-  lifecycle.onStopIntake(() => ingest.stopIntake());
-  lifecycle.onDrain((deadline) => ingest.drain(deadline));
-  lifecycle.onClose(() => ingest.close());
-
-  const url = await server.listen({ host: config.host, port: config.port });
-  ingest.start();
-  if (options.handleSignals) lifecycle.handleSignals();
-  logger.info({ url }, "ingest ready");
-  return { url, shutdown: () => lifecycle.shutdown("shutdown requested") };
 }
 
 const HELP = `ingest: turns Activity Log and Event Grid events on an Event Hub into ScanRequested messages.
@@ -145,13 +123,4 @@ Configuration comes from environment variables (see README.md, "Configuration"):
 HTTP: GET /healthz, /readyz (Event Hubs, Service Bus, Storage), /metrics.
 SIGTERM stops reading, lets batches in flight finish, checkpoints, then exits.`;
 
-if (import.meta.main) {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    console.log(HELP);
-  } else {
-    startIngest({ handleSignals: true }).catch((error: unknown) => {
-      console.error(isConfigError(error) ? error.message : error);
-      process.exit(1);
-    });
-  }
-}
+if (import.meta.main) ingest({}).main(HELP);

@@ -1,137 +1,112 @@
 #!/usr/bin/env node
-// services/scanner: ScanRequested -> qscanner -> ScanCompleted. Wiring only: read configuration,
-// build the SDK clients and adapters, start, and shut down gracefully on SIGTERM.
-import { TableClient } from "@azure/data-tables";
-import {
-  isConfigError,
-  loadServiceConfig,
-  redactSecrets,
-  scannerConfigSpec,
-  secretRedactor,
-} from "@qcs/shared";
-import {
-  createCredential,
-  createLogger,
-  createServiceBusClient,
-  createServiceServer,
-  ServiceLifecycle,
-  startTelemetry,
-} from "@qcs/shared/runtime";
+/**
+ * Composition root of the scanner: ScanRequested → qscanner → ScanCompleted. Builds the SDK
+ * clients and adapters around the core and receives requests until SIGTERM (the start-up path is
+ * shared: `startService`). The only file that creates SDK clients.
+ */
+import { configVariables, redactSecrets, scannerConfigSpec, secretRedactor } from "@qcs/shared";
+import { createServiceBusClient, createTableClient, defineService, StartupError } from "@qcs/shared/runtime";
+import packageJson from "../package.json" with { type: "json" };
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "./adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "./adapters/qscanner/processRunner.ts";
 import { TableScanCacheReader } from "./adapters/tableStorage/scanCacheReader.ts";
 import { QSCANNER_MODE, QSCANNER_NAME } from "./core/qscannerCli.ts";
 import { createScannerService } from "./scannerService.ts";
 
-const { config, effective } = loadConfig();
-const logger = createLogger({
+const scanner = defineService({
   name: "scanner",
-  level: config.logLevel,
-  ...(config.logFormat ? { format: config.logFormat } : {}),
-});
-logger.info({ config: effective }, "starting");
-const telemetry = startTelemetry({ serviceName: "scanner" });
+  version: packageJson.version,
+  spec: scannerConfigSpec,
+  wire: async ({ config, env, logger, telemetry, lifecycle, credential }) => {
+    const qscanner = new QscannerProcessRunner({
+      executable: config.qscanner.path,
+      env: qscannerEnvironment(env, config.qualys.accessToken),
+    });
+    const qscannerVersion = await versionOf(qscanner, config.qscanner.version, logger);
 
-const qscanner = new QscannerProcessRunner({
-  executable: config.qscanner.path,
-  env: qscannerEnvironment(process.env, config.qualys.accessToken),
-});
-let qscannerVersion: string;
-try {
-  const reported = await qscanner.version();
-  if (config.qscanner.version && reported && reported !== config.qscanner.version) {
-    logger.warn(
-      { expected: config.qscanner.version, reported },
-      "QSCANNER_VERSION differs from the binary's version",
+    const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
+    lifecycle.onClose(() => serviceBus.close());
+    const cache = new TableScanCacheReader(
+      createTableClient(config.storage, config.scanMetadataTable, credential),
     );
-  }
-  qscannerVersion = config.qscanner.version ?? reported ?? "unknown";
-} catch (error) {
-  logger.fatal({ err: error, path: config.qscanner.path }, "qscanner cannot be run; check QSCANNER_PATH");
-  process.exit(1);
-}
+    const registryAuth =
+      config.registryAuth === "none"
+        ? selfAuthenticatingRegistries
+        : new AcrRegistryAuth({
+            credential: credential(),
+            tenantId: config.azure.tenantId,
+            onSecret: (value) => secretRedactor.addSecret(value),
+          });
+    const service = createScannerService({
+      serviceBus,
+      queueName: config.scanRequestsQueue,
+      topicName: config.scanCompletedTopic,
+      cache,
+      registryAuth,
+      qscanner,
+      meter: telemetry.meter,
+      logger,
+      redact: redactSecrets,
+      concurrency: config.concurrency,
+      handler: {
+        pod: config.qualys.pod,
+        cacheMs: config.cacheMs,
+        scanTimeoutMs: config.scanTimeoutMs,
+        retryBaseDelayMs: config.retryBaseDelayMs,
+        scanner: { name: QSCANNER_NAME, version: qscannerVersion, mode: QSCANNER_MODE },
+        scanTypes: config.qscanner.scanTypes,
+        platform: config.qscanner.platform,
+        sendTargetInfo: config.qscanner.sendTargetInfo,
+      },
+    });
 
-const credential = createCredential(config.azure);
-const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
-const table =
-  config.storage.kind === "connectionString"
-    ? TableClient.fromConnectionString(config.storage.connectionString, config.scanMetadataTable, {
-        // Azurite speaks plain HTTP; Azure connection strings name https endpoints.
-        allowInsecureConnection: /UseDevelopmentStorage=true|Endpoint=http:\/\//i.test(
-          config.storage.connectionString,
-        ),
-      })
-    : new TableClient(config.storage.tableUrl, config.scanMetadataTable, credential);
-const cache = new TableScanCacheReader(table);
-const registryAuth =
-  config.registryAuth === "none"
-    ? selfAuthenticatingRegistries
-    : new AcrRegistryAuth({
-        credential,
-        tenantId: config.azure.tenantId,
-        onSecret: (value) => secretRedactor.addSecret(value),
-      });
-
-const lifecycle = new ServiceLifecycle({ logger, graceMs: config.shutdownGraceMs });
-const service = createScannerService({
-  serviceBus,
-  queueName: config.scanRequestsQueue,
-  topicName: config.scanCompletedTopic,
-  cache,
-  registryAuth,
-  qscanner,
-  meter: telemetry.meter,
-  logger,
-  redact: redactSecrets,
-  concurrency: config.concurrency,
-  handler: {
-    pod: config.qualys.pod,
-    cacheMs: config.cacheMs,
-    scanTimeoutMs: config.scanTimeoutMs,
-    retryBaseDelayMs: config.retryBaseDelayMs,
-    scanner: { name: QSCANNER_NAME, version: qscannerVersion, mode: QSCANNER_MODE },
-    scanTypes: config.qscanner.scanTypes,
-    platform: config.qscanner.platform,
-    sendTargetInfo: config.qscanner.sendTargetInfo,
+    return {
+      readiness: [
+        { name: "servicebus", check: () => service.receiver.reachable() },
+        { name: "storage", check: () => cache.reachable() },
+      ],
+      start: () => service.start(),
+      stopIntake: () => service.stopIntake(),
+      drain: (deadline) => service.drain(deadline),
+      close: () => service.close(),
+      details: { qscanner: { path: config.qscanner.path, version: qscannerVersion } },
+    };
   },
 });
-const server = createServiceServer({
-  logger,
-  telemetry,
-  lifecycle,
-  readiness: [
-    { name: "servicebus", check: () => service.receiver.reachable() },
-    { name: "storage", check: () => cache.reachable() },
-  ],
-});
 
-// Close steps run in reverse order of registration: the service first, telemetry last.
-lifecycle
-  .onStopIntake(() => service.stopIntake())
-  .onDrain((deadline) => service.drain(deadline))
-  .onClose(() => telemetry.shutdown())
-  .onClose(() => server.close())
-  .onClose(() => serviceBus.close())
-  .onClose(() => service.close());
-lifecycle.handleSignals();
+/** Starts the scanner in this process (tests, benchmarks); shut it down with `shutdown()`. */
+export const startScanner = scanner.start;
 
-await server.listen({ host: config.host, port: config.port });
-const address = server.server.address();
-logger.info(
-  {
-    port: typeof address === "object" && address ? address.port : config.port,
-    qscanner: { path: config.qscanner.path, version: qscannerVersion },
-  },
-  "listening",
-);
-service.start();
-
-function loadConfig() {
+/** The version qscanner reports (QSCANNER_VERSION wins, with a warning when they differ). */
+async function versionOf(
+  qscanner: QscannerProcessRunner,
+  configured: string | undefined,
+  logger: { warn(details: object, message: string): void },
+): Promise<string> {
+  let reported: string | undefined;
   try {
-    return loadServiceConfig(scannerConfigSpec);
+    reported = await qscanner.version();
   } catch (error) {
-    if (!isConfigError(error)) throw error;
-    console.error(error.message);
-    process.exit(1);
+    throw new StartupError(`qscanner cannot be run; check QSCANNER_PATH: ${(error as Error).message}`);
   }
+  if (configured && reported && reported !== configured) {
+    logger.warn({ expected: configured, reported }, "QSCANNER_VERSION differs from the binary's version");
+  }
+  return configured ?? reported ?? "unknown";
 }
+
+const HELP = `scanner: scans the images of ScanRequested messages with qscanner and publishes ScanCompleted.
+
+Usage: node services/scanner/src/main.ts
+
+Receives from SCAN_REQUESTS_QUEUE (SCANNER_CONCURRENCY at once), skips images scanned successfully
+within SCAN_CACHE_HOURS, runs qscanner at QSCANNER_PATH against the remote registry and publishes
+the result to SCAN_COMPLETED_TOPIC; failures are retried or dead-lettered by class.
+
+Configuration comes from environment variables (see README.md, "Configuration"):
+  ${configVariables(scannerConfigSpec).join("\n  ")}
+
+HTTP: GET /healthz, /readyz (Service Bus, Storage), /metrics.
+SIGTERM stops receiving, lets scans finish within SHUTDOWN_GRACE_SECONDS, then abandons the rest.`;
+
+if (import.meta.main) scanner.main(HELP);

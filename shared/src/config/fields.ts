@@ -159,3 +159,23 @@ export const ENTITY_DEFAULTS = {
 } as const;
 
 export const entityVar = (name: keyof typeof ENTITY_DEFAULTS) => stringVar(ENTITY_DEFAULTS[name]);
+
+/** The settings every service reads from {@link commonEnv}, in the shape the services use. */
+export function commonConfig(env: {
+  LOG_LEVEL: (typeof LOG_LEVELS)[number];
+  LOG_FORMAT?: "json" | "pretty" | undefined;
+  HOST: string;
+  PORT: number;
+  SHUTDOWN_GRACE_SECONDS: number;
+  AZURE_TENANT_ID?: string | undefined;
+  AZURE_CLIENT_ID?: string | undefined;
+}) {
+  return {
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    host: env.HOST,
+    port: env.PORT,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
+  };
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  commonConfig,
   commonEnv,
   entityVar,
   eventHubsEnv,
@@ -54,11 +55,7 @@ export const ingestConfigSpec = defineServiceConfig({
     "ARM_TOKEN",
   ],
   build: (env, issue) => ({
-    logLevel: env.LOG_LEVEL,
-    logFormat: env.LOG_FORMAT,
-    host: env.HOST,
-    port: env.PORT,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    ...commonConfig(env),
     eventHubs: messagingConnection(
       "EVENTHUBS",
       env.EVENTHUBS_CONNECTION_STRING,
@@ -92,7 +89,6 @@ export const ingestConfigSpec = defineServiceConfig({
     },
     dedupWindowMs: env.INGEST_DEDUP_WINDOW_SECONDS * 1000,
     retryGiveUpMs: env.INGEST_RETRY_GIVE_UP_SECONDS * 1000,
-    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   }),
 });
 export type IngestConfig = ReturnType<typeof ingestConfigSpec.build>;

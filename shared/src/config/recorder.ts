@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  commonConfig,
   commonEnv,
   entityVar,
   intVar,
@@ -30,11 +31,7 @@ export const recorderConfigSpec = defineServiceConfig({
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "RECORDER_API_KEY"],
   build: (env, issue) => ({
-    logLevel: env.LOG_LEVEL,
-    logFormat: env.LOG_FORMAT,
-    host: env.HOST,
-    port: env.PORT,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    ...commonConfig(env),
     serviceBus: messagingConnection(
       "SERVICEBUS",
       env.SERVICEBUS_CONNECTION_STRING,
@@ -49,7 +46,6 @@ export const recorderConfigSpec = defineServiceConfig({
     concurrency: env.RECORDER_CONCURRENCY,
     storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
-    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   }),
 });
 export type RecorderConfig = ReturnType<typeof recorderConfigSpec.build>;

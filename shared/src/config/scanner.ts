@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   boolVar,
+  commonConfig,
   commonEnv,
   entityVar,
   intVar,
@@ -63,11 +64,7 @@ export const scannerConfigSpec = defineServiceConfig({
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "QUALYS_ACCESS_TOKEN"],
   build: (env, issue) => ({
-    logLevel: env.LOG_LEVEL,
-    logFormat: env.LOG_FORMAT,
-    host: env.HOST,
-    port: env.PORT,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    ...commonConfig(env),
     serviceBus: messagingConnection(
       "SERVICEBUS",
       env.SERVICEBUS_CONNECTION_STRING,
@@ -91,7 +88,6 @@ export const scannerConfigSpec = defineServiceConfig({
     concurrency: env.SCANNER_CONCURRENCY,
     cacheMs: env.SCAN_CACHE_HOURS * 3_600_000,
     scanTimeoutMs: env.SCAN_TIMEOUT * 1000,
-    azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   }),
 });
 export type ScannerConfig = ReturnType<typeof scannerConfigSpec.build>;

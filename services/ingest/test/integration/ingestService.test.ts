@@ -7,9 +7,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startServiceBusEmulator } from "@qcs/emulators";
 import { scanRequestMessageId } from "@qcs/shared";
+import type { RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RunningIngest, startIngest } from "../../src/main.ts";
+import { startIngest } from "../../src/main.ts";
 import { sendEvents } from "../support/eventHubs.ts";
 import { comparable, expectedSampleRequests } from "../support/expected.ts";
 import { activityLogRecord, samples } from "../support/fixtures.ts";
@@ -23,7 +24,7 @@ const TUNING = {
   armRetryDelayMs: 20,
 };
 
-async function metric(ingest: RunningIngest, name: string): Promise<number> {
+async function metric(ingest: RunningService, name: string): Promise<number> {
   const text = await (await fetch(`${ingest.url}/metrics`)).text();
   return text
     .split("\n")
@@ -38,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 describe("ingest end to end", () => {
-  const running: RunningIngest[] = [];
+  const running: RunningService[] = [];
   afterEach(async () => {
     for (const ingest of running.splice(0)) await ingest.shutdown();
   });

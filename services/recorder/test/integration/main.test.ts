@@ -6,8 +6,9 @@ import {
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { buildScanCompletedMessage } from "@qcs/shared";
+import type { RunningService } from "@qcs/shared/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningRecorder, startRecorder } from "../../src/main.ts";
+import { startRecorder } from "../../src/main.ts";
 import { tableNames } from "../support/azurite.ts";
 import { completedScan, DIGEST, failedScan } from "../support/scans.ts";
 
@@ -16,7 +17,7 @@ const API_KEY = "e2e-key-abcdefghijklmnop";
 describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)", () => {
   let azurite: RunningAzurite;
   let broker: RunningServiceBusEmulator;
-  let recorder: RunningRecorder | undefined;
+  let recorder: RunningService | undefined;
 
   beforeAll(async () => {
     [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);

@@ -92,7 +92,7 @@ class ScannerProcess {
   }
 
   async ready(): Promise<void> {
-    this.port = Number((await this.logged("listening")).port);
+    this.port = Number((await this.logged("scanner ready")).port);
   }
 
   async readyz(): Promise<{ status: number; body: Record<string, unknown> }> {
