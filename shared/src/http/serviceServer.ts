@@ -3,7 +3,7 @@
  * dependencies, and Prometheus metrics. Services add their own routes (the recorder's API) to the
  * returned instance; only `main.ts` calls `listen`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { ServiceLifecycle } from "../lifecycle.ts";
 import { PROMETHEUS_CONTENT_TYPE, type Telemetry } from "../telemetry.ts";
@@ -28,7 +28,8 @@ export interface CreateServiceServerOptions {
 export function createServiceServer(options: CreateServiceServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger.child({ component: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Health probes and scrapes arrive every few seconds: no line per request.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const checks = options.readiness ?? [];
   const timeoutMs = options.readinessTimeoutMs ?? 2000;

@@ -40,6 +40,20 @@ describe("service HTTP server over a real socket", () => {
     return { url, lifecycle };
   }
 
+  it("starts without a deprecation warning from fastify", async () => {
+    const warnings: Error[] = [];
+    const record = (warning: Error) => warnings.push(warning);
+    process.on("warning", record);
+    try {
+      const { url } = await start(() => true);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", record);
+    }
+    expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
+  });
+
   it("answers liveness", async () => {
     const { url } = await start(() => true);
     const response = await fetch(`${url}/healthz`);
