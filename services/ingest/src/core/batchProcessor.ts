@@ -77,6 +77,7 @@ const MALFORMED = new Set<RejectionReason | SkipReason>([
   "unknown-shape",
   "records-not-array",
   "missing-field",
+  "unsupported-specversion",
   "invalid-resource-id",
   "unexpected-resource-type",
 ]);

@@ -23,6 +23,7 @@ export type RejectionReason =
   | "unknown-shape"
   | "records-not-array"
   | "missing-field"
+  | "unsupported-specversion"
   | "other-event-type";
 
 export type ParsedItem =
@@ -90,8 +91,13 @@ const RESOURCE_EVENT = /^microsoft\.resources\.resource(?:write|delete|action)(s
 // Event Grid schema ({eventType, subject, data, eventTime}) or CloudEvents 1.0 ({type, subject, data, time}).
 function parseGridEvent(event: unknown, where: string): ParsedItem {
   if (!isObject(event)) return reject("unknown-shape", `${where} is ${describe(event)}, not an object`);
-  const type =
-    text(event.eventType) ?? (text(event.specversion) !== undefined ? text(event.type) : undefined);
+  // Event Grid delivers CloudEvents 1.0 only; a body claiming another version is not ours to guess at.
+  if ("specversion" in event && event.specversion !== "1.0") {
+    const version =
+      typeof event.specversion === "string" ? truncate(event.specversion) : describe(event.specversion);
+    return reject("unsupported-specversion", `${where} has specversion ${version}, not 1.0`);
+  }
+  const type = text(event.eventType) ?? ("specversion" in event ? text(event.type) : undefined);
   if (type === undefined)
     return reject("unknown-shape", `${where} is neither an Event Grid event nor a CloudEvent`);
   const outcome = RESOURCE_EVENT.exec(type.toLowerCase())?.[1];
