@@ -6,6 +6,7 @@
  */
 import {
   buildScanRequestedMessage,
+  isContractError,
   type Logger,
   type OutgoingMessage,
   type ScanRequested,
@@ -45,7 +46,8 @@ export interface BatchStats {
   lookupFailures: Partial<Record<LookupFailureKind, number>>;
   resourcesWithoutContainers: number;
   imagesFound: number;
-  imagesDropped: { "invalid-reference": number; "excluded-image": number };
+  /** Per container, except invalid-request: per distinct image whose request broke the contract. */
+  imagesDropped: { "invalid-reference": number; "excluded-image": number; "invalid-request": number };
   duplicatesCollapsed: number;
   requestsSent: number;
   requestsRejected: number;
@@ -80,6 +82,7 @@ const MALFORMED = new Set<RejectionReason | SkipReason>([
   "unsupported-specversion",
   "invalid-resource-id",
   "unexpected-resource-type",
+  "invalid-time",
 ]);
 
 export class BatchProcessor {
@@ -183,14 +186,27 @@ export class BatchProcessor {
           "too many sources for one request: some left out",
         );
       }
-      const message = buildScanRequestedMessage({
-        schemaVersion: 1,
-        requestId: this.#newId(),
-        requestedAt: now.toISOString(),
-        force: false,
-        image: entry.image,
-        sources: entry.sources,
-      });
+      let message: ScanRequestMessage;
+      try {
+        message = buildScanRequestedMessage({
+          schemaVersion: 1,
+          requestId: this.#newId(),
+          requestedAt: now.toISOString(),
+          force: false,
+          image: entry.image,
+          sources: entry.sources,
+        });
+      } catch (error) {
+        // Each request stands alone: one the contract refuses is dropped, the others still go out.
+        if (!isContractError(error)) throw error;
+        const key = entry.image.digest ?? entry.image.ref;
+        if (!memory.invalid.has(key)) {
+          stats.imagesDropped["invalid-request"] += 1;
+          logger.error({ image: entry.image.ref, reason: error.message }, "invalid scan request: not sent");
+        }
+        memory.invalid.add(key);
+        continue;
+      }
       if (this.#options.recent.has(message.messageId, now.getTime())) {
         if (!memory.settled.has(message.messageId)) stats.duplicatesCollapsed += 1;
         memory.settled.add(message.messageId);
@@ -281,7 +297,7 @@ export function emptyStats(): BatchStats {
     lookupFailures: {},
     resourcesWithoutContainers: 0,
     imagesFound: 0,
-    imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
+    imagesDropped: { "invalid-reference": 0, "excluded-image": 0, "invalid-request": 0 },
     duplicatesCollapsed: 0,
     requestsSent: 0,
     requestsRejected: 0,
