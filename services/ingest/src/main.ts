@@ -104,6 +104,7 @@ export async function startIngest(options: StartIngestOptions = {}): Promise<Run
     client: consumer,
     process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
     onBatch: metrics.batch,
+    onBatchFailed: metrics.batchFailed,
     onGiveUp: metrics.givenUp,
     giveUpAfterMs: config.retryGiveUpMs,
     logger,
