@@ -20,6 +20,7 @@ import { parseEventBody, type RejectionReason } from "./parseBody.ts";
 import type { RecentRequests } from "./recentRequests.ts";
 import { AttemptMemory, type UnsettledCause, type UnsettledEvent } from "./replay.ts";
 import { RequestCollector } from "./requestCollector.ts";
+import { SampledLog } from "./sampledLog.ts";
 import { type SkipReason, selectRecord, type Target } from "./select.ts";
 
 export type ScanRequestMessage = OutgoingMessage<ScanRequested>;
@@ -112,8 +113,13 @@ export class BatchProcessor {
       for (const index of indices) unsettled.set(index, [...(unsettled.get(index) ?? []), cause]);
     };
     const firstAttempt = !memory.recordsCounted;
+    const sampled = new SampledLog(logger);
 
-    const targets = this.#select(events, firstAttempt ? stats : emptyStats(), firstAttempt);
+    const targets = this.#select(
+      events,
+      firstAttempt ? stats : emptyStats(),
+      firstAttempt ? sampled : undefined,
+    );
     memory.recordsCounted = true;
 
     const collector = new RequestCollector();
@@ -169,8 +175,9 @@ export class BatchProcessor {
         stats.imagesDropped[outcome.reason] += 1;
         const { reason, resourceId, containerName, image, detail } = outcome;
         if (reason === "invalid-reference") {
-          logger.warn(
-            { resourceId, containerName, image, reason: detail },
+          sampled.warn(
+            reason,
+            { resourceId, containerName, image, detail },
             "invalid image reference: not requested",
           );
         } else logger.debug({ resourceId, containerName, image }, "image excluded");
@@ -241,6 +248,7 @@ export class BatchProcessor {
       }
     }
 
+    sampled.summarize();
     return {
       ...decideCheckpoint(events.length, unsettled.keys()),
       stats,
@@ -248,13 +256,16 @@ export class BatchProcessor {
     };
   }
 
-  /** Parses and selects every record; one entry per distinct resource, with the events that named it. */
+  /**
+   * Parses and selects every record; one entry per distinct resource, with the events that named it.
+   * Malformed records are logged through `sampled` (not on a replay, which logged them already).
+   */
   #select(
     events: readonly unknown[],
     stats: BatchStats,
-    logMalformed: boolean,
+    sampled: SampledLog | undefined,
   ): Map<string, { target: Target; eventIndices: Set<number> }> {
-    const { logger, exclusions } = this.#options;
+    const { exclusions } = this.#options;
     const targets = new Map<string, { target: Target; eventIndices: Set<number> }>();
     events.forEach((body, index) => {
       for (const item of parseEventBody(body)) {
@@ -264,9 +275,10 @@ export class BatchProcessor {
           : { skipped: item.reason, detail: item.detail };
         if ("skipped" in selection) {
           increment(stats.skipped, selection.skipped);
-          if (logMalformed && MALFORMED.has(selection.skipped)) {
-            logger.warn(
-              { event: index, reason: selection.skipped, detail: selection.detail },
+          if (MALFORMED.has(selection.skipped)) {
+            sampled?.warn(
+              selection.skipped,
+              { event: index, detail: selection.detail },
               "malformed record skipped",
             );
           }
