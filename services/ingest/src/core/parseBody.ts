@@ -24,6 +24,7 @@ export type RejectionReason =
   | "records-not-array"
   | "missing-field"
   | "unsupported-specversion"
+  | "invalid-time"
   | "other-event-type";
 
 export type ParsedItem =
@@ -68,6 +69,8 @@ function parseActivityLogRecord(record: unknown, where: string): ParsedItem {
   const resourceId = text(record.resourceId);
   if (operationName === undefined) return reject("missing-field", `${where} has no operationName`);
   if (resourceId === undefined) return reject("missing-field", `${where} has no resourceId`);
+  const time = record.time ?? record.eventTimestamp;
+  if (!isTime(time)) return reject("invalid-time", `${where} has a time that is ${describe(time)}`);
   const properties = isObject(record.properties) ? record.properties : {};
   const entity = text(properties.entity);
   const resultType = text(record.resultType) ?? text(nestedValue(record.status));
@@ -80,7 +83,7 @@ function parseActivityLogRecord(record: unknown, where: string): ParsedItem {
       resourceId:
         entity !== undefined && entity.toLowerCase() === resourceId.toLowerCase() ? entity : resourceId,
       status: statusOf(resultType ?? signature),
-      eventTime: text(record.time) ?? text(record.eventTimestamp),
+      eventTime: text(time),
       correlationId: text(record.correlationId),
     },
   };
@@ -102,6 +105,8 @@ function parseGridEvent(event: unknown, where: string): ParsedItem {
     return reject("unknown-shape", `${where} is neither an Event Grid event nor a CloudEvent`);
   const outcome = RESOURCE_EVENT.exec(type.toLowerCase())?.[1];
   if (outcome === undefined) return reject("other-event-type", `${where} has type ${truncate(type)}`);
+  const time = event.eventTime ?? event.time;
+  if (!isTime(time)) return reject("invalid-time", `${where} has a time that is ${describe(time)}`);
   const data = isObject(event.data) ? event.data : {};
   const operationName = text(data.operationName);
   const resourceId = text(data.resourceUri) ?? text(event.subject);
@@ -113,7 +118,7 @@ function parseGridEvent(event: unknown, where: string): ParsedItem {
       operationName: operationName.toLowerCase(),
       resourceId,
       status: outcome === "success" ? "success" : "failure",
-      eventTime: text(event.eventTime) ?? text(event.time),
+      eventTime: text(time),
       correlationId: text(data.correlationId),
     },
   };
@@ -147,6 +152,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** Absent or a string; whether the string is a valid time is for select to say. */
+function isTime(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === "string";
 }
 
 function nestedValue(value: unknown): unknown {
