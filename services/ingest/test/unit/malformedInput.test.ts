@@ -58,6 +58,16 @@ describe("event times outside years 0000-9999", () => {
     expect(selectRecord(item.record, NO_EXCLUSIONS)).toMatchObject({ skipped: "invalid-time" });
   });
 
+  it.each([123, true, { value: "2025-03-14T09:21:11Z" }])(
+    "skips a record or event whose time is %j, not a string, as invalid-time",
+    (time) => {
+      const [record] = parseEventBody({ records: [{ ...writeAt("2025-03-14T09:21:11Z").records[0], time }] });
+      expect(record).toMatchObject({ ok: false, reason: "invalid-time" });
+      const [event] = parseEventBody({ ...samples.cloudEvent(), time });
+      expect(event).toMatchObject({ ok: false, reason: "invalid-time" });
+    },
+  );
+
   it.each(["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z"])(
     "requests the image of a record with time %j, the edge of the range",
     async (time) => {
