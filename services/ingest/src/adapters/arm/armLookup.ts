@@ -67,17 +67,17 @@ export function armLookup(options: ArmLookupOptions): ResourceLookup {
   };
 }
 
-const name = z.string().nullish();
+const optionalText = z.string().nullish();
 const list = <T extends z.ZodType>(item: T) => z.array(item).nullish();
 // ACI nests each container's settings under `properties`; Container Apps and jobs do not.
-const aciContainer = z.object({ name, properties: z.object({ image: z.string().nullish() }) });
+const aciContainer = z.object({ name: optionalText, properties: z.object({ image: optionalText }) });
 const containerGroup = z.object({
-  id: z.string().nullish(),
+  id: optionalText,
   properties: z.object({ containers: list(aciContainer), initContainers: list(aciContainer) }),
 });
-const appContainer = z.object({ name, image: z.string().nullish() });
+const appContainer = z.object({ name: optionalText, image: optionalText });
 const appOrJob = z.object({
-  id: z.string().nullish(),
+  id: optionalText,
   properties: z.object({
     template: z.object({ containers: list(appContainer), initContainers: list(appContainer) }).nullish(),
   }),
