@@ -86,6 +86,7 @@ function ingest(tuning: Tuning) {
         process: (bodies, signal, memory) => processor.process(bodies, signal, memory),
         onBatch: metrics.batch,
         onGiveUp: metrics.givenUp,
+        onBatchFailed: metrics.batchFailed,
         giveUpAfterMs: config.retryGiveUpMs,
         logger,
         maxBatchSize: config.batchSize,

@@ -6,6 +6,7 @@
  */
 import {
   buildScanRequestedMessage,
+  isContractError,
   type Logger,
   type OutgoingMessage,
   type ScanRequested,
@@ -19,6 +20,7 @@ import { parseEventBody, type RejectionReason } from "./parseBody.ts";
 import type { RecentRequests } from "./recentRequests.ts";
 import { AttemptMemory, type UnsettledCause, type UnsettledEvent } from "./replay.ts";
 import { RequestCollector } from "./requestCollector.ts";
+import { SampledLog } from "./sampledLog.ts";
 import { type SkipReason, selectRecord, type Target } from "./select.ts";
 
 export type ScanRequestMessage = OutgoingMessage<ScanRequested>;
@@ -45,7 +47,8 @@ export interface BatchStats {
   lookupFailures: Partial<Record<LookupFailureKind, number>>;
   resourcesWithoutContainers: number;
   imagesFound: number;
-  imagesDropped: { "invalid-reference": number; "excluded-image": number };
+  /** Per container, except invalid-request: per distinct image whose request broke the contract. */
+  imagesDropped: { "invalid-reference": number; "excluded-image": number; "invalid-request": number };
   duplicatesCollapsed: number;
   requestsSent: number;
   requestsRejected: number;
@@ -77,8 +80,10 @@ const MALFORMED = new Set<RejectionReason | SkipReason>([
   "unknown-shape",
   "records-not-array",
   "missing-field",
+  "unsupported-specversion",
   "invalid-resource-id",
   "unexpected-resource-type",
+  "invalid-time",
 ]);
 
 export class BatchProcessor {
@@ -108,8 +113,13 @@ export class BatchProcessor {
       for (const index of indices) unsettled.set(index, [...(unsettled.get(index) ?? []), cause]);
     };
     const firstAttempt = !memory.recordsCounted;
+    const sampled = new SampledLog(logger);
 
-    const targets = this.#select(events, firstAttempt ? stats : emptyStats(), firstAttempt);
+    const targets = this.#select(
+      events,
+      firstAttempt ? stats : emptyStats(),
+      firstAttempt ? sampled : undefined,
+    );
     memory.recordsCounted = true;
 
     const collector = new RequestCollector();
@@ -165,8 +175,9 @@ export class BatchProcessor {
         stats.imagesDropped[outcome.reason] += 1;
         const { reason, resourceId, containerName, image, detail } = outcome;
         if (reason === "invalid-reference") {
-          logger.warn(
-            { resourceId, containerName, image, reason: detail },
+          sampled.warn(
+            reason,
+            { resourceId, containerName, image, detail },
             "invalid image reference: not requested",
           );
         } else logger.debug({ resourceId, containerName, image }, "image excluded");
@@ -182,14 +193,27 @@ export class BatchProcessor {
           "too many sources for one request: some left out",
         );
       }
-      const message = buildScanRequestedMessage({
-        schemaVersion: 1,
-        requestId: this.#newId(),
-        requestedAt: now.toISOString(),
-        force: false,
-        image: entry.image,
-        sources: entry.sources,
-      });
+      let message: ScanRequestMessage;
+      try {
+        message = buildScanRequestedMessage({
+          schemaVersion: 1,
+          requestId: this.#newId(),
+          requestedAt: now.toISOString(),
+          force: false,
+          image: entry.image,
+          sources: entry.sources,
+        });
+      } catch (error) {
+        // Each request stands alone: one the contract refuses is dropped, the others still go out.
+        if (!isContractError(error)) throw error;
+        const key = entry.image.digest ?? entry.image.ref;
+        if (!memory.invalid.has(key)) {
+          stats.imagesDropped["invalid-request"] += 1;
+          logger.error({ image: entry.image.ref, reason: error.message }, "invalid scan request: not sent");
+        }
+        memory.invalid.add(key);
+        continue;
+      }
       if (this.#options.recent.has(message.messageId, now.getTime())) {
         if (!memory.settled.has(message.messageId)) stats.duplicatesCollapsed += 1;
         memory.settled.add(message.messageId);
@@ -224,6 +248,7 @@ export class BatchProcessor {
       }
     }
 
+    sampled.summarize();
     return {
       ...decideCheckpoint(events.length, unsettled.keys()),
       stats,
@@ -231,13 +256,16 @@ export class BatchProcessor {
     };
   }
 
-  /** Parses and selects every record; one entry per distinct resource, with the events that named it. */
+  /**
+   * Parses and selects every record; one entry per distinct resource, with the events that named it.
+   * Malformed records are logged through `sampled` (not on a replay, which logged them already).
+   */
   #select(
     events: readonly unknown[],
     stats: BatchStats,
-    logMalformed: boolean,
+    sampled: SampledLog | undefined,
   ): Map<string, { target: Target; eventIndices: Set<number> }> {
-    const { logger, exclusions } = this.#options;
+    const { exclusions } = this.#options;
     const targets = new Map<string, { target: Target; eventIndices: Set<number> }>();
     events.forEach((body, index) => {
       for (const item of parseEventBody(body)) {
@@ -247,9 +275,10 @@ export class BatchProcessor {
           : { skipped: item.reason, detail: item.detail };
         if ("skipped" in selection) {
           increment(stats.skipped, selection.skipped);
-          if (logMalformed && MALFORMED.has(selection.skipped)) {
-            logger.warn(
-              { event: index, reason: selection.skipped, detail: selection.detail },
+          if (MALFORMED.has(selection.skipped)) {
+            sampled?.warn(
+              selection.skipped,
+              { event: index, detail: selection.detail },
               "malformed record skipped",
             );
           }
@@ -280,7 +309,7 @@ export function emptyStats(): BatchStats {
     lookupFailures: {},
     resourcesWithoutContainers: 0,
     imagesFound: 0,
-    imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
+    imagesDropped: { "invalid-reference": 0, "excluded-image": 0, "invalid-request": 0 },
     duplicatesCollapsed: 0,
     requestsSent: 0,
     requestsRejected: 0,

@@ -26,6 +26,7 @@ export const LOOKUP_FAILURE_KINDS = [
   "network",
   "unauthorized",
   "rejected",
+  "invalid-arm-document",
   "aborted",
   "unexpected",
 ] as const;

@@ -23,6 +23,8 @@ export type RejectionReason =
   | "unknown-shape"
   | "records-not-array"
   | "missing-field"
+  | "unsupported-specversion"
+  | "invalid-time"
   | "other-event-type";
 
 export type ParsedItem =
@@ -67,6 +69,8 @@ function parseActivityLogRecord(record: unknown, where: string): ParsedItem {
   const resourceId = text(record.resourceId);
   if (operationName === undefined) return reject("missing-field", `${where} has no operationName`);
   if (resourceId === undefined) return reject("missing-field", `${where} has no resourceId`);
+  const time = record.time ?? record.eventTimestamp;
+  if (!isTime(time)) return reject("invalid-time", `${where} has a time that is ${describe(time)}`);
   const properties = isObject(record.properties) ? record.properties : {};
   const entity = text(properties.entity);
   const resultType = text(record.resultType) ?? text(nestedValue(record.status));
@@ -79,7 +83,7 @@ function parseActivityLogRecord(record: unknown, where: string): ParsedItem {
       resourceId:
         entity !== undefined && entity.toLowerCase() === resourceId.toLowerCase() ? entity : resourceId,
       status: statusOf(resultType ?? signature),
-      eventTime: text(record.time) ?? text(record.eventTimestamp),
+      eventTime: text(time),
       correlationId: text(record.correlationId),
     },
   };
@@ -90,12 +94,19 @@ const RESOURCE_EVENT = /^microsoft\.resources\.resource(?:write|delete|action)(s
 // Event Grid schema ({eventType, subject, data, eventTime}) or CloudEvents 1.0 ({type, subject, data, time}).
 function parseGridEvent(event: unknown, where: string): ParsedItem {
   if (!isObject(event)) return reject("unknown-shape", `${where} is ${describe(event)}, not an object`);
-  const type =
-    text(event.eventType) ?? (text(event.specversion) !== undefined ? text(event.type) : undefined);
+  // Event Grid delivers CloudEvents 1.0 only; a body claiming another version is not ours to guess at.
+  if ("specversion" in event && event.specversion !== "1.0") {
+    const version =
+      typeof event.specversion === "string" ? truncate(event.specversion) : describe(event.specversion);
+    return reject("unsupported-specversion", `${where} has specversion ${version}, not 1.0`);
+  }
+  const type = text(event.eventType) ?? ("specversion" in event ? text(event.type) : undefined);
   if (type === undefined)
     return reject("unknown-shape", `${where} is neither an Event Grid event nor a CloudEvent`);
   const outcome = RESOURCE_EVENT.exec(type.toLowerCase())?.[1];
   if (outcome === undefined) return reject("other-event-type", `${where} has type ${truncate(type)}`);
+  const time = event.eventTime ?? event.time;
+  if (!isTime(time)) return reject("invalid-time", `${where} has a time that is ${describe(time)}`);
   const data = isObject(event.data) ? event.data : {};
   const operationName = text(data.operationName);
   const resourceId = text(data.resourceUri) ?? text(event.subject);
@@ -107,7 +118,7 @@ function parseGridEvent(event: unknown, where: string): ParsedItem {
       operationName: operationName.toLowerCase(),
       resourceId,
       status: outcome === "success" ? "success" : "failure",
-      eventTime: text(event.eventTime) ?? text(event.time),
+      eventTime: text(time),
       correlationId: text(data.correlationId),
     },
   };
@@ -141,6 +152,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** Absent or a string; whether the string is a valid time is for select to say. */
+function isTime(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === "string";
 }
 
 function nestedValue(value: unknown): unknown {

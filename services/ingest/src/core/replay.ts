@@ -49,6 +49,8 @@ export class AttemptMemory {
   readonly collected = new Set<string>();
   /** Message IDs sent or collapsed by an earlier attempt: meeting them again is not a new duplicate. */
   readonly settled = new Set<string>();
+  /** Images (digest, else reference) whose request broke the contract: counted and logged once. */
+  readonly invalid = new Set<string>();
 }
 
 export class PartitionReplay {

@@ -17,6 +17,7 @@ export type SkipReason =
   | "unknown-status"
   | "invalid-resource-id"
   | "unexpected-resource-type"
+  | "invalid-time"
   | "excluded-resource-group"
   | "excluded-resource-name";
 
@@ -28,7 +29,7 @@ export interface Target {
   subscriptionId: string;
   resourceGroup: string;
   name: string;
-  /** ISO time of the event, normalised; undefined when the event had none or an unreadable one. */
+  /** ISO time of the event, normalised; undefined when the event had none. */
   eventTime: string | undefined;
   correlationId: string | undefined;
 }
@@ -60,6 +61,9 @@ export function selectRecord(record: OperationRecord, exclusions: Exclusions): S
       detail: `${record.operationName} on a resource of type ${id.value.type}`,
     };
   }
+  const eventTime = isoTime(record.eventTime);
+  if (eventTime === null)
+    return { skipped: "invalid-time", detail: `time ${JSON.stringify(record.eventTime?.slice(0, 100))}` };
   const { subscriptionId, resourceGroup, name } = id.value;
   if (exclusions.resourceGroup(resourceGroup)) return { skipped: "excluded-resource-group" };
   if (exclusions.resourceName(name)) return { skipped: "excluded-resource-name" };
@@ -70,14 +74,22 @@ export function selectRecord(record: OperationRecord, exclusions: Exclusions): S
       subscriptionId: subscriptionId.toLowerCase(),
       resourceGroup,
       name,
-      eventTime: isoTime(record.eventTime),
+      eventTime,
       correlationId: record.correlationId,
     },
   };
 }
 
-function isoTime(value: string | undefined): string | undefined {
+/**
+ * The normalised ISO time, or null when it is not a time the contracts accept: Date.parse also
+ * reads years beyond 0000-9999 (`+275760-09-13T00:00:00Z`, `Sat Jan 01 10000`), which have no
+ * four-digit ISO form.
+ */
+function isoTime(value: string | undefined): string | undefined | null {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  if (!Number.isFinite(ms)) return null;
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  return year >= 0 && year <= 9999 ? date.toISOString() : null;
 }

@@ -189,6 +189,8 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
         causes: [{ kind: "processing-error", message: "a processing defect" }],
       },
     ]);
+    // Every attempt that threw is counted (the first one at least, then replays until given up).
+    expect(harness.failures).toBeGreaterThanOrEqual(1);
     expect(
       queue.messages.map((m) => m.body.image.ref).filter((ref) => ref.includes("reconcile")),
     ).toHaveLength(1);

@@ -35,6 +35,8 @@ export async function sendEvents(
 export interface IngestHarness {
   ingest: EventHubIngest;
   results: BatchResult[];
+  /** Attempts at a batch that threw. */
+  failures: number;
   givenUp: GivenUpEvent[];
   /** Sequence number checkpointed per partition. */
   checkpoints(): Promise<Record<string, number>>;
@@ -64,10 +66,14 @@ export async function startConsumer(options: {
   await checkpoints.createIfNotExists();
   const results: BatchResult[] = [];
   const givenUp: GivenUpEvent[] = [];
+  let failures = 0;
   const ingest = new EventHubIngest({
     client: consumer,
     process: options.process,
     onBatch: (result) => results.push(result),
+    onBatchFailed: () => {
+      failures += 1;
+    },
     onGiveUp: (events) => givenUp.push(...events),
     giveUpAfterMs: options.giveUpAfterMs ?? 0,
     logger: options.logger,
@@ -80,6 +86,9 @@ export async function startConsumer(options: {
   return {
     ingest,
     results,
+    get failures() {
+      return failures;
+    },
     givenUp,
     checkpoints: async () => {
       const list = await store.listCheckpoints(consumer.fullyQualifiedNamespace, HUB, GROUP);

@@ -59,7 +59,7 @@ describe("processing a batch of events", () => {
       lookupFailures: {},
       resourcesWithoutContainers: 0,
       imagesFound: 9,
-      imagesDropped: { "invalid-reference": 0, "excluded-image": 0 },
+      imagesDropped: { "invalid-reference": 0, "excluded-image": 0, "invalid-request": 0 },
       duplicatesCollapsed: 1,
       requestsSent: 8,
       requestsRejected: 0,

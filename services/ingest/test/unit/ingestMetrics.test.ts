@@ -19,12 +19,14 @@ describe("ingest metrics", () => {
           lookupFailures: { "not-found": 1, throttled: 1 },
           resourcesWithoutContainers: 1,
           imagesFound: 9,
-          imagesDropped: { "invalid-reference": 1, "excluded-image": 0 },
+          imagesDropped: { "invalid-reference": 1, "excluded-image": 0, "invalid-request": 0 },
           duplicatesCollapsed: 1,
           requestsSent: 8,
           requestsRejected: 0,
         },
       });
+      record.batchFailed();
+      record.batchFailed();
       record.givenUp([
         { index: 0, failingForMs: 2000, causes: [{ kind: "unauthorized", resourceId: "/subscriptions/a" }] },
         { index: 1, failingForMs: 2000, causes: [{ kind: "processing-error" }] },
@@ -49,6 +51,7 @@ describe("ingest metrics", () => {
       expect(value("ingest_duplicates_collapsed_total")).toBe(1);
       expect(value("ingest_requests_sent_total")).toBe(8);
       expect(value("ingest_resources_without_containers_total")).toBe(1);
+      expect(value("ingest_batch_failures_total")).toBe(2);
       expect(value('ingest_events_given_up_total{reason="unauthorized"')).toBe(1);
       expect(value('ingest_events_given_up_total{reason="processing-error"')).toBe(1);
     } finally {

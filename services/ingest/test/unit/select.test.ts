@@ -165,12 +165,6 @@ describe("selecting successful container writes", () => {
       ),
     ).toBe("unexpected-resource-type");
   });
-
-  it("leaves out an unreadable event time rather than the record", () => {
-    expect(selectRecord(record({ eventTime: "yesterday" }), NO_EXCLUSIONS)).toMatchObject({
-      selected: { eventTime: undefined },
-    });
-  });
 });
 
 describe("exclusions", () => {

@@ -4,9 +4,15 @@
  * what still fails is classified so the core can skip (deleted, rejected) or replay (transient).
  * Each lookup has its own deadline and nothing is shared between lookups but the clients, so a
  * slow resource delays only the batch that needs it.
+ *
+ * The containers are read from the response document as ARM sent it, validated here: the SDKs'
+ * deserializers do not check types (`"image": 123` comes through as a number), turn some malformed
+ * shapes into plausible ones (`"containers": "x"` into one nameless container, `"properties": "x"`
+ * into none) and throw on others. A document of the wrong shape is `invalid-arm-document`, not retried.
  */
 import type { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import type { ContainerInstanceManagementClient } from "@azure/arm-containerinstance";
+import { z } from "zod";
 import type {
   DeployedContainer,
   LookupFailureKind,
@@ -43,33 +49,76 @@ export function armLookup(options: ArmLookupOptions): ResourceLookup {
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const abortSignal = AbortSignal.any([signal, deadline]);
       const arm = clientsFor(target.subscriptionId);
+      let response: { status: number; bodyAsText?: string | null } | undefined;
+      const request = { abortSignal, onResponse: (raw: typeof response) => (response = raw) };
       try {
-        if (target.kind === "aci") {
-          const group = await arm.containerGroups.get(target.resourceGroup, target.name, { abortSignal });
-          return found(group.id ?? target.resourceId, [
-            ...(group.initContainers ?? []).map((c) => container(c.name, c.image, true)),
-            ...(group.containers ?? []).map((c) => container(c.name, c.image, false)),
-          ]);
-        }
-        const resource =
-          target.kind === "aca"
-            ? await arm.containerApps.get(target.resourceGroup, target.name, { abortSignal })
-            : await arm.jobs.get(target.resourceGroup, target.name, { abortSignal });
-        return found(resource.id ?? target.resourceId, [
-          ...(resource.template?.initContainers ?? []).map((c) => container(c.name, c.image, true)),
-          ...(resource.template?.containers ?? []).map((c) => container(c.name, c.image, false)),
-        ]);
+        if (target.kind === "aci") await arm.containerGroups.get(target.resourceGroup, target.name, request);
+        else if (target.kind === "aca")
+          await arm.containerApps.get(target.resourceGroup, target.name, request);
+        else await arm.jobs.get(target.resourceGroup, target.name, request);
       } catch (error) {
         if (signal.aborted) return failed("aborted", true, "stopped while looking the resource up");
         if (deadline.aborted) return failed("timeout", true, `no answer within ${options.timeoutMs} ms`);
-        return classify(error);
+        // After a 2xx, only the SDK's deserializer can have thrown: the document decides.
+        if (response === undefined || response.status < 200 || response.status > 299) return classify(error);
       }
+      return documentOf(target, response?.bodyAsText);
     },
   };
 }
 
-function container(name: string | undefined, image: string | undefined, init: boolean): DeployedContainer {
-  return { name: name ?? "", image, init };
+const optionalText = z.string().nullish();
+const list = <T extends z.ZodType>(item: T) => z.array(item).nullish();
+// ACI nests each container's settings under `properties`; Container Apps and jobs do not.
+const aciContainer = z.object({ name: optionalText, properties: z.object({ image: optionalText }) });
+const containerGroup = z.object({
+  id: optionalText,
+  properties: z.object({ containers: list(aciContainer), initContainers: list(aciContainer) }),
+});
+const appContainer = z.object({ name: optionalText, image: optionalText });
+const appOrJob = z.object({
+  id: optionalText,
+  properties: z.object({
+    template: z.object({ containers: list(appContainer), initContainers: list(appContainer) }).nullish(),
+  }),
+});
+
+function documentOf(target: Target, body: string | null | undefined): LookupResult {
+  let document: unknown;
+  try {
+    document = JSON.parse(body ?? "");
+  } catch {
+    return failed("invalid-arm-document", false, "the response is not JSON");
+  }
+  if (target.kind === "aci") {
+    const parsed = containerGroup.safeParse(document);
+    if (!parsed.success) return invalid(parsed.error);
+    const { id, properties } = parsed.data;
+    return found(id ?? target.resourceId, [
+      ...(properties.initContainers ?? []).map((c) => container(c.name, c.properties.image, true)),
+      ...(properties.containers ?? []).map((c) => container(c.name, c.properties.image, false)),
+    ]);
+  }
+  const parsed = appOrJob.safeParse(document);
+  if (!parsed.success) return invalid(parsed.error);
+  const { id, properties } = parsed.data;
+  return found(id ?? target.resourceId, [
+    ...(properties.template?.initContainers ?? []).map((c) => container(c.name, c.image, true)),
+    ...(properties.template?.containers ?? []).map((c) => container(c.name, c.image, false)),
+  ]);
+}
+
+function invalid(error: z.ZodError): LookupResult {
+  const issues = error.issues.slice(0, 3).map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  return failed("invalid-arm-document", false, issues.join("; "));
+}
+
+function container(
+  name: string | null | undefined,
+  image: string | null | undefined,
+  init: boolean,
+): DeployedContainer {
+  return { name: name ?? "", image: image ?? undefined, init };
 }
 
 function found(id: string, containers: DeployedContainer[]): LookupResult {

@@ -27,6 +27,8 @@ export interface EventHubIngestOptions {
   logger: Logger;
   /** Called after every attempt at a batch (metrics); a replay reports only what it adds. */
   onBatch?: (result: BatchResult) => void;
+  /** Called when an attempt at a batch threw (metrics). */
+  onBatchFailed?: () => void;
   /** Called with the events given up (metrics). */
   onGiveUp?: (events: GivenUpEvent[]) => void;
   /** How long an event may stay unsettled before it is given up; 0: never. */
@@ -164,6 +166,7 @@ export class EventHubIngest {
         { err: error, partitionId: context.partitionId },
         "processing a batch failed",
       );
+      this.#options.onBatchFailed?.();
       const message = error instanceof Error ? error.message : String(error);
       return {
         checkpointIndex: -1,

@@ -6,6 +6,8 @@ import type { GivenUpEvent } from "../../core/replay.ts";
 export interface IngestMetrics {
   /** One attempt at a batch (a replay reports only what it adds). */
   batch(result: BatchResult): void;
+  /** One attempt at a batch that threw. */
+  batchFailed(): void;
   /** Events checkpointed past without their work done. */
   givenUp(events: GivenUpEvent[]): void;
 }
@@ -27,6 +29,9 @@ export function createIngestMetrics(meter: Meter): IngestMetrics {
     description:
       "resource lookups that failed, by kind, every attempt (not-found: deleted since the event, skipped)",
   });
+  const batchFailures = meter.createCounter("ingest_batch_failures", {
+    description: "attempts at a batch that threw (a defect; its events are processed again, then given up)",
+  });
   const givenUp = meter.createCounter("ingest_events_given_up", {
     description:
       "events checkpointed past after failing for longer than INGEST_RETRY_GIVE_UP_SECONDS, by the kind of their first failure",
@@ -38,7 +43,7 @@ export function createIngestMetrics(meter: Meter): IngestMetrics {
     description: "container and init container images with a valid reference",
   });
   const imagesDropped = meter.createCounter("ingest_images_dropped", {
-    description: "images not requested, by reason (invalid-reference, excluded-image)",
+    description: "images not requested, by reason (invalid-reference, excluded-image, invalid-request)",
   });
   const duplicates = meter.createCounter("ingest_duplicates_collapsed", {
     description: "image requests collapsed in-process: repeats within a batch or the dedup window",
@@ -66,6 +71,7 @@ export function createIngestMetrics(meter: Meter): IngestMetrics {
   };
   return {
     batch,
+    batchFailed: () => batchFailures.add(1),
     givenUp: (events) => {
       for (const event of events) givenUp.add(1, { reason: event.causes[0]?.kind ?? "unknown" });
     },
