@@ -102,6 +102,9 @@ var names = {
     ingest: 'id-${prefix}-ingest'
     scanner: 'id-${prefix}-scanner'
     recorder: 'id-${prefix}-recorder'
+    ingestScale: 'id-${prefix}-ingest-scale'
+    scannerScale: 'id-${prefix}-scanner-scale'
+    recorderScale: 'id-${prefix}-recorder-scale'
   }
   apps: {
     ingest: 'ca-${prefix}-ingest'
@@ -196,6 +199,9 @@ module identities 'modules/identities.bicep' = {
   }
 }
 
+// By key of names.identities: { id, clientId, principalId }.
+var identity = toObject(identities.outputs.list, entry => entry.key)
+
 module roles 'modules/roles.bicep' = {
   scope: rg
   params: {
@@ -209,19 +215,26 @@ module roles 'modules/roles.bicep' = {
     scanMetadataTableName: entities.scanMetadataTable
     scanHistoryTableName: entities.scanHistoryTable
     vaultName: keyVault.outputs.vaultName
+    qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
+    recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
     registryName: registry.outputs.registryName
     principals: {
-      ingest: identities.outputs.ingest.principalId
-      scanner: identities.outputs.scanner.principalId
-      recorder: identities.outputs.recorder.principalId
+      ingest: identity.ingest.principalId
+      scanner: identity.scanner.principalId
+      recorder: identity.recorder.principalId
+    }
+    scalePrincipals: {
+      ingest: identity.ingestScale.principalId
+      scanner: identity.scannerScale.principalId
+      recorder: identity.recorderScale.principalId
     }
   }
 }
 
 module subscriptionRoles 'modules/subscriptionRoles.bicep' = {
   params: {
-    ingestPrincipalId: identities.outputs.ingest.principalId
-    scannerPrincipalId: identities.outputs.scanner.principalId
+    ingestPrincipalId: identity.ingest.principalId
+    scannerPrincipalId: identity.scanner.principalId
   }
 }
 
@@ -279,7 +292,8 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
     tags: tags
     appName: names.apps.ingest
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.ingest.id
+    identityId: identity.ingest.id
+    scaleIdentityId: identity.ingestScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'ingest')
     cpu: '0.25'
@@ -287,7 +301,7 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
     // A replica per partition at most: more would own no partition.
     maxReplicas: eventHubPartitionCount
     terminationGracePeriodSeconds: terminationGraceSeconds.ingest
-    env: concat(commonEnv(identities.outputs.ingest.clientId, 'ingest', shutdownGraceSeconds.ingest), [
+    env: concat(commonEnv(identity.ingest.clientId, 'ingest', shutdownGraceSeconds.ingest), [
       { name: 'EVENTHUBS_NAMESPACE', value: names.eventHubs }
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
@@ -324,14 +338,15 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
     tags: tags
     appName: names.apps.scanner
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.scanner.id
+    identityId: identity.scanner.id
+    scaleIdentityId: identity.scannerScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'scanner')
     cpu: '1.0'
     memory: '2Gi'
     maxReplicas: scannerMaxReplicas
     terminationGracePeriodSeconds: terminationGraceSeconds.scanner
-    env: concat(commonEnv(identities.outputs.scanner.clientId, 'scanner', shutdownGraceSeconds.scanner), [
+    env: concat(commonEnv(identity.scanner.clientId, 'scanner', shutdownGraceSeconds.scanner), [
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
@@ -370,7 +385,8 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
     tags: tags
     appName: names.apps.recorder
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.recorder.id
+    identityId: identity.recorder.id
+    scaleIdentityId: identity.recorderScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'recorder')
     cpu: '0.25'
@@ -379,7 +395,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
     terminationGracePeriodSeconds: terminationGraceSeconds.recorder
     ingress: { external: recorderExternalIngress, targetPort: 8080 }
     httpConcurrentRequests: 50
-    env: concat(commonEnv(identities.outputs.recorder.clientId, 'recorder', shutdownGraceSeconds.recorder), [
+    env: concat(commonEnv(identity.recorder.clientId, 'recorder', shutdownGraceSeconds.recorder), [
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }

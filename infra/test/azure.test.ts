@@ -10,9 +10,36 @@ const ROLE = {
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
   contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
   userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+  reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+  acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
   serviceBusDataOwner: "090c5cfd-751d-490a-894a-3ce6f1109419",
+  serviceBusDataReceiver: "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0",
+  serviceBusDataSender: "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
+  eventHubsDataReceiver: "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
   eventHubsDataSender: "2b629674-e913-4c01-ae53-ef4638d8f975",
+  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+  storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+  storageTableDataContributor: "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+  storageTableDataReader: "76199698-9eea-4c19-bc75-cec21354c6b6",
+  keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
 };
+const roleName = (definitionId: string): string =>
+  Object.entries(ROLE).find(([, id]) => definitionId.endsWith(id))?.[0] ?? definitionId;
+
+/**
+ * A planned role assignment as "role on scope" for the identity it is granted to. The snapshot leaves
+ * principal IDs as `reference('<identity or resource ID>').principalId`; the scope is the first argument
+ * of extensionResourceId (or the subscription), shortened to its last type/name pair.
+ */
+function grant(assignment: PredictedResource): { principal: string; grant: string } {
+  const principal = /reference\('([^']+)'/.exec(assignment.properties.principalId)?.[1] ?? "";
+  const scope = /^\[extensionResourceId\('([^']+)'/.exec(assignment.id)?.[1];
+  const where = scope ? scope.split("/").slice(-2).join("/") : "subscription";
+  return {
+    principal: principal.split("/").at(-1) ?? "",
+    grant: `${roleName(assignment.properties.roleDefinitionId)} on ${where}`,
+  };
+}
 
 describe.skipIf(!bicep.available)(
   `Azure deployment as planned (${bicep.available ? "bicep snapshot" : `skipped: ${bicep.reason}`})`,
@@ -111,40 +138,108 @@ describe.skipIf(!bicep.available)(
         expect(broad.some((role) => assignment.properties.roleDefinitionId.endsWith(role))).toBe(false);
         expect(assignment.properties.principalType).toBe("ServicePrincipal");
       }
-      // Data Owner (needed by KEDA's Service Bus scaler) only on single entities, never a namespace.
-      for (const assignment of roleAssignments.filter((a) =>
+      // Data Owner (needed by KEDA's Service Bus scaler) only for a scale rule's identity on a single
+      // entity, never a namespace, never a service's own identity.
+      const owners = roleAssignments.filter((a) =>
         a.properties.roleDefinitionId.endsWith(ROLE.serviceBusDataOwner),
-      )) {
+      );
+      expect(owners).toHaveLength(2);
+      for (const assignment of owners) {
         expect(assignment.id).toMatch(/Microsoft\.ServiceBus\/namespaces\/[^/']+\/(queues|topics)\/[^/']+'/);
+        expect(grant(assignment).principal).toMatch(/-scale$/);
       }
     });
 
-    it("runs each app as its own user-assigned identity, for image pulls, secrets and every KEDA rule", () => {
-      const identities = new Set<string>();
+    const grantsOf = (): Record<string, string[]> => {
+      const byPrincipal: Record<string, string[]> = {};
+      for (const assignment of roleAssignments) {
+        const { principal, grant: what } = grant(assignment);
+        byPrincipal[principal] = [...(byPrincipal[principal] ?? []), what];
+      }
+      for (const list of Object.values(byPrincipal)) list.sort();
+      return byPrincipal;
+    };
+
+    it("runs each app as its own identity for image pulls and secrets, and its KEDA rules as another one that the app's code cannot use", () => {
+      const seen = new Set<string>();
       for (const app of apps) {
-        const ids = Object.keys(app.identity?.userAssignedIdentities ?? {});
+        const service = app.name.replace(/^ca-qcs-/, "");
+        const own = `/subscriptions/00000000-0000-0000-0000-00000000c0de/resourceGroups/rg-qcs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-qcs-${service}`;
+        const scale = `${own}-scale`;
         expect(app.identity?.type).toBe("UserAssigned");
-        expect(ids).toHaveLength(1);
-        const id = ids[0]?.replace(/^\[format\('\{0\}', (.*)\)\]$/, "[$1]") ?? "";
-        identities.add(id);
+        expect(Object.keys(app.identity?.userAssignedIdentities ?? {}).sort()).toEqual([own, scale]);
+        // Without lifecycle None the scale identity's token would be one IMDS call away for the service.
+        expect(app.properties.configuration.identitySettings).toEqual([
+          { identity: scale, lifecycle: "None" },
+        ]);
         const { configuration, template } = app.properties;
-        expect(configuration.registries.map((r: { identity: string }) => r.identity)).toEqual([id]);
+        expect(configuration.registries.map((r: { identity: string }) => r.identity)).toEqual([own]);
         for (const secret of configuration.secrets) {
           expect(secret).toEqual({
             name: secret.name,
             keyVaultUrl: expect.stringContaining(""),
-            identity: id,
+            identity: own,
           });
           expect(secret.value).toBeUndefined();
         }
         const custom = template.scale.rules.filter((rule: { custom?: unknown }) => rule.custom);
         expect(custom.length).toBeGreaterThan(0);
         for (const rule of custom) {
-          expect(rule.custom.identity).toBe(id);
+          expect(rule.custom.identity).toBe(scale);
           expect(rule.custom.auth).toBeUndefined();
         }
+        seen.add(own).add(scale);
       }
-      expect(identities.size).toBe(3);
+      expect(seen.size).toBe(6);
+    });
+
+    it("gives each KEDA rule's identity only what its scaler reads: partition info and checkpoints, or one entity's message counts", () => {
+      const grants = grantsOf();
+      expect(grants["id-qcs-ingest-scale"]).toEqual([
+        "eventHubsDataReceiver on eventhubs/activity-log",
+        "storageBlobDataReader on containers/checkpoints",
+      ]);
+      // Service Bus hands out runtime counts only with Manage, which only Data Owner grants with Entra ID.
+      expect(grants["id-qcs-scanner-scale"]).toEqual(["serviceBusDataOwner on queues/scan-requests"]);
+      expect(grants["id-qcs-recorder-scale"]).toEqual(["serviceBusDataOwner on topics/scan-completed"]);
+    });
+
+    it("gives the services Service Bus Data Receiver and Sender, never Data Owner, and each one only its own Key Vault secret", () => {
+      const grants = grantsOf();
+      expect(grants["id-qcs-ingest"]).toEqual([
+        `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
+        "eventHubsDataReceiver on eventhubs/activity-log",
+        "reader on subscription",
+        "serviceBusDataSender on queues/scan-requests",
+        "storageBlobDataContributor on containers/checkpoints",
+      ]);
+      expect(grants["id-qcs-scanner"]).toEqual([
+        "acrPull on subscription",
+        "keyVaultSecretsUser on secrets/qualys-access-token",
+        "serviceBusDataReceiver on queues/scan-requests",
+        "serviceBusDataSender on queues/scan-requests",
+        "serviceBusDataSender on topics/scan-completed",
+        "storageTableDataReader on tables/ScanMetadata",
+      ]);
+      expect(grants["id-qcs-recorder"]).toEqual([
+        `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
+        "keyVaultSecretsUser on secrets/recorder-api-key",
+        "serviceBusDataReceiver on topics/scan-completed",
+        "storageTableDataContributor on tables/ScanHistory",
+        "storageTableDataContributor on tables/ScanMetadata",
+      ]);
+      const secretUsers = roleAssignments.filter(
+        (a) => roleName(a.properties.roleDefinitionId) === "keyVaultSecretsUser",
+      );
+      expect(secretUsers).toHaveLength(2);
+      for (const assignment of secretUsers) expect(grant(assignment).grant).toMatch(/ on secrets\//);
+    });
+
+    it("turns on Key Vault purge protection, so a deleted Qualys token can be recovered for the whole retention", () => {
+      expect(one("Microsoft.KeyVault/vaults").properties).toMatchObject({
+        enableSoftDelete: true,
+        enablePurgeProtection: true,
+      });
     });
 
     it("scales every app to zero, with a single active revision for the event-driven rules", () => {
