@@ -1,5 +1,5 @@
-// Event-driven container image scanning for one Azure subscription: Activity Log and Event Grid feed an
-// Event Hub; ingest, scanner and recorder run as Container Apps scaled by KEDA (to zero when idle) and
+// Event-driven container image scanning for one or more Azure subscriptions: each one's Activity Log and
+// Event Grid feed one central Event Hub; ingest, scanner and recorder run as Container Apps scaled by KEDA (to zero when idle) and
 // talk to Service Bus, Storage and Key Vault with their own managed identities. No keys, no connection
 // strings: every data-plane call is Entra ID.
 //
@@ -68,6 +68,9 @@ param scannerMaxReplicas int = 10
 @description('Stream the Activity Log to the hub as well as Event Grid (minutes of latency; needs a SAS policy on the Event Hubs namespace for Azure Monitor).')
 param activityLogStream bool = true
 
+@description('Subscriptions whose container groups, apps and jobs are scanned (same tenant); empty means the one deployed to. Each gets the Activity Log setting, an Event Grid system topic in its own resource group named resourceGroupName, and the read and pull roles.')
+param monitoredSubscriptionIds string[] = []
+
 @description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
 param recorderExternalIngress bool = false
 
@@ -84,6 +87,8 @@ var entities = {
   scanMetadataTable: 'ScanMetadata'
   scanHistoryTable: 'ScanHistory'
 }
+
+var monitoredSubscriptions = empty(monitoredSubscriptionIds) ? [subscription().subscriptionId] : monitoredSubscriptionIds
 
 // Resource names allow lower case only (Container Apps, storage, registry).
 var prefix = toLower(environmentName)
@@ -105,6 +110,7 @@ var names = {
     ingestScale: 'id-${prefix}-ingest-scale'
     scannerScale: 'id-${prefix}-scanner-scale'
     recorderScale: 'id-${prefix}-recorder-scale'
+    eventGrid: 'id-${prefix}-eventgrid'
   }
   apps: {
     ingest: 'ca-${prefix}-ingest'
@@ -228,34 +234,59 @@ module roles 'modules/roles.bicep' = {
       scanner: identity.scannerScale.principalId
       recorder: identity.recorderScale.principalId
     }
+    eventGridPrincipal: identity.eventGrid.principalId
   }
 }
 
-module subscriptionRoles 'modules/subscriptionRoles.bicep' = {
-  params: {
-    ingestPrincipalId: identity.ingest.principalId
-    scannerPrincipalId: identity.scanner.principalId
+// What ingest and its sweep read in every monitored subscription, instead of Reader on all of it. Resource
+// Graph answers only with resources the caller can read, so the three read actions are what bounds the sweep.
+resource workloadReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, prefix, 'container-workload-reader')
+  properties: {
+    // Role names are unique in the tenant: another installation named the same must not collide.
+    roleName: 'Container workload reader (${prefix}-${suffix})'
+    description: 'Reads container groups, container apps and jobs, directly or through Resource Graph.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.ContainerInstance/containerGroups/read'
+          'Microsoft.App/containerApps/read'
+          'Microsoft.App/jobs/read'
+          'Microsoft.ResourceGraph/resources/read'
+        ]
+        notActions: []
+      }
+    ]
+    assignableScopes: union([subscription().id], map(monitoredSubscriptions, id => '/subscriptions/${id}'))
   }
 }
 
-module activityLog 'modules/activityLog.bicep' = if (activityLogStream) {
-  params: {
-    settingName: 'activity-log-to-${prefix}'
-    eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
-    hubName: eventHubs.outputs.hubName
+module monitored 'modules/monitoredSubscription.bicep' = [
+  for subscriptionId in monitoredSubscriptions: {
+    name: '${take(deployment().name, 20)}-watch-${subscriptionId}'
+    scope: subscription(subscriptionId)
+    // Event Grid validates delivery when the event subscription is created: the hub's sender role must exist.
+    dependsOn: [roles]
+    params: {
+      location: location
+      tags: tags
+      resourceGroupName: resourceGroupName
+      activityLogStream: activityLogStream
+      activityLogSettingName: 'activity-log-to-${prefix}'
+      eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
+      hubId: eventHubs.outputs.hubId
+      hubName: eventHubs.outputs.hubName
+      systemTopicName: names.systemTopic
+      // The name from when it carried writes only: a new name would leave the old subscription behind.
+      eventSubscriptionName: 'container-writes-to-${entities.eventHubName}'
+      deliveryIdentityId: identity.eventGrid.id
+      ingestPrincipalId: identity.ingest.principalId
+      scannerPrincipalId: identity.scanner.principalId
+      workloadReaderRoleName: workloadReader.name
+    }
   }
-}
-
-module eventGrid 'modules/eventGrid.bicep' = {
-  scope: rg
-  params: {
-    tags: tags
-    systemTopicName: names.systemTopic
-    eventSubscriptionName: 'container-writes-to-${entities.eventHubName}'
-    eventHubsNamespaceName: eventHubs.outputs.namespaceName
-    hubName: eventHubs.outputs.hubName
-  }
-}
+]
 
 module environment 'modules/containerAppsEnvironment.bicep' = {
   scope: rg
@@ -286,7 +317,7 @@ var image = '${registry.outputs.loginServer}/qcs-{0}:${imageTag}'
 
 module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
   scope: rg
-  dependsOn: [roles, subscriptionRoles]
+  dependsOn: [roles, monitored]
   params: {
     location: location
     tags: tags
@@ -332,7 +363,7 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
 
 module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
   scope: rg
-  dependsOn: [roles, subscriptionRoles]
+  dependsOn: [roles, monitored]
   params: {
     location: location
     tags: tags

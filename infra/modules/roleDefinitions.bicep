@@ -2,7 +2,6 @@
 
 @export()
 var roleIds = {
-  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'

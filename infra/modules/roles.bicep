@@ -26,6 +26,9 @@ param principals { ingest: string, scanner: string, recorder: string }
 @description('Principals of the KEDA scale rules\' identities, one per app.')
 param scalePrincipals { ingest: string, scanner: string, recorder: string }
 
+@description('Principal Event Grid delivers to the hub with (the system topic of every monitored subscription).')
+param eventGridPrincipal string
+
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
   name: serviceBusNamespaceName
 
@@ -253,6 +256,17 @@ resource recorderScaleTopic 'Microsoft.Authorization/roleAssignments@2022-04-01'
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
     principalId: scalePrincipals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Event Grid: the system topics of all monitored subscriptions deliver to the hub with one identity.
+resource eventGridSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs::hub
+  name: guid(eventHubs::hub.id, eventGridPrincipal, roleIds.eventHubsDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataSender)
+    principalId: eventGridPrincipal
     principalType: 'ServicePrincipal'
   }
 }
