@@ -56,13 +56,11 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-# Lower case: role assignment names are derived from subscription IDs, so the same subscription written
-# another way would get its roles a second time. The array expansions are spelled for bash 3.2 (macOS),
-# where an empty array is unbound under set -u.
-monitored="$(tr 'A-F' 'a-f' <<<"${MONITORED_SUBSCRIPTION_IDS:-}")"
+# The array expansions are spelled for bash 3.2 (macOS), where an empty array is unbound under set -u.
+monitored="${MONITORED_SUBSCRIPTION_IDS:-}"
 IFS=, read -ra monitored_ids <<<"$monitored"
 for id in ${monitored_ids[@]+"${monitored_ids[@]}"}; do
-  [[ "$id" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
+  [[ "$id" =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$ ]] ||
     die "not a subscription ID: '$id' (--subscriptions takes IDs, comma-separated, no spaces)"
 done
 

@@ -88,7 +88,11 @@ var entities = {
   scanHistoryTable: 'ScanHistory'
 }
 
-var monitoredSubscriptions = empty(monitoredSubscriptionIds) ? [subscription().subscriptionId] : monitoredSubscriptionIds
+// Lower case and each once: role assignment and deployment names derive from the IDs, so the same
+// subscription written twice, or in another case, would get everything twice.
+var monitoredSubscriptions = empty(monitoredSubscriptionIds)
+  ? [subscription().subscriptionId]
+  : union(map(monitoredSubscriptionIds, id => toLower(id)), [])
 
 // Resource names allow lower case only (Container Apps, storage, registry).
 var prefix = toLower(environmentName)

@@ -325,10 +325,10 @@ function expectContainerChangesToHub(snapshot: DeploymentSnapshot, subscriptionI
 describe.skipIf(!bicep.available)(
   `Azure deployment monitoring two subscriptions (${bicep.available ? "bicep snapshot" : `skipped: ${bicep.reason}`})`,
   async () => {
-    // As `deploy.sh --subscriptions OTHER,HOME` exports it.
+    // As `deploy.sh --subscriptions ...` exports it; HOME a second time, in upper case, is watched once.
     const snapshot: DeploymentSnapshot = bicep.available
       ? await deploymentSnapshot(bicep.path, await pinnedBicepVersion(), {
-          MONITORED_SUBSCRIPTION_IDS: `${OTHER},${HOME}`,
+          MONITORED_SUBSCRIPTION_IDS: `${OTHER},${HOME},${HOME.toUpperCase()}`,
         })
       : { predictedResources: [], diagnostics: [] };
     const { ofType, roleAssignments, roleName, grants } = plan(snapshot);

@@ -79,7 +79,7 @@ async function calls(): Promise<AzCall[]> {
 async function pathWithout(_: "az"): Promise<string> {
   const bin = join(dir, "no-az");
   await run("mkdir", ["-p", bin]);
-  for (const tool of ["dirname", "git", "tr"]) {
+  for (const tool of ["dirname", "git"]) {
     const { stdout } = await run("bash", ["-c", `command -v ${tool}`]);
     await symlink(stdout.trim(), join(bin, tool)).catch(() => undefined);
   }
@@ -207,8 +207,8 @@ describe("infra/deploy.sh", () => {
     const deployments = (calls: AzCall[]) =>
       calls.filter((call) => call.args.slice(0, 2).join(" ") === "deployment sub");
 
-    it("passes every listed subscription, lower-cased, to the parameters file after checking this login sees each", async () => {
-      const result = await deploy(["--what-if", "--subscriptions", `${A.toUpperCase()},${B}`], {
+    it("passes every listed subscription to the parameters file after checking this login sees each", async () => {
+      const result = await deploy(["--what-if", "--subscriptions", `${A},${B}`], {
         QUALYS_POD: "US2",
       });
       expect(result.code, result.stderr).toBe(0);
