@@ -1,7 +1,7 @@
-// Event-driven container image scanning for one or more Azure subscriptions: each one's Activity Log and
-// Event Grid feed one central Event Hub; ingest, scanner and recorder run as Container Apps scaled by KEDA (to zero when idle) and
-// talk to Service Bus, Storage and Key Vault with their own managed identities. No keys, no connection
-// strings: every data-plane call is Entra ID.
+// Event-driven container image scanning for one or more Azure subscriptions: the Activity Log and Event
+// Grid of each feed one central Event Hub; ingest, scanner and recorder run as Container Apps scaled by
+// KEDA (to zero when idle) and talk to Service Bus, Storage and Key Vault with their own managed
+// identities. No keys, no connection strings: every data-plane call is Entra ID.
 //
 // Deploy with ./deploy.sh (it builds the images in the registry this template creates); the parameters
 // live in main.bicepparam.
@@ -262,6 +262,7 @@ resource workloadReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
         notActions: []
       }
     ]
+    // The subscription that holds the definition among them, monitored or not.
     assignableScopes: union([subscription().id], map(monitoredSubscriptions, id => '/subscriptions/${id}'))
   }
 }
