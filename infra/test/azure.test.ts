@@ -1,6 +1,7 @@
 // What the deployment would create, read from `bicep snapshot` (no Azure needed): keyless data planes,
-// least-privilege identities, KEDA rules that authenticate with managed identity, scale to zero, and the
-// two event paths into the activity-log hub.
+// least-privilege identities (each one's exact roles), KEDA rules that authenticate with identities of their
+// own, scale to zero, and the two event paths into the activity-log hub, from one monitored subscription and
+// from two.
 import { describe, expect, it } from "vitest";
 import { locateBicep, pinnedBicepVersion } from "./support/bicep.ts";
 import { type DeploymentSnapshot, deploymentSnapshot, type PredictedResource } from "./support/snapshot.ts";
