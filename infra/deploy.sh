@@ -7,7 +7,8 @@ usage() {
   cat <<'EOF'
 Usage: infra/deploy.sh [options]
 
-Deploys the scanning pipeline to the subscription `az account show` names:
+Deploys the scanning pipeline to the subscription `az account show` names, watching container
+deployments in that subscription or in those --subscriptions lists:
   1. infrastructure without the apps (registry, messaging, storage, Key Vault, identities, roles, ...)
   2. the images ingest, scanner and recorder, built in that registry and tagged with the git commit
   3. everything, now with the three Container Apps
@@ -18,6 +19,8 @@ Options:
   --keep-secrets       keep the Qualys token and recorder API key already in Key Vault
   --environment NAME   installation name, prefix of every resource (default: $QCS_ENVIRONMENT or qcs)
   --location REGION    Azure region (default: $AZURE_LOCATION or westeurope)
+  --subscriptions IDS  subscriptions to monitor, comma-separated IDs of this tenant (default:
+                       $MONITORED_SUBSCRIPTION_IDS or the subscription deployed to); you need Owner on each
   -h, --help           this text
 
 Environment:
@@ -46,16 +49,32 @@ while [[ $# -gt 0 ]]; do
     --image-tag) image_tag="${2:?--image-tag needs a tag}"; shift ;;
     --environment) export QCS_ENVIRONMENT="${2:?--environment needs a name}"; shift ;;
     --location) export AZURE_LOCATION="${2:?--location needs a region}"; shift ;;
+    --subscriptions) MONITORED_SUBSCRIPTION_IDS="${2:?--subscriptions needs comma-separated subscription IDs}"; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
   shift
 done
 
+# The array expansions are spelled for bash 3.2 (macOS), where an empty array is unbound under set -u.
+monitored="${MONITORED_SUBSCRIPTION_IDS:-}"
+IFS=, read -ra monitored_ids <<<"$monitored"
+for id in ${monitored_ids[@]+"${monitored_ids[@]}"}; do
+  [[ "$id" =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$ ]] ||
+    die "not a subscription ID: '$id' (--subscriptions takes IDs, comma-separated, no spaces)"
+done
+
 cd "$(dirname "$0")/.."
 command -v az >/dev/null || die "az (Azure CLI 2.61 or newer) is required: https://aka.ms/azure-cli"
 command -v git >/dev/null || die "git is required (images are tagged with the commit)"
 az account show --output none 2>/dev/null || die "not signed in to Azure: run az login (and az account set --subscription ...)"
+
+for id in ${monitored_ids[@]+"${monitored_ids[@]}"}; do
+  az account show --subscription "$id" --output none 2>/dev/null ||
+    die "cannot see subscription $id with this az login (the deployment needs Owner there)"
+done
+# Empty: main.bicep monitors the subscription it is deployed to.
+export MONITORED_SUBSCRIPTION_IDS="$monitored"
 
 export QCS_ENVIRONMENT="${QCS_ENVIRONMENT:-qcs}" AZURE_LOCATION="${AZURE_LOCATION:-westeurope}"
 [[ -n "${QUALYS_POD:-}" ]] || die "set QUALYS_POD (for example US2)"

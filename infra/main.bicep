@@ -1,7 +1,7 @@
-// Event-driven container image scanning for one Azure subscription: Activity Log and Event Grid feed an
-// Event Hub; ingest, scanner and recorder run as Container Apps scaled by KEDA (to zero when idle) and
-// talk to Service Bus, Storage and Key Vault with their own managed identities. No keys, no connection
-// strings: every data-plane call is Entra ID.
+// Event-driven container image scanning for one or more Azure subscriptions: the Activity Log and Event
+// Grid of each feed one central Event Hub; ingest, scanner and recorder run as Container Apps scaled by
+// KEDA (to zero when idle) and talk to Service Bus, Storage and Key Vault with their own managed
+// identities. No keys, no connection strings: every data-plane call is Entra ID.
 //
 // Deploy with ./deploy.sh (it builds the images in the registry this template creates); the parameters
 // live in main.bicepparam.
@@ -68,6 +68,9 @@ param scannerMaxReplicas int = 10
 @description('Stream the Activity Log to the hub as well as Event Grid (minutes of latency; needs a SAS policy on the Event Hubs namespace for Azure Monitor).')
 param activityLogStream bool = true
 
+@description('Subscriptions whose container groups, apps and jobs are scanned (same tenant); empty means the one deployed to. Each gets the Activity Log setting, an Event Grid system topic in its own resource group named resourceGroupName, and the read and pull roles.')
+param monitoredSubscriptionIds string[] = []
+
 @description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
 param recorderExternalIngress bool = false
 
@@ -84,6 +87,12 @@ var entities = {
   scanMetadataTable: 'ScanMetadata'
   scanHistoryTable: 'ScanHistory'
 }
+
+// Lower case and each once: role assignment and deployment names derive from the IDs, so the same
+// subscription written twice, or in another case, would get everything twice.
+var monitoredSubscriptions = empty(monitoredSubscriptionIds)
+  ? [subscription().subscriptionId]
+  : union(map(monitoredSubscriptionIds, id => toLower(id)), [])
 
 // Resource names allow lower case only (Container Apps, storage, registry).
 var prefix = toLower(environmentName)
@@ -102,6 +111,10 @@ var names = {
     ingest: 'id-${prefix}-ingest'
     scanner: 'id-${prefix}-scanner'
     recorder: 'id-${prefix}-recorder'
+    ingestScale: 'id-${prefix}-ingest-scale'
+    scannerScale: 'id-${prefix}-scanner-scale'
+    recorderScale: 'id-${prefix}-recorder-scale'
+    eventGrid: 'id-${prefix}-eventgrid'
   }
   apps: {
     ingest: 'ca-${prefix}-ingest'
@@ -196,6 +209,9 @@ module identities 'modules/identities.bicep' = {
   }
 }
 
+// By key of names.identities: { id, clientId, principalId }.
+var identity = toObject(identities.outputs.list, entry => entry.key)
+
 module roles 'modules/roles.bicep' = {
   scope: rg
   params: {
@@ -209,40 +225,73 @@ module roles 'modules/roles.bicep' = {
     scanMetadataTableName: entities.scanMetadataTable
     scanHistoryTableName: entities.scanHistoryTable
     vaultName: keyVault.outputs.vaultName
+    qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
+    recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
     registryName: registry.outputs.registryName
     principals: {
-      ingest: identities.outputs.ingest.principalId
-      scanner: identities.outputs.scanner.principalId
-      recorder: identities.outputs.recorder.principalId
+      ingest: identity.ingest.principalId
+      scanner: identity.scanner.principalId
+      recorder: identity.recorder.principalId
+    }
+    scalePrincipals: {
+      ingest: identity.ingestScale.principalId
+      scanner: identity.scannerScale.principalId
+      recorder: identity.recorderScale.principalId
+    }
+    eventGridPrincipal: identity.eventGrid.principalId
+  }
+}
+
+// What ingest and its sweep read in every monitored subscription, instead of Reader on all of it. Resource
+// Graph answers only with resources the caller can read, so the three read actions are what bounds the sweep.
+resource workloadReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, prefix, 'container-workload-reader')
+  properties: {
+    // Role names are unique in the tenant: another installation named the same must not collide.
+    roleName: 'Container workload reader (${prefix}-${suffix})'
+    description: 'Reads container groups, container apps and jobs, directly or through Resource Graph.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.ContainerInstance/containerGroups/read'
+          'Microsoft.App/containerApps/read'
+          'Microsoft.App/jobs/read'
+          'Microsoft.ResourceGraph/resources/read'
+        ]
+        notActions: []
+      }
+    ]
+    // The subscription that holds the definition among them, monitored or not.
+    assignableScopes: union([subscription().id], map(monitoredSubscriptions, id => '/subscriptions/${id}'))
+  }
+}
+
+module monitored 'modules/monitoredSubscription.bicep' = [
+  for subscriptionId in monitoredSubscriptions: {
+    name: '${take(deployment().name, 20)}-watch-${subscriptionId}'
+    scope: subscription(subscriptionId)
+    // Event Grid validates delivery when the event subscription is created: the hub's sender role must exist.
+    dependsOn: [roles]
+    params: {
+      location: location
+      tags: tags
+      resourceGroupName: resourceGroupName
+      activityLogStream: activityLogStream
+      activityLogSettingName: 'activity-log-to-${prefix}'
+      eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
+      hubId: eventHubs.outputs.hubId
+      hubName: eventHubs.outputs.hubName
+      systemTopicName: names.systemTopic
+      // The name from when it carried writes only: a new name would leave the old subscription behind.
+      eventSubscriptionName: 'container-writes-to-${entities.eventHubName}'
+      deliveryIdentityId: identity.eventGrid.id
+      ingestPrincipalId: identity.ingest.principalId
+      scannerPrincipalId: identity.scanner.principalId
+      workloadReaderRoleName: workloadReader.name
     }
   }
-}
-
-module subscriptionRoles 'modules/subscriptionRoles.bicep' = {
-  params: {
-    ingestPrincipalId: identities.outputs.ingest.principalId
-    scannerPrincipalId: identities.outputs.scanner.principalId
-  }
-}
-
-module activityLog 'modules/activityLog.bicep' = if (activityLogStream) {
-  params: {
-    settingName: 'activity-log-to-${prefix}'
-    eventHubAuthorizationRuleId: eventHubs.outputs.diagnosticsRuleId
-    hubName: eventHubs.outputs.hubName
-  }
-}
-
-module eventGrid 'modules/eventGrid.bicep' = {
-  scope: rg
-  params: {
-    tags: tags
-    systemTopicName: names.systemTopic
-    eventSubscriptionName: 'container-writes-to-${entities.eventHubName}'
-    eventHubsNamespaceName: eventHubs.outputs.namespaceName
-    hubName: eventHubs.outputs.hubName
-  }
-}
+]
 
 module environment 'modules/containerAppsEnvironment.bicep' = {
   scope: rg
@@ -273,13 +322,14 @@ var image = '${registry.outputs.loginServer}/qcs-{0}:${imageTag}'
 
 module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
   scope: rg
-  dependsOn: [roles, subscriptionRoles]
+  dependsOn: [roles, monitored]
   params: {
     location: location
     tags: tags
     appName: names.apps.ingest
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.ingest.id
+    identityId: identity.ingest.id
+    scaleIdentityId: identity.ingestScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'ingest')
     cpu: '0.25'
@@ -287,7 +337,7 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
     // A replica per partition at most: more would own no partition.
     maxReplicas: eventHubPartitionCount
     terminationGracePeriodSeconds: terminationGraceSeconds.ingest
-    env: concat(commonEnv(identities.outputs.ingest.clientId, 'ingest', shutdownGraceSeconds.ingest), [
+    env: concat(commonEnv(identity.ingest.clientId, 'ingest', shutdownGraceSeconds.ingest), [
       { name: 'EVENTHUBS_NAMESPACE', value: names.eventHubs }
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
@@ -318,20 +368,21 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
 
 module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
   scope: rg
-  dependsOn: [roles, subscriptionRoles]
+  dependsOn: [roles, monitored]
   params: {
     location: location
     tags: tags
     appName: names.apps.scanner
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.scanner.id
+    identityId: identity.scanner.id
+    scaleIdentityId: identity.scannerScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'scanner')
     cpu: '1.0'
     memory: '2Gi'
     maxReplicas: scannerMaxReplicas
     terminationGracePeriodSeconds: terminationGraceSeconds.scanner
-    env: concat(commonEnv(identities.outputs.scanner.clientId, 'scanner', shutdownGraceSeconds.scanner), [
+    env: concat(commonEnv(identity.scanner.clientId, 'scanner', shutdownGraceSeconds.scanner), [
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
@@ -370,7 +421,8 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
     tags: tags
     appName: names.apps.recorder
     environmentId: environment.outputs.environmentId
-    identityId: identities.outputs.recorder.id
+    identityId: identity.recorder.id
+    scaleIdentityId: identity.recorderScale.id
     registryServer: registry.outputs.loginServer
     image: format(image, 'recorder')
     cpu: '0.25'
@@ -379,7 +431,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
     terminationGracePeriodSeconds: terminationGraceSeconds.recorder
     ingress: { external: recorderExternalIngress, targetPort: 8080 }
     httpConcurrentRequests: 50
-    env: concat(commonEnv(identities.outputs.recorder.clientId, 'recorder', shutdownGraceSeconds.recorder), [
+    env: concat(commonEnv(identity.recorder.clientId, 'recorder', shutdownGraceSeconds.recorder), [
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }

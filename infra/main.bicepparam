@@ -13,3 +13,6 @@ param qscannerVersion = readEnvironmentVariable('QSCANNER_VERSION', 'unknown')
 param scannerConcurrency = int(readEnvironmentVariable('SCANNER_CONCURRENCY', '2'))
 param scanCacheHours = int(readEnvironmentVariable('SCAN_CACHE_HOURS', '24'))
 param scanTimeoutSeconds = int(readEnvironmentVariable('SCAN_TIMEOUT', '1800'))
+// Comma-separated subscription IDs (deploy.sh --subscriptions); empty monitors the subscription deployed to.
+var monitored = readEnvironmentVariable('MONITORED_SUBSCRIPTION_IDS', '')
+param monitoredSubscriptionIds = empty(monitored) ? [] : split(monitored, ',')

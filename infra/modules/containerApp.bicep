@@ -1,11 +1,15 @@
-// One service as a Container App: its own user-assigned identity (image pull, Key Vault secret references,
-// KEDA scale rules and the app's own Azure SDK calls), probes on /healthz and /readyz, scale to zero.
+// One service as a Container App: its own user-assigned identity (image pull, Key Vault secret references
+// and the app's own Azure SDK calls), a second one for its KEDA scale rules only, probes on /healthz and
+// /readyz, scale to zero.
 
 param location string
 param tags object
 param appName string
 param environmentId string
 param identityId string
+
+@description('Identity the KEDA scale rules authenticate with. Assigned to the app for the platform only (lifecycle None): the app\'s code cannot get a token for it.')
+param scaleIdentityId string
 param registryServer string
 param image string
 
@@ -15,7 +19,7 @@ param env { name: string, value: string }[]
 @description('Key Vault secret references, exposed to the app as environment variables.')
 param keyVaultSecrets { name: string, keyVaultUrl: string, variable: string }[] = []
 
-@description('KEDA scale rules (custom type); each authenticates with the app identity.')
+@description('KEDA scale rules (custom type); each authenticates with scaleIdentityId.')
 param scaleRules { name: string, type: string, metadata: object }[]
 
 @description('Extra HTTP scale rule (apps with ingress only): concurrent requests per replica.')
@@ -40,7 +44,7 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
   tags: tags
   identity: {
     type: 'UserAssigned'
-    userAssignedIdentities: { '${identityId}': {} }
+    userAssignedIdentities: { '${identityId}': {}, '${scaleIdentityId}': {} }
   }
   properties: {
     environmentId: environmentId
@@ -48,6 +52,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
     configuration: {
       // Non-HTTP scale rules need a single active revision.
       activeRevisionsMode: 'Single'
+      // Every identity of an app is available to its containers unless told otherwise; the scale rules'
+      // identity holds rights (Service Bus Manage) the service itself must not have.
+      identitySettings: [{ identity: scaleIdentityId, lifecycle: 'None' }]
       registries: [{ server: registryServer, identity: identityId }]
       secrets: [for secret in keyVaultSecrets: { name: secret.name, keyVaultUrl: secret.keyVaultUrl, identity: identityId }]
       ingress: ingress == null
@@ -95,7 +102,7 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
         rules: concat(
           map(scaleRules, rule => {
             name: rule.name
-            custom: { type: rule.type, metadata: rule.metadata, identity: identityId }
+            custom: { type: rule.type, metadata: rule.metadata, identity: scaleIdentityId }
           }),
           httpConcurrentRequests > 0
             ? [{ name: 'http', http: { metadata: { concurrentRequests: string(httpConcurrentRequests) } } }]

@@ -1,60 +1,50 @@
-// Event Grid system topic on the subscription with one subscription: ResourceWriteSuccess for container
-// groups, container apps and jobs, delivered to the same "activity-log" hub within seconds. Delivery uses
-// the topic's managed identity (Event Hubs Data Sender on that hub only), not a key.
-
-import { roleIds } from 'roleDefinitions.bicep'
+// Event Grid system topic on one monitored subscription with one event subscription: successful writes and
+// deletes of container groups, container apps and jobs, delivered to the central "activity-log" hub within
+// seconds. Delivery uses a user-assigned identity shared by every monitored subscription's topic (Event Hubs
+// Data Sender on that hub only, granted in roles.bicep), not a key.
 
 param tags object
 param systemTopicName string
 param eventSubscriptionName string
-param eventHubsNamespaceName string
-param hubName string
 
-@description('ARM write operations that start a scan (data.operationName of ResourceWriteSuccess).')
+@description('Resource ID of the central hub (in the deployment\'s subscription).')
+param hubId string
+
+@description('Resource ID of the user-assigned identity the topic delivers with.')
+param deliveryIdentityId string
+
+@description('ARM operations that change what runs (data.operationName of ResourceWriteSuccess / ResourceDeleteSuccess).')
 param operationNames string[] = [
   'Microsoft.ContainerInstance/containerGroups/write'
   'Microsoft.App/containerApps/write'
   'Microsoft.App/jobs/write'
+  'Microsoft.ContainerInstance/containerGroups/delete'
+  'Microsoft.App/containerApps/delete'
+  'Microsoft.App/jobs/delete'
 ]
-
-resource eventHubs 'Microsoft.EventHub/namespaces@2026-01-01' existing = {
-  name: eventHubsNamespaceName
-
-  resource hub 'eventhubs' existing = {
-    name: hubName
-  }
-}
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: systemTopicName
   // Subscription-level system topics are global.
   location: 'global'
   tags: tags
-  identity: { type: 'SystemAssigned' }
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${deliveryIdentityId}': {} }
+  }
   properties: {
     source: subscription().id
     topicType: 'Microsoft.Resources.Subscriptions'
   }
 }
 
-resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: eventHubs::hub
-  name: guid(eventHubs::hub.id, systemTopic.id, roleIds.eventHubsDataSender)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataSender)
-    principalId: systemTopic.identity.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource containerWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
+resource containerChanges 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
   name: eventSubscriptionName
-  dependsOn: [sender]
   properties: {
     eventDeliverySchema: 'EventGridSchema'
     filter: {
-      includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess']
+      includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess']
       advancedFilters: [
         {
           operatorType: 'StringIn'
@@ -64,10 +54,10 @@ resource containerWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
       ]
     }
     deliveryWithResourceIdentity: {
-      identity: { type: 'SystemAssigned' }
+      identity: { type: 'UserAssigned', userAssignedIdentity: deliveryIdentityId }
       destination: {
         endpointType: 'EventHub'
-        properties: { resourceId: eventHubs::hub.id }
+        properties: { resourceId: hubId }
       }
     }
     retryPolicy: {
@@ -76,5 +66,3 @@ resource containerWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
     }
   }
 }
-
-output systemTopicName string = systemTopic.name

@@ -53,5 +53,6 @@ resource diagnosticsRule 'Microsoft.EventHub/namespaces/authorizationRules@2026-
 
 output namespaceName string = namespace.name
 output hubName string = hub.name
+output hubId string = hub.id
 output consumerGroupName string = consumerGroup.name
 output diagnosticsRuleId string = activityLogStream ? diagnosticsRule.id : ''

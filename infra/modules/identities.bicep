@@ -1,39 +1,25 @@
-// One user-assigned identity per service, so each gets only the roles its own work needs.
+// User-assigned identities, one per key of `names`: each service's own, each KEDA scale rule's own and
+// Event Grid's delivery identity, so each holds only the roles its own work needs.
 
 param location string
 param tags object
-param names { ingest: string, scanner: string, recorder: string }
+param names { *: string }
 
-resource ingest 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
-  name: names.ingest
-  location: location
-  tags: tags
-}
+var entries = items(names)
 
-resource scanner 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
-  name: names.scanner
-  location: location
-  tags: tags
-}
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = [
+  for entry in entries: {
+    name: entry.value
+    location: location
+    tags: tags
+  }
+]
 
-resource recorder 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
-  name: names.recorder
-  location: location
-  tags: tags
-}
-
-output ingest { id: string, clientId: string, principalId: string } = {
-  id: ingest.id
-  clientId: ingest.properties.clientId
-  principalId: ingest.properties.principalId
-}
-output scanner { id: string, clientId: string, principalId: string } = {
-  id: scanner.id
-  clientId: scanner.properties.clientId
-  principalId: scanner.properties.principalId
-}
-output recorder { id: string, clientId: string, principalId: string } = {
-  id: recorder.id
-  clientId: recorder.properties.clientId
-  principalId: recorder.properties.principalId
-}
+output list { key: string, id: string, clientId: string, principalId: string }[] = [
+  for (entry, i) in entries: {
+    key: entry.key
+    id: identity[i].id
+    clientId: identity[i].properties.clientId
+    principalId: identity[i].properties.principalId
+  }
+]

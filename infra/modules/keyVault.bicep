@@ -24,6 +24,9 @@ resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
+    // A deleted vault (and secret) can be recovered but not purged before the 7 days are over, so nobody
+    // who gets delete rights can destroy the Qualys token for good. Once on, it cannot be turned off.
+    enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
   }
 }
@@ -41,6 +44,8 @@ resource apiKey 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(reco
 }
 
 output vaultName string = vault.name
+output qualysTokenSecretName string = qualysTokenSecretName
+output recorderApiKeySecretName string = recorderApiKeySecretName
 // Versionless secret URLs: Container Apps picks up a rotated value without a redeployment.
 output qualysTokenSecretUrl string = '${vault.properties.vaultUri}secrets/${qualysTokenSecretName}'
 output recorderApiKeySecretUrl string = '${vault.properties.vaultUri}secrets/${recorderApiKeySecretName}'

@@ -1,9 +1,10 @@
 // Least-privilege data-plane roles, each on the narrowest scope that works: one queue, topic, hub, blob
-// container or table rather than a namespace or account. No Contributor, no keys.
+// container, table or Key Vault secret rather than a namespace, account or vault. No Contributor, no keys.
 //
-// KEDA's azure-servicebus scaler reads entity runtime properties, which Service Bus authorises only with
-// Manage rights; "Azure Service Bus Data Owner" is the only built-in role that grants it, so the scanner
-// and recorder get it on their own entity (which also covers receiving).
+// KEDA's azure-servicebus scaler reads entity runtime properties (message counts), which Service Bus
+// authorises only with Manage rights; "Azure Service Bus Data Owner" is the only role that grants them with
+// Entra ID. So it goes to the scale rules' own identities, on their one entity, and never to a service:
+// the apps receive and send with Data Receiver / Data Sender, and cannot get a token for a scale identity.
 
 import { roleIds } from 'roleDefinitions.bicep'
 
@@ -17,8 +18,16 @@ param checkpointContainerName string
 param scanMetadataTableName string
 param scanHistoryTableName string
 param vaultName string
+param qualysTokenSecretName string
+param recorderApiKeySecretName string
 param registryName string
 param principals { ingest: string, scanner: string, recorder: string }
+
+@description('Principals of the KEDA scale rules\' identities, one per app.')
+param scalePrincipals { ingest: string, scanner: string, recorder: string }
+
+@description('Principal Event Grid delivers to the hub with (the system topic of every monitored subscription).')
+param eventGridPrincipal string
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
   name: serviceBusNamespaceName
@@ -66,6 +75,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
 
 resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: vaultName
+
+  resource qualysToken 'secrets' existing = {
+    name: qualysTokenSecretName
+  }
+
+  resource recorderApiKey 'secrets' existing = {
+    name: recorderApiKeySecretName
+  }
 }
 
 resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
@@ -103,17 +120,20 @@ resource ingestQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// scanner: receive (and schedule retries on) the queue, publish results, read the scan cache, read the
-// Qualys token. Image pulls, its own included, are covered by AcrPull on the subscription.
-resource scannerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: serviceBus::queue
-  name: guid(serviceBus::queue.id, principals.scanner, roleIds.serviceBusDataOwner)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
-    principalId: principals.scanner
-    principalType: 'ServicePrincipal'
+// scanner: receive the queue and send it the delayed copies of retried requests, publish results, read the
+// scan cache, read the Qualys token. Image pulls, its own included, are covered by AcrPull on each
+// monitored subscription.
+resource scannerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roleIds.serviceBusDataReceiver, roleIds.serviceBusDataSender]: {
+    scope: serviceBus::queue
+    name: guid(serviceBus::queue.id, principals.scanner, role)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: principals.scanner
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource scannerTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
@@ -135,9 +155,9 @@ resource scannerCache 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource scannerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: vault
-  name: guid(vault.id, principals.scanner, roleIds.keyVaultSecretsUser)
+resource scannerSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault::qualysToken
+  name: guid(vault::qualysToken.id, principals.scanner, roleIds.keyVaultSecretsUser)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
     principalId: principals.scanner
@@ -145,13 +165,12 @@ resource scannerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// recorder: receive its subscription (Data Owner on the topic: KEDA reads the subscription's counts),
-// write both tables, read its API key, pull its image.
+// recorder: receive its subscription, write both tables, read its API key, pull its image.
 resource recorderTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
-  name: guid(serviceBus::topic.id, principals.recorder, roleIds.serviceBusDataOwner)
+  name: guid(serviceBus::topic.id, principals.recorder, roleIds.serviceBusDataReceiver)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataReceiver)
     principalId: principals.recorder
     principalType: 'ServicePrincipal'
   }
@@ -177,9 +196,9 @@ resource recorderHistory 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-resource recorderSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: vault
-  name: guid(vault.id, principals.recorder, roleIds.keyVaultSecretsUser)
+resource recorderSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault::recorderApiKey
+  name: guid(vault::recorderApiKey.id, principals.recorder, roleIds.keyVaultSecretsUser)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
     principalId: principals.recorder
@@ -198,3 +217,56 @@ resource pulls 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     }
   }
 ]
+
+// KEDA, ingest's rule: partition properties of the hub (Listen) and the checkpoints in blob metadata.
+resource ingestScaleHub 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs::hub
+  name: guid(eventHubs::hub.id, scalePrincipals.ingest, roleIds.eventHubsDataReceiver)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataReceiver)
+    principalId: scalePrincipals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource ingestScaleCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::blobService::checkpoints
+  name: guid(storage::blobService::checkpoints.id, scalePrincipals.ingest, roleIds.storageBlobDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
+    principalId: scalePrincipals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// KEDA, scanner's and recorder's rules: message counts of their one entity (Manage, see above).
+resource scannerScaleQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::queue
+  name: guid(serviceBus::queue.id, scalePrincipals.scanner, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: scalePrincipals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderScaleTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::topic
+  name: guid(serviceBus::topic.id, scalePrincipals.recorder, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: scalePrincipals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Event Grid: the system topics of all monitored subscriptions deliver to the hub with one identity.
+resource eventGridSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: eventHubs::hub
+  name: guid(eventHubs::hub.id, eventGridPrincipal, roleIds.eventHubsDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataSender)
+    principalId: eventGridPrincipal
+    principalType: 'ServicePrincipal'
+  }
+}

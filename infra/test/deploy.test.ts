@@ -17,8 +17,10 @@ const TOKEN = "qualys-token-that-must-stay-off-argv";
 const FAKE_AZ = `#!/usr/bin/env bash
 node -e 'require("fs").appendFileSync(process.env.AZ_LOG, JSON.stringify({ args: process.argv.slice(1),
   deployApps: process.env.DEPLOY_APPS ?? null, tokenInEnv: process.env.QUALYS_ACCESS_TOKEN ?? null,
-  imageTag: process.env.IMAGE_TAG ?? null }) + "\\n")' -- "$@"
+  imageTag: process.env.IMAGE_TAG ?? null, monitored: process.env.MONITORED_SUBSCRIPTION_IDS ?? null }) + "\\n")' -- "$@"
 case "$*" in
+  # HIDDEN_SUBSCRIPTION: a subscription this login cannot see.
+  *"account show --subscription \${HIDDEN_SUBSCRIPTION:-none}"*) exit 1 ;;
   *"deployment sub create"*)
     # FAIL_APPS_ONCE: the first deployment of the apps fails, as when new roles have not reached Key Vault.
     if [[ "$DEPLOY_APPS" == true && -n "\${FAIL_APPS_ONCE:-}" && ! -e "$FAIL_APPS_ONCE" ]]; then
@@ -34,6 +36,7 @@ interface AzCall {
   deployApps: string | null;
   tokenInEnv: string | null;
   imageTag: string | null;
+  monitored: string | null;
 }
 
 let dir: string;
@@ -196,5 +199,60 @@ describe("infra/deploy.sh", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("set QUALYS_ACCESS_TOKEN or QUALYS_ACCESS_TOKEN_FILE");
     expect(result.calls.map((call) => call.args.slice(0, 2).join(" "))).toEqual(["account show"]);
+  });
+
+  describe("--subscriptions", () => {
+    const A = "0a0a0a0a-0000-4000-8000-00000000000a";
+    const B = "0b0b0b0b-0000-4000-8000-00000000000b";
+    const deployments = (calls: AzCall[]) =>
+      calls.filter((call) => call.args.slice(0, 2).join(" ") === "deployment sub");
+
+    it("passes every listed subscription to the parameters file after checking this login sees each", async () => {
+      const result = await deploy(["--what-if", "--subscriptions", `${A},${B}`], {
+        QUALYS_POD: "US2",
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const checked = result.calls.filter((call) => call.args.includes("--subscription"));
+      expect(checked.map((call) => call.args)).toEqual([
+        ["account", "show", "--subscription", A, "--output", "none"],
+        ["account", "show", "--subscription", B, "--output", "none"],
+      ]);
+      expect(deployments(result.calls).map((call) => call.monitored)).toEqual([`${A},${B}`]);
+    });
+
+    it("applies to both passes of a deployment", async () => {
+      const result = await deploy(["--image-tag", "abc123def456", "--keep-secrets", "--subscriptions", A], {
+        QUALYS_POD: "US2",
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const created = deployments(result.calls).filter((call) => call.args[2] === "create");
+      expect(created.map((call) => [call.deployApps, call.monitored])).toEqual([
+        ["false", A],
+        ["true", A],
+      ]);
+    });
+
+    it("without the option leaves the list empty, so main.bicep monitors the subscription deployed to", async () => {
+      const result = await deploy(["--what-if"], { QUALYS_POD: "US2" });
+      expect(result.code).toBe(0);
+      expect(deployments(result.calls).map((call) => call.monitored)).toEqual([""]);
+    });
+
+    it("rejects something that is not a subscription ID before touching Azure", async () => {
+      const result = await deploy(["--what-if", "--subscriptions", `${A}, ${B}`], { QUALYS_POD: "US2" });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`not a subscription ID: ' ${B}'`);
+      expect(result.calls).toEqual([]);
+    });
+
+    it("stops before deploying when this login cannot see a listed subscription", async () => {
+      const result = await deploy(["--what-if", "--subscriptions", `${A},${B}`], {
+        QUALYS_POD: "US2",
+        HIDDEN_SUBSCRIPTION: B,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot see subscription ${B}`);
+      expect(deployments(result.calls)).toEqual([]);
+    });
   });
 });

@@ -117,8 +117,16 @@ export interface BicepRun {
   stderr: string;
 }
 
-/** Runs the compiler with a minimal environment, so a developer's shell cannot change what a .bicepparam reads. */
-export async function runBicep(bicep: string, args: string[], cwd: string): Promise<BicepRun> {
+/**
+ * Runs the compiler with a minimal environment, so a developer's shell cannot change what a .bicepparam
+ * reads; `env` adds the variables a test means it to read.
+ */
+export async function runBicep(
+  bicep: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<BicepRun> {
   try {
     const { stdout, stderr } = await run(bicep, args, {
       cwd,
@@ -129,6 +137,7 @@ export async function runBicep(bicep: string, args: string[], cwd: string): Prom
         HOME: process.env.HOME ?? homedir(),
         TMPDIR: process.env.TMPDIR ?? "/tmp",
         DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+        ...env,
       },
     });
     return { exitCode: 0, stdout, stderr };

@@ -1,7 +1,8 @@
 /**
  * `bicep snapshot` of main.bicepparam: the resources a deployment would create, with every expression
  * that does not depend on a deployed resource already evaluated. Cached under .local/ by the hash of the
- * inputs, so the test files that read it share one compiler run.
+ * inputs, so the test files that read it share one compiler run. `env` holds variables main.bicepparam
+ * reads (as deploy.sh would export them), for a snapshot with other parameters.
  */
 import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -42,9 +43,16 @@ async function inputFiles(): Promise<string[]> {
     .sort();
 }
 
-export async function deploymentSnapshot(bicep: string, bicepVersion: string): Promise<DeploymentSnapshot> {
+export async function deploymentSnapshot(
+  bicep: string,
+  bicepVersion: string,
+  env: Record<string, string> = {},
+): Promise<DeploymentSnapshot> {
   const files = await inputFiles();
-  const hash = createHash("sha256").update(bicepVersion).update(JSON.stringify(SNAPSHOT_SCOPE));
+  const hash = createHash("sha256")
+    .update(bicepVersion)
+    .update(JSON.stringify(SNAPSHOT_SCOPE))
+    .update(JSON.stringify(env));
   for (const file of files) hash.update(relative(infraDir, file)).update(await readFile(file));
   const cacheDir = join(repoRoot, ".local", "infra-snapshot");
   const cached = join(cacheDir, `${hash.digest("hex")}.json`);
@@ -76,6 +84,7 @@ export async function deploymentSnapshot(bicep: string, bicepVersion: string): P
         "snapshot",
       ],
       work,
+      env,
     );
     if (result.exitCode !== 0) {
       throw new Error(`bicep snapshot failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
