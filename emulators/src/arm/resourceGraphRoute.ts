@@ -1,0 +1,72 @@
+/**
+ * Resource Graph's query endpoint on the ARM emulator (ARM and Resource Graph share
+ * management.azure.com, so clients reach both with one endpoint and token). The query itself is
+ * answered by resourceGraph.ts; this module adds HTTP: api-version, faults, and Resource Graph's
+ * throttling answer (429 with its quota headers).
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FaultRule, Faults } from "../faults/faults.ts";
+import { apiVersionError, faultError, sendArmError } from "./armErrors.ts";
+import type { ArmResource } from "./inventory.ts";
+import { queryResourceGraph, RESOURCE_GRAPH_API_VERSIONS } from "./resourceGraph.ts";
+
+export const RESOURCE_GRAPH_PATH = "/providers/Microsoft.ResourceGraph/resources";
+
+export interface ResourceGraphRouteOptions {
+  resources: () => readonly ArmResource[];
+  faults: Faults;
+  /** See {@link ResourceGraphQueryOptions.maxPageSize}. */
+  maxPageSize?: number;
+}
+
+export function registerResourceGraph(app: FastifyInstance, options: ResourceGraphRouteOptions): void {
+  app.post<{ Querystring: Record<string, string | undefined> }>(
+    RESOURCE_GRAPH_PATH,
+    async (request, reply) => {
+      const versionError = apiVersionError(
+        request.query["api-version"],
+        "Microsoft.ResourceGraph/resources",
+        RESOURCE_GRAPH_API_VERSIONS,
+      );
+      if (versionError) return sendArmError(reply, versionError);
+
+      const fault = options.faults.take({ path: RESOURCE_GRAPH_PATH });
+      if (fault) {
+        if (fault.delayMs !== undefined) await options.faults.hold(fault.delayMs);
+        if (fault.status !== undefined) return sendFault(reply, fault, fault.status);
+      }
+
+      const answer = queryResourceGraph(
+        options.resources(),
+        request.body,
+        options.maxPageSize === undefined ? {} : { maxPageSize: options.maxPageSize },
+      );
+      if (answer.ok) return reply.send(answer.page);
+      return sendArmError(reply, {
+        status: 400,
+        code: "BadRequest",
+        message: "Please provide below info when asking for support: the request's x-ms-request-id.",
+        details: [{ code: answer.code, message: answer.message }],
+      });
+    },
+  );
+}
+
+function sendFault(reply: FastifyReply, fault: FaultRule, status: number): FastifyReply {
+  if (fault.retryAfterSeconds !== undefined) reply.header("retry-after", String(fault.retryAfterSeconds));
+  if (status !== 429) return sendArmError(reply, faultError(status));
+  // Resource Graph's throttling answer: the caller's quota is spent until the window resets.
+  reply.header("x-ms-user-quota-remaining", "0");
+  reply.header("x-ms-user-quota-resets-after", hhmmss(fault.retryAfterSeconds ?? 5));
+  return sendArmError(reply, {
+    status,
+    code: "RateLimiting",
+    message:
+      "Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.",
+  });
+}
+
+function hhmmss(seconds: number): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
+}
