@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { type EmulatorCommand, parsePort } from "../cli.ts";
+import { type EmulatorCommand, parsePort, parsePositiveInteger } from "../cli.ts";
+import { readFaultFile } from "../faults/faultRules.ts";
 import { startArmEmulator } from "./armEmulator.ts";
 import { projectArmInventoryPath } from "./inventory.ts";
 
@@ -31,6 +32,16 @@ export const armCommand: EmulatorCommand = {
         "--arm-ca-file <file>",
         "where to write the ARM endpoint's self-signed certificate, for ingest's ARM_CA_FILE",
         ".local/arm-ca.pem",
+      )
+      .option(
+        "--arm-faults <file>",
+        "fault rules (a JSON array) the ARM endpoint and Resource Graph apply from the start; " +
+          "change them at run time through <arm url>/_admin/faults",
+      )
+      .option(
+        "--resource-graph-page-size <n>",
+        "the most rows one Resource Graph answer holds (Resource Graph: 1000)",
+        parsePositiveInteger,
       );
   },
   async start(options, common) {
@@ -39,6 +50,12 @@ export const armCommand: EmulatorCommand = {
       port: options.armPort as number,
       inventory: options.inventory as string,
       ...(options.armCertName === undefined ? {} : { certificateName: options.armCertName as string }),
+      ...(options.armFaults === undefined
+        ? {}
+        : { faults: await readFaultFile(options.armFaults as string) }),
+      ...(options.resourceGraphPageSize === undefined
+        ? {}
+        : { resourceGraphPageSize: options.resourceGraphPageSize as number }),
     });
     const caFile = resolve(options.armCaFile as string);
     try {
@@ -50,6 +67,7 @@ export const armCommand: EmulatorCommand = {
     }
     // stdout carries one endpoint line per emulator; this note is for the person reading.
     console.error(`arm: certificate in ${caFile} (ARM_CA_FILE); any bearer token is accepted (ARM_TOKEN)`);
+    console.error(`arm: fault rules at ${running.faultsUrl} (GET, POST a JSON array, DELETE; loopback only)`);
     return { name: "arm", endpoint: running.url, close: running.close };
   },
 };

@@ -29,7 +29,7 @@ export function parseFaultRules(json: unknown): ParsedFaultRules {
   };
 }
 
-/** Reads a fault file; throws naming the file and every problem. */
+/** Reads a fault file; throws naming the file and every problem, on one line. */
 export async function readFaultFile(path: string): Promise<FaultRule[]> {
   let json: unknown;
   try {
@@ -38,6 +38,6 @@ export async function readFaultFile(path: string): Promise<FaultRule[]> {
     throw new Error(`cannot read fault rules ${path}: ${(error as Error).message}`);
   }
   const parsed = parseFaultRules(json);
-  if (!parsed.ok) throw new Error(`invalid fault rules ${path}:\n  - ${parsed.problems.join("\n  - ")}`);
+  if (!parsed.ok) throw new Error(`invalid fault rules ${path}: ${parsed.problems.join("; ")}`);
   return parsed.rules;
 }
