@@ -59,6 +59,12 @@ describe("the local registry", () => {
     expect(await response.json()).toEqual({
       errors: [{ code: "UNAUTHORIZED", message: "authentication required", detail: null }],
     });
+    const token = await anonymousToken("docker.io/fluent/fluent-bit");
+    const base = await fetch(`${registry.url}/v2/`, { headers: { authorization: `Bearer ${token}` } });
+    expect(base.status).toBe(200);
+    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: "Bearer forged" } })).status).toBe(
+      401,
+    );
     const scoped = await fetch(`${registry.url}/v2/docker.io/fluent/fluent-bit/manifests/3.1`, {
       method: "HEAD",
     });
