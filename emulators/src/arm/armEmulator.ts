@@ -19,6 +19,7 @@ import { loopbackCertificate } from "./tls.ts";
 
 export type { FaultRule } from "../faults/faults.ts";
 export { type ArmResource, projectArmInventoryPath } from "./inventory.ts";
+export { RESOURCE_GRAPH_PATH } from "./resourceGraphRoute.ts";
 
 export interface StartArmEmulatorOptions {
   /** Default: 127.0.0.1. */
