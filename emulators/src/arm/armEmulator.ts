@@ -14,6 +14,7 @@ import { FAULTS_ADMIN_PATH, registerFaultAdmin } from "../faults/adminRoutes.ts"
 import { type FaultRule, Faults } from "../faults/faults.ts";
 import { type ArmError, apiVersionError, faultError, sendArmError } from "./armErrors.ts";
 import { type ArmResource, Inventory, readInventoryFile, SERVED_TYPES } from "./inventory.ts";
+import type { QuotaOptions } from "./quota.ts";
 import { registerResourceGraph } from "./resourceGraphRoute.ts";
 import { loopbackCertificate } from "./tls.ts";
 
@@ -42,6 +43,12 @@ export interface StartArmEmulatorOptions {
    * small values make a sweep's paging testable. Default: 1000.
    */
   resourceGraphPageSize?: number;
+  /**
+   * Resource Graph's per-user quota (Azure: 15 requests per 5 s): answers then carry
+   * `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after`, and requests beyond it get 429.
+   * Default: no quota.
+   */
+  resourceGraphQuota?: QuotaOptions;
 }
 
 export interface ArmRequestRecord {
@@ -136,6 +143,7 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
     resources: () => inventory.all(),
     faults,
     ...(options.resourceGraphPageSize === undefined ? {} : { maxPageSize: options.resourceGraphPageSize }),
+    ...(options.resourceGraphQuota === undefined ? {} : { quota: options.resourceGraphQuota }),
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>("/subscriptions/*", async (request, reply) => {

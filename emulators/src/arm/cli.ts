@@ -1,11 +1,12 @@
 /** The local ARM endpoint's part of `npm run emulators`. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { type EmulatorCommand, parsePort, parsePositiveInteger } from "../cli.ts";
 import { readFaultFile } from "../faults/faultRules.ts";
 import { startArmEmulator } from "./armEmulator.ts";
 import { projectArmInventoryPath } from "./inventory.ts";
+import type { QuotaOptions } from "./quota.ts";
 
 export const armCommand: EmulatorCommand = {
   name: "arm",
@@ -42,6 +43,12 @@ export const armCommand: EmulatorCommand = {
         "--resource-graph-page-size <n>",
         "the most rows one Resource Graph answer holds (Resource Graph: 1000)",
         parsePositiveInteger,
+      )
+      .option(
+        "--resource-graph-quota <requests/seconds>",
+        "Resource Graph's per-user quota, e.g. 15/5 as in Azure: answers carry x-ms-user-quota-* headers, " +
+          "requests beyond it get 429 (default: no quota)",
+        parseQuota,
       );
   },
   async start(options, common) {
@@ -56,6 +63,9 @@ export const armCommand: EmulatorCommand = {
       ...(options.resourceGraphPageSize === undefined
         ? {}
         : { resourceGraphPageSize: options.resourceGraphPageSize as number }),
+      ...(options.resourceGraphQuota === undefined
+        ? {}
+        : { resourceGraphQuota: options.resourceGraphQuota as QuotaOptions }),
     });
     const caFile = resolve(options.armCaFile as string);
     try {
@@ -71,3 +81,13 @@ export const armCommand: EmulatorCommand = {
     return { name: "arm", endpoint: running.url, close: running.close };
   },
 };
+
+function parseQuota(value: string): QuotaOptions {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const requests = Number(match?.[1]);
+  const windowSeconds = Number(match?.[2]);
+  if (!match || requests < 1 || windowSeconds < 1) {
+    throw new InvalidArgumentError("expected <requests>/<seconds>, both at least 1, e.g. 15/5");
+  }
+  return { requests, windowSeconds };
+}

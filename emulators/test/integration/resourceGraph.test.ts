@@ -203,3 +203,38 @@ describe("Resource Graph on the local ARM endpoint, through @azure/arm-resourceg
     );
   }
 });
+
+describe("Resource Graph's quota on the local ARM endpoint", () => {
+  it("sends the quota headers with every answer and throttles beyond the quota", async () => {
+    const arm = await startArmEmulator({
+      inventory: INVENTORY,
+      resourceGraphQuota: { requests: 2, windowSeconds: 3_600 },
+    });
+    try {
+      const client = new ResourceGraphClient(credential, {
+        endpoint: arm.url,
+        tlsOptions: { ca: arm.ca },
+        retryOptions: { maxRetries: 0 },
+      });
+      const remaining: Array<string | undefined> = [];
+      const query = () =>
+        client.resources(
+          { query: SWEEP_QUERY },
+          {
+            onResponse: (response) => void remaining.push(response.headers.get("x-ms-user-quota-remaining")),
+          },
+        );
+      await query();
+      await query();
+      const throttled = await query().catch((error: unknown) => error);
+      expect(remaining).toEqual(["1", "0", "0"]);
+      expect(throttled).toMatchObject({ statusCode: 429, details: { error: { code: "RateLimiting" } } });
+      const headers = (throttled as { response: { headers: { get(name: string): string | undefined } } })
+        .response.headers;
+      expect(Number(headers.get("retry-after"))).toBeGreaterThan(3_590);
+      expect(headers.get("x-ms-user-quota-resets-after")).toMatch(/^00:59:\d\d$|^01:00:00$/);
+    } finally {
+      await arm.close();
+    }
+  });
+});
