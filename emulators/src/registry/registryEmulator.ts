@@ -129,7 +129,8 @@ export async function startRegistryEmulator(
     const token = bearer(request);
     if (token === undefined || !tokens.mayPull(token, repository))
       return challenge(request, reply, repository);
-    if (referenceWords(reference).includes("unauthorized")) {
+    // The qscanner simulator's word for a registry that refuses this identity.
+    if (referenceWords(`${repository}:${reference}`).includes("unauthorized")) {
       return sendErrors(reply, 403, "DENIED", "requested access to the resource is denied");
     }
     if (!store.hasRepository(repository)) {

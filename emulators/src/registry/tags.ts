@@ -24,15 +24,15 @@ export class TagStore {
 
   /**
    * Serves the tags of `refs` at generation 1. Refs that are not servable are skipped, and so are
-   * tags with the word `notfound` (the qscanner simulator's convention for a deleted tag), though
-   * their repository is known.
+   * tags of refs with the word `notfound` in their name or tag (the qscanner simulator's convention
+   * for a deleted tag), though their repository is known.
    */
   constructor(refs: readonly string[]) {
     for (const ref of refs) {
       const image = registryImageOf(ref);
       if (!image) continue;
       this.#repositories.add(image.repository);
-      if (image.tag !== undefined && !referenceWords(image.tag).includes("notfound")) {
+      if (image.tag !== undefined && !referenceWords(ref).includes("notfound")) {
         this.#store(image.repository, image.tag, 1);
       }
     }
