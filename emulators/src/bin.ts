@@ -9,9 +9,10 @@ import { Command, InvalidArgumentError } from "commander";
 import { armCommand } from "./arm/cli.ts";
 import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
 import { eventHubsCommand } from "./eventhubs/cli.ts";
+import { registryCommand } from "./registry/cli.ts";
 import { serviceBusCommand } from "./servicebus/cli.ts";
 
-const emulators: EmulatorCommand[] = [serviceBusCommand, eventHubsCommand, armCommand];
+const emulators: EmulatorCommand[] = [serviceBusCommand, eventHubsCommand, armCommand, registryCommand];
 const names = emulators.map((emulator) => emulator.name);
 
 function parseOnly(value: string): string[] {
@@ -27,7 +28,8 @@ const program = new Command("emulators")
   .description(
     "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker and an " +
       "Event Hubs broker that the official SDKs reach with the connection strings of Microsoft's emulators, " +
-      "and a local ARM endpoint (HTTPS) serving container groups, container apps and jobs from an inventory file.",
+      "a local ARM endpoint (HTTPS) serving container groups, container apps and jobs from an inventory file " +
+      "(and Resource Graph queries over them), and a local OCI registry serving the manifests of their images.",
   )
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .option(

@@ -36,3 +36,12 @@ export function parsePort(value: string): number {
   }
   return port;
 }
+
+/** commander parser for a count of at least 1. */
+export function parsePositiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || !Number.isSafeInteger(number)) {
+    throw new InvalidArgumentError("must be a whole number of at least 1");
+  }
+  return number;
+}

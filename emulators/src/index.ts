@@ -9,6 +9,10 @@ export * from "./arm/armEmulator.ts";
 export * from "./azurite/azurite.ts";
 // Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
 export * from "./eventhubs/emulator.ts";
+export * from "./faults/faultRules.ts";
 export * from "./qscanner-sim/index.ts";
+// The local OCI registry: `startRegistryEmulator`, and where an image lives on it.
+export { type RegistryImage, registryImageOf } from "./registry/imageRef.ts";
+export * from "./registry/registryEmulator.ts";
 // Service Bus: `startServiceBusEmulator`, the project's Config.json and the configuration types.
 export * from "./servicebus/emulator.ts";

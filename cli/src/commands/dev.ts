@@ -17,6 +17,7 @@ interface DevCommandOptions {
   json?: boolean;
   persist?: boolean;
   inventory: string;
+  armFaults?: string;
   events: string[];
   timeout: number;
   dataDir: string;
@@ -45,6 +46,11 @@ export function registerDev(program: Command, context: ScanctlContext): void {
         join(EXAMPLES, "inventory.json"),
         "examples/inventory.json",
       ),
+    )
+    .option(
+      "--arm-faults <file>",
+      "fault rules (a JSON array) the local ARM endpoint and Resource Graph apply from the start; " +
+        "change them while it runs through the /_admin/faults URL it prints",
     )
     .addOption(
       new Option("--events <path...>", "Activity Log / Event Grid JSON files or folders to replay").default(
@@ -102,6 +108,7 @@ export function registerDev(program: Command, context: ScanctlContext): void {
           json: options.json === true,
           persist: options.persist === true,
           inventory: resolve(options.inventory),
+          ...(options.armFaults === undefined ? {} : { armFaults: resolve(options.armFaults) }),
           events: options.events.map((path) => resolve(path)),
           ports,
           timeoutMs: options.timeout * 1000,

@@ -15,6 +15,7 @@ import { BlobCheckpointStore } from "@azure/eventhubs-checkpointstore-blob";
 import { ServiceBusClient } from "@azure/service-bus";
 import { BlobServiceClient } from "@azure/storage-blob";
 import {
+  type FaultRule,
   qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
@@ -63,6 +64,8 @@ export interface StartDevStackOptions {
   ports: DevPorts;
   /** ARM inventory file (resource documents as the ARM REST API returns them). */
   inventory: string;
+  /** Fault rules the ARM emulator (and its Resource Graph) applies from the start (`--arm-faults`). */
+  armFaults?: readonly FaultRule[];
   /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's and Service Bus's data go. */
   dataDir: string;
   persist: boolean;
@@ -147,12 +150,13 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       port: ports.arm,
       inventory: options.inventory,
       token: armToken,
+      faults: options.armFaults,
     });
     closers.push(() => arm.close());
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);

@@ -8,6 +8,7 @@ import { chmod, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { styleText } from "node:util";
+import { type FaultRule, readFaultFile } from "@qcs/emulators";
 import { CliError, isCliError } from "../core/cliError.ts";
 import { PortInUseError } from "./adapters/net/ports.ts";
 import type { ExitStatus } from "./adapters/processes/supervisor.ts";
@@ -23,6 +24,8 @@ export interface DevOptions {
   json: boolean;
   persist: boolean;
   inventory: string;
+  /** Fault rules file for the ARM emulator (`--arm-faults`). */
+  armFaults?: string;
   events: string[];
   ports: DevPorts;
   /** How long the replay may take to be fully processed. */
@@ -84,6 +87,15 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
   };
 
   const recorderApiKey = env.RECORDER_API_KEY || generateApiKey();
+  // Read before anything starts, so that a bad file costs no start-up.
+  let armFaults: FaultRule[] = [];
+  if (options.armFaults !== undefined) {
+    try {
+      armFaults = await readFaultFile(options.armFaults);
+    } catch (error) {
+      throw new CliError("USAGE", (error as Error).message);
+    }
+  }
   say(
     `starting the local stack (no Docker), ${options.persist ? `data kept in ${options.dataDir}` : "in memory"}`,
   );
@@ -93,6 +105,7 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
       host: "127.0.0.1",
       ports: options.ports,
       inventory: options.inventory,
+      armFaults,
       dataDir: options.dataDir,
       persist: options.persist,
       env,

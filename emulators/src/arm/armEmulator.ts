@@ -4,16 +4,23 @@
  * `@azure/arm-containerinstance` and `@azure/arm-appcontainers` run unchanged against it. It
  * answers like ARM: GET of one resource, list by resource group and by subscription, 404 with
  * ARM's error body for what does not exist, 400 for a missing or unsupported api-version, 401
- * without a bearer token. Faults can be injected for resilience tests.
+ * without a bearer token. It also answers Resource Graph's query endpoint over the same inventory
+ * (resourceGraphRoute.ts). Faults can be injected for resilience tests, in process or through
+ * `/_admin/faults` (loopback clients only, no token).
  */
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
-import { type FaultRule, Faults, faultBody } from "./faults.ts";
+import { FAULTS_ADMIN_PATH, registerFaultAdmin } from "../faults/adminRoutes.ts";
+import { type FaultRule, Faults } from "../faults/faults.ts";
+import { type ArmError, apiVersionError, faultError, sendArmError } from "./armErrors.ts";
 import { type ArmResource, Inventory, readInventoryFile, SERVED_TYPES } from "./inventory.ts";
+import type { QuotaOptions } from "./quota.ts";
+import { registerResourceGraph } from "./resourceGraphRoute.ts";
 import { loopbackCertificate } from "./tls.ts";
 
-export type { FaultRule } from "./faults.ts";
+export type { FaultRule } from "../faults/faults.ts";
 export { type ArmResource, projectArmInventoryPath } from "./inventory.ts";
+export { RESOURCE_GRAPH_PATH } from "./resourceGraphRoute.ts";
 
 export interface StartArmEmulatorOptions {
   /** Default: 127.0.0.1. */
@@ -29,6 +36,19 @@ export interface StartArmEmulatorOptions {
   certificateName?: string;
   /** When set, requests must carry exactly `Authorization: Bearer <token>`; otherwise any bearer token. */
   token?: string;
+  /** Fault rules active from the start (e.g. from a `--arm-faults` file). */
+  faults?: readonly FaultRule[];
+  /**
+   * The most rows one Resource Graph answer holds, whatever `$top` asks (Resource Graph: 1000);
+   * small values make a sweep's paging testable. Default: 1000.
+   */
+  resourceGraphPageSize?: number;
+  /**
+   * Resource Graph's per-user quota (Azure: 15 requests per 5 s): answers then carry
+   * `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after`, and requests beyond it get 429.
+   * Default: no quota.
+   */
+  resourceGraphQuota?: QuotaOptions;
 }
 
 export interface ArmRequestRecord {
@@ -48,8 +68,13 @@ export interface RunningArmEmulator {
   port: number;
   /** PEM certificate the clients must trust (self-signed). */
   ca: string;
-  /** Injected faults: `faults.add({ resourceId, status: 429, retryAfterSeconds: 1, times: 1 })`. */
-  faults: Pick<Faults, "add" | "clear">;
+  /**
+   * Injected faults: `faults.add({ resourceId, status: 429, retryAfterSeconds: 1, times: 1 })`, or
+   * `{ path: "/providers/Microsoft.ResourceGraph/resources", status: 429 }` for Resource Graph.
+   */
+  faults: Pick<Faults, "add" | "clear" | "list">;
+  /** `<url>/_admin/faults`: the same from outside the process (GET, POST a JSON array of rules, DELETE). */
+  faultsUrl: string;
   /** Every request, in order of arrival. */
   requests: readonly ArmRequestRecord[];
   /** Adds or replaces a resource. */
@@ -59,14 +84,13 @@ export interface RunningArmEmulator {
   close(): Promise<void>;
 }
 
-type ArmError = { status: number; code: string; message: string };
-
 export async function startArmEmulator(options: StartArmEmulatorOptions): Promise<RunningArmEmulator> {
   const host = options.host ?? "127.0.0.1";
   const inventory = new Inventory(
     typeof options.inventory === "string" ? await readInventoryFile(options.inventory) : options.inventory,
   );
   const faults = new Faults();
+  for (const rule of options.faults ?? []) faults.add(rule);
   const requests: ArmRequestRecord[] = [];
   const tls = await loopbackCertificate(host, options.certificateName);
   const app = Fastify({ https: { cert: tls.cert, key: tls.key }, logger: false });
@@ -75,6 +99,8 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
 
   app.addHook("onRequest", async (request, reply) => {
     const [path = "", query = ""] = request.url.split("?");
+    // The admin endpoint is not ARM: no token, not in `requests`; it checks its caller itself.
+    if (path === FAULTS_ADMIN_PATH) return;
     const record: ArmRequestRecord = {
       method: request.method,
       path: decodeURIComponent(path),
@@ -92,14 +118,14 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
     const authorization = request.headers.authorization ?? "";
     const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
     if (token === undefined) {
-      return sendError(reply, {
+      return sendArmError(reply, {
         status: 401,
         code: "AuthenticationFailed",
         message: "Authentication failed. The 'Authorization' header is missing.",
       });
     }
     if (options.token !== undefined && token !== options.token) {
-      return sendError(reply, {
+      return sendArmError(reply, {
         status: 401,
         code: "InvalidAuthenticationToken",
         message: "The access token is invalid.",
@@ -112,35 +138,31 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
     if (record) record.status = reply.statusCode;
   });
 
+  registerFaultAdmin(app, faults);
+  registerResourceGraph(app, {
+    resources: () => inventory.all(),
+    faults,
+    ...(options.resourceGraphPageSize === undefined ? {} : { maxPageSize: options.resourceGraphPageSize }),
+    ...(options.resourceGraphQuota === undefined ? {} : { quota: options.resourceGraphQuota }),
+  });
+
   app.get<{ Querystring: Record<string, string | undefined> }>("/subscriptions/*", async (request, reply) => {
     const path = decodeURIComponent(request.url.split("?")[0] ?? "");
     const route = parseRoute(path);
-    if ("error" in route) return sendError(reply, route.error);
+    if ("error" in route) return sendArmError(reply, route.error);
     const apiVersion = request.query["api-version"];
     const served = SERVED_TYPES.get(route.type);
     if (!served) {
-      return sendError(reply, {
+      return sendArmError(reply, {
         status: 400,
         code: "InvalidResourceType",
         message: `The resource type '${route.type}' could not be found in this emulator.`,
       });
     }
-    if (!apiVersion) {
-      return sendError(reply, {
-        status: 400,
-        code: "MissingApiVersionParameter",
-        message: "The api-version query parameter (?api-version=) is required for all requests.",
-      });
-    }
-    if (!served.apiVersions.includes(apiVersion)) {
-      return sendError(reply, {
-        status: 400,
-        code: "NoRegisteredProviderFound",
-        message: `No registered resource provider found for API version '${apiVersion}' and type '${served.type}'. The supported api-versions are '${served.apiVersions.join(", ")}'.`,
-      });
-    }
+    const versionError = apiVersionError(apiVersion, served.type, served.apiVersions);
+    if (versionError) return sendArmError(reply, versionError);
 
-    const fault = faults.take(route.name === undefined ? undefined : path);
+    const fault = faults.take(route.name === undefined ? { path } : { path, resourceId: path });
     if (fault) {
       const answered = await applyFault(fault, faults, reply);
       if (answered) return reply;
@@ -153,13 +175,13 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
     if (resource) return reply.send(resource);
     const { resourceGroup = "", subscriptionId } = route;
     if (!inventory.hasResourceGroup(subscriptionId, resourceGroup)) {
-      return sendError(reply, {
+      return sendArmError(reply, {
         status: 404,
         code: "ResourceGroupNotFound",
         message: `Resource group '${resourceGroup}' could not be found.`,
       });
     }
-    return sendError(reply, {
+    return sendArmError(reply, {
       status: 404,
       code: "ResourceNotFound",
       message: `The Resource '${served.type}/${route.name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
@@ -167,7 +189,7 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    sendError(reply, {
+    sendArmError(reply, {
       status: 404,
       code: "NotFound",
       message: `No HTTP resource was found that matches the request URI '${request.url.split("?")[0]}'.`,
@@ -183,6 +205,7 @@ export async function startArmEmulator(options: StartArmEmulatorOptions): Promis
     port,
     ca: tls.cert,
     faults,
+    faultsUrl: `https://${urlHost}:${port}${FAULTS_ADMIN_PATH}`,
     requests,
     put: (resource) => inventory.put(resource),
     remove: (resourceId) => inventory.remove(resourceId),
@@ -246,11 +269,6 @@ async function applyFault(fault: FaultRule, faults: Faults, reply: FastifyReply)
   if (fault.delayMs !== undefined) await faults.hold(fault.delayMs);
   if (fault.status === undefined) return false;
   if (fault.retryAfterSeconds !== undefined) reply.header("retry-after", String(fault.retryAfterSeconds));
-  reply.code(fault.status).send(faultBody(fault.status));
+  sendArmError(reply, faultError(fault.status));
   return true;
-}
-
-function sendError(reply: FastifyReply, error: ArmError): FastifyReply {
-  if (error.status === 404) reply.header("x-ms-failure-cause", "gateway");
-  return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
 }

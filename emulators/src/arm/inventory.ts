@@ -89,6 +89,11 @@ export class Inventory {
     return this.#byId.delete(id.toLowerCase());
   }
 
+  /** Every resource, in the order they were added. */
+  all(): ArmResource[] {
+    return [...this.#byId.values()];
+  }
+
   get(id: string): ArmResource | undefined {
     return this.#byId.get(id.toLowerCase());
   }

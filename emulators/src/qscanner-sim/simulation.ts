@@ -156,10 +156,8 @@ const EXIT_LINES: Record<number, string> = {
  * `crash`, `leaktoken` (a token error that prints the token), `noreport`, and `first<n>` (fail only the first n runs for this image, then succeed).
  */
 export function behaviourFor(imageRef: string): SimBehaviour {
-  const withoutDigest = imageRef.split("@")[0] ?? imageRef;
-  const lastComponent = withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1);
   const behaviour: SimBehaviour = { delayMs: 0, hang: false, noReport: false };
-  for (const word of lastComponent.toLowerCase().split(/[-._:]/)) {
+  for (const word of referenceWords(imageRef)) {
     const slow = /^slow(\d+)$/.exec(word);
     const exit = /^exit(\d+)$/.exec(word);
     const first = /^first(\d+)$/.exec(word);
@@ -173,6 +171,18 @@ export function behaviourFor(imageRef: string): SimBehaviour {
     else if (FAILURES[word]) behaviour.failure = FAILURES[word];
   }
   return behaviour;
+}
+
+/**
+ * The words of a reference's tag and last path component (split on `-`, `.`, `_`, `:`), in lower
+ * case; the local registry reads the same words (`notfound`, `unauthorized`) so that both agree.
+ */
+export function referenceWords(imageRef: string): string[] {
+  const withoutDigest = imageRef.split("@")[0] ?? imageRef;
+  return withoutDigest
+    .slice(withoutDigest.lastIndexOf("/") + 1)
+    .toLowerCase()
+    .split(/[-._:]/);
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

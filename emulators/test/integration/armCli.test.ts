@@ -114,7 +114,7 @@ describe("npm run emulators: the local ARM endpoint", () => {
     const emulators = run(["--only", "arm,cosmos"]);
     expect(await emulators.exited).not.toBe(0);
     expect(emulators.errors.join("\n")).toContain(
-      "unknown emulator cosmos; choose from servicebus, eventhubs, arm",
+      "unknown emulator cosmos; choose from servicebus, eventhubs, arm, registry",
     );
   });
 });
