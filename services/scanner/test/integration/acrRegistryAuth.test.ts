@@ -163,3 +163,36 @@ describe("ACR registry authentication", () => {
     );
   });
 });
+
+describe("a redirect from the token exchange", () => {
+  it("is refused: the origin it names never receives the Entra token, and the failure is RegistryAuthFailed", async () => {
+    const elsewhere: string[] = [];
+    const attacker = createServer(async (request, response) => {
+      let body = "";
+      for await (const chunk of request) body += chunk;
+      elsewhere.push(`${request.method} ${request.url} ${body}`);
+      response.writeHead(200, { "content-type": "application/json" }).end('{"refresh_token":"stolen"}');
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/oauth2/exchange`;
+    const redirecting = createServer((_request, response) =>
+      response.writeHead(307, { location: attackerUrl }).end(),
+    );
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const adapter = new AcrRegistryAuth({
+        credential: new StaticCredential(),
+        registryEndpoint: () => `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`,
+      });
+      const error = await adapter.credentialsFor(acrImage, signal()).catch((caught) => caught);
+
+      expect(elsewhere).toEqual([]);
+      expect(isScanFailure(error)).toBe(true);
+      expect(error.code).toBe("RegistryAuthFailed");
+      expect(error.message).toMatch(/contosoprod\.azurecr\.io answered \/oauth2\/exchange with a redirect/);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+      await new Promise<void>((resolve) => attacker.close(() => resolve()));
+    }
+  });
+});
