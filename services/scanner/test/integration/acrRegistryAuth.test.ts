@@ -131,6 +131,22 @@ describe("ACR registry authentication", () => {
     expect(error.message).not.toContain(ENTRA_TOKEN);
   });
 
+  it("redacts the registry's error message before shortening it, so a token at the cut leaves no fragment", async () => {
+    const jwtInMessage =
+      "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    // The detail keeps 200 characters; the token starts at 190.
+    answer = {
+      status: 401,
+      body: JSON.stringify({ errors: [{ message: `${"m".repeat(189)} ${jwtInMessage}` }] }),
+    };
+    const error = await auth(new StaticCredential())
+      .credentialsFor(acrImage, signal())
+      .catch((caught) => caught);
+    expect(error.code).toBe("RegistryAuthFailed");
+    expect(error.message).toContain("[REDACTED]");
+    expect(error.message).not.toContain(jwtInMessage.slice(0, 8));
+  });
+
   it("treats a registry outage as transient, not as a refusal", async () => {
     answer = { status: 503, body: "upstream unavailable" };
     const error = await auth(new StaticCredential())

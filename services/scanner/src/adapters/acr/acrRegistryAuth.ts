@@ -5,7 +5,7 @@
  * `docker login` with ACR tokens). Other registries are read anonymously.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ImageRef } from "@qcs/shared";
+import { type ImageRef, redactSecrets } from "@qcs/shared";
 import type { RegistryAuthenticator, RegistryCredentials } from "../../core/ports.ts";
 import { registryAuthKind } from "../../core/registry.ts";
 import { ScanFailure } from "../../core/scanFailure.ts";
@@ -148,7 +148,8 @@ function errorDetail(body: string): string {
   try {
     const parsed = JSON.parse(body) as { errors?: Array<{ message?: unknown }>; error_description?: unknown };
     const message = parsed.errors?.[0]?.message ?? parsed.error_description;
-    return typeof message === "string" ? `: ${message.slice(0, 200)}` : "";
+    // Redacted before it is shortened: a token cut at the edge would no longer be recognised.
+    return typeof message === "string" ? `: ${redactSecrets(message).slice(0, 200)}` : "";
   } catch {
     return "";
   }
