@@ -91,6 +91,7 @@ const service = createScannerService({
     scanTypes: config.qscanner.scanTypes,
     platform: config.qscanner.platform,
     sendTargetInfo: config.qscanner.sendTargetInfo,
+    allowedPrivateRegistries: config.allowedPrivateRegistries,
   },
 });
 const server = createServiceServer({

@@ -47,6 +47,7 @@ const ENTITIES = {
   qualysauth: {},
   invalidMessage: {},
   invalidRef: {},
+  privateRegistry: {},
   retry40: {},
   retryRate: {},
   retryCrash: {},
@@ -124,6 +125,7 @@ function startScanner(
     registryAuth?: RegistryAuthenticator;
     qscanner?: QscannerProcess;
     topicName?: string;
+    allowedPrivateRegistries?: string[];
   } = {},
 ): Running {
   const entities = new TestEntities(client, key);
@@ -146,6 +148,7 @@ function startScanner(
       retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
       sendTargetInfo: false,
+      allowedPrivateRegistries: options.allowedPrivateRegistries ?? [],
     },
   });
   service.start();
@@ -291,6 +294,31 @@ describe.concurrent("scanner service", () => {
     const deadLetter = await entities.nextDeadLetter();
     expect(deadLetter.deadLetterReason).toBe("InvalidImageReference");
     expect(qscanner.runs).toBe(0);
+  });
+
+  it("dead-letters a request for a registry on a link-local address without running qscanner, and scans an allowed private one", async ({
+    onTestFinished,
+  }) => {
+    const qscanner = new ObservedRunner(simulator());
+    const { entities } = startScanner("privateRegistry", onTestFinished, {
+      qscanner,
+      allowedPrivateRegistries: ["localhost:5000"],
+    });
+    const metadata = scanRequest(`169.254.169.254/metadata/identity:${uniqueTag("imds")}`);
+    await entities.send(metadata);
+    const deadLetter = await entities.nextDeadLetter();
+    expect(deadLetter.deadLetterReason).toBe("InvalidImageReference");
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /^registry 169\.254\.169\.254 is a link-local address .* only when SCANNER_ALLOWED_PRIVATE_REGISTRIES names it\./,
+    );
+    expect(deadLetter.applicationProperties?.imageRef).toBe(metadata.image.ref);
+    expect(qscanner.runs).toBe(0);
+
+    const allowed = scanRequest(`localhost:5000/team/app:${uniqueTag("allowed")}`);
+    await entities.send(allowed);
+    const [scan] = await entities.completedFor(allowed.requestId);
+    expect(scan).toMatchObject({ status: "succeeded", image: { registry: "localhost:5000" } });
+    expect(qscanner.runs).toBe(1);
   });
 
   it("retries a report that is not ready (exit 40) later and then succeeds, counting attempts", async ({
