@@ -12,7 +12,6 @@ import {
   type Env,
   isConfigError,
   loadServiceConfig,
-  redactSecrets,
   type ScanctlConfig,
   scanctlConfigSpec,
 } from "@qcs/shared";
@@ -181,7 +180,8 @@ export async function runScanctl(
 
   const program = buildProgram(context, {
     writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(redactSecrets(text)),
+    // Through the terminal like every human line (commander ends its text with a newline).
+    writeErr: (text) => terminal.err(text.replace(/\n$/, "")),
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
