@@ -6,7 +6,7 @@
  * a public name that DNS resolves to a private address is not caught here.
  */
 
-export const ALLOWED_PRIVATE_REGISTRIES_SETTING = "SCANNER_ALLOWED_PRIVATE_REGISTRIES";
+const ALLOWED_PRIVATE_REGISTRIES_SETTING = "SCANNER_ALLOWED_PRIVATE_REGISTRIES";
 
 /**
  * Why `registry` (canonical `host[:port]`, as in an image reference) must not be contacted, or
@@ -37,7 +37,7 @@ function privateAddressKind(registry: string): string | undefined {
   return undefined;
 }
 
-/** IPv4 ranges that are not public unicast: [first octets as a number, prefix length, what]. */
+/** IPv4 ranges that are not public unicast: [network address as a number, prefix length, what]. */
 const IPV4_RANGES: ReadonlyArray<readonly [number, number, string]> = [
   [0x00000000, 8, "an unspecified address (0.0.0.0/8 reaches this host)"],
   [0x0a000000, 8, "a private address (10.0.0.0/8)"],
@@ -62,7 +62,7 @@ function ipv4Kind(address: number): string | undefined {
   return undefined;
 }
 
-/** `hostname` is the normalised text between the brackets (hex groups, `::` compression). */
+/** `text`: the normalised address between the brackets (hex groups, `::` compression). */
 function ipv6Kind(text: string): string | undefined {
   const groups = expandIpv6(text);
   if (groups === undefined) return "not an IPv6 address that can be checked";
