@@ -132,6 +132,7 @@ async function measure(run: Run): Promise<void> {
       retryBaseDelayMs: 1000,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
       sendTargetInfo: false,
+      allowedPrivateRegistries: [],
     },
   });
   const sender = client.createSender(`requests-${run.name}`);

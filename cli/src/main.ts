@@ -10,7 +10,6 @@ import {
   type Env,
   isConfigError,
   loadServiceConfig,
-  redactSecrets,
   type ScanctlConfig,
   scanctlConfigSpec,
 } from "@qcs/shared";
@@ -180,7 +179,8 @@ export async function runScanctl(
 
   const program = buildProgram(context, {
     writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(redactSecrets(text)),
+    // Through the terminal like every human line (commander ends its text with a newline).
+    writeErr: (text) => terminal.err(text.replace(/\n$/, "")),
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

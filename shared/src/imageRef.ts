@@ -4,6 +4,7 @@
  * same reference and dedup key, and so that nothing that is not an image reference ever reaches a
  * subprocess argument list.
  */
+import { redactSecrets } from "./redact.ts";
 
 export interface ImageRef {
   /** Canonical reference: `registry/repository:tag` or `registry/repository@digest`. */
@@ -26,7 +27,8 @@ export class ImageRefError extends Error {
   readonly input: string;
   readonly reason: string;
   constructor(input: string, reason: string) {
-    super(`invalid image reference ${JSON.stringify(truncate(input))}: ${reason}`);
+    // Redacted before it is shortened: a secret cut at the edge would no longer be recognised.
+    super(`invalid image reference ${JSON.stringify(truncate(redactSecrets(input)))}: ${reason}`);
     this.input = input;
     this.reason = reason;
   }

@@ -23,24 +23,59 @@ export interface CreateLoggerOptions {
   redactor?: SecretRedactor;
 }
 
-/** Keys whose values are secret whatever they contain. */
-const SECRET_KEY_PATHS = [
+/**
+ * Keys whose values are secret whatever they contain, compared without case, `-` or `_`
+ * (`Authorization`, `x-api-key`, `access_token`). pino's own `redact` paths have a fixed depth, so
+ * `censorSecretKeys` walks each logged object instead.
+ */
+const SECRET_KEYS = new Set([
   "password",
   "token",
-  "accessToken",
-  "apiKey",
-  "connectionString",
+  "accesstoken",
+  "refreshtoken",
+  "apikey",
+  "xapikey",
+  "connectionstring",
   "authorization",
-  "*.password",
-  "*.token",
-  "*.accessToken",
-  "*.apiKey",
-  "*.connectionString",
-  "*.authorization",
-  "headers.authorization",
-  "req.headers.authorization",
-  'req.headers["x-api-key"]',
-];
+  "clientsecret",
+]);
+
+const isSecretKey = (key: string) => SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ""));
+
+/**
+ * `value` with the value of every secret key censored at any depth of its plain objects and arrays,
+ * copied only where something was censored (most log objects come back unchanged, uncopied).
+ */
+function censorSecretKeys(value: unknown, ancestors: readonly object[] = []): unknown {
+  if (typeof value !== "object" || value === null || ancestors.includes(value)) return value;
+  const inside = [...ancestors, value];
+  if (Array.isArray(value)) {
+    const items = value.map((item) => censorSecretKeys(item, inside));
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  // Class instances (errors, requests, clients) go through their serializers, censored there.
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const censored = isSecretKey(key) && member !== undefined ? REDACTED : censorSecretKeys(member, inside);
+    if (censored !== member) {
+      copy ??= { ...value };
+      copy[key] = censored;
+    }
+  }
+  return copy ?? value;
+}
+
+const censorObject = (object: Record<string, unknown>) => censorSecretKeys(object) as Record<string, unknown>;
+
+/** pino's error serializer, whose output (own properties of the error included) is censored as a plain object. */
+function censorError(error: unknown): unknown {
+  const serialized: unknown = pino.stdSerializers.err(error as Error);
+  return serialized !== error && typeof serialized === "object" && serialized !== null
+    ? censorSecretKeys({ ...serialized })
+    : serialized;
+}
 
 export function createLogger(options: CreateLoggerOptions): Logger {
   const redactor = options.redactor ?? secretRedactor;
@@ -50,7 +85,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     level: options.level ?? "info",
     base: { service: options.name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: SECRET_KEY_PATHS, censor: REDACTED },
+    formatters: { log: censorObject },
+    serializers: { err: censorError },
+    // Serialized requests are class instances to the walk above.
+    redact: { paths: ["req.headers.authorization", 'req.headers["x-api-key"]'], censor: REDACTED },
     hooks: { streamWrite: (line) => redactor.redact(line) },
   };
   const destination =
@@ -64,5 +102,11 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         })
       : // Synchronous writes: a crash never loses the lines that explain it.
         pino.destination({ dest: 1, sync: true }));
-  return pino(loggerOptions, destination);
+  const logger = pino(loggerOptions, destination);
+  // pino's bindings formatter sees the root's bindings only; children inherit this `child`.
+  const child = logger.child;
+  logger.child = function censoredChild(this: Logger, bindings, childOptions) {
+    return child.call(this, censorObject(bindings), childOptions);
+  } as typeof logger.child;
+  return logger;
 }

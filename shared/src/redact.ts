@@ -28,11 +28,18 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
 const MIN_SECRET_LENGTH = 6;
 
 export class SecretRedactor {
-  readonly #values = new Set<string>();
+  /** Longest first, so a value inside another's escaped form never leaves a stray escape behind. */
+  #values: string[] = [];
 
   /** Registers an exact secret value (a token read from configuration) to be removed everywhere. */
   addSecret(value: string | undefined): void {
-    if (value !== undefined && value.length >= MIN_SECRET_LENGTH) this.#values.add(value);
+    if (value === undefined || value.length < MIN_SECRET_LENGTH) return;
+    // A JSON log line carries the value escaped (`"` → `\"`, newline → `\n`), which the raw form misses.
+    const forms = [...new Set([value, JSON.stringify(value).slice(1, -1)])].filter(
+      (form) => !this.#values.includes(form),
+    );
+    if (forms.length === 0) return;
+    this.#values = [...this.#values, ...forms].sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {

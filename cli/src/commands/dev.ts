@@ -115,8 +115,8 @@ export function registerDev(program: Command, context: ScanctlContext): void {
           dataDir: resolve(options.dataDir),
         },
         {
-          stdout: { line: (text) => context.terminal.out(text), ...output.stdout },
-          stderr: { line: (text) => context.terminal.err(text), ...output.stderr },
+          stdout: { line: (text) => context.terminal.painted("out", text), ...output.stdout },
+          stderr: { line: (text) => context.terminal.painted("err", text), ...output.stderr },
           signal: AbortSignal.any([context.signal, parentGone()]),
         },
         context.environment(),

@@ -88,11 +88,16 @@ export interface Progress {
   stop(): void;
 }
 
-/** Where commands write: results to stdout, diagnostics to stderr. */
+/**
+ * Where commands write: results to stdout, diagnostics to stderr. Human output (`out`, `err`,
+ * `painted`) shows control characters as visible escapes; `json` is written as it is.
+ */
 export interface Terminal {
   out(text: string): void;
   err(text: string): void;
   json(value: unknown): void;
+  /** Lines the local stack formatted itself, possibly coloured: colours kept, other controls escaped. */
+  painted(stream: "out" | "err", text: string): void;
   /** A progress bar on an interactive terminal; does nothing otherwise or when `enabled` is false. */
   progress(label: string, total: number, enabled: boolean): Progress;
 }

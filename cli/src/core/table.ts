@@ -2,6 +2,7 @@
  * Plain aligned columns for terminals (the kubectl look: upper-case headers, two spaces between
  * columns, no borders), so output stays readable when piped into `less` or `grep`.
  */
+import { redactSecrets } from "@qcs/shared";
 
 export interface Column {
   header: string;
@@ -13,7 +14,8 @@ export interface Column {
 
 export function renderTable(columns: readonly Column[], rows: ReadonlyArray<readonly string[]>): string {
   const cells = rows.map((row) =>
-    columns.map((column, index) => fit(oneLine(row[index] ?? ""), column.maxWidth)),
+    // Redacted before `fit` cuts it: a secret cut at the edge would no longer be recognised.
+    columns.map((column, index) => fit(oneLine(redactSecrets(row[index] ?? "")), column.maxWidth)),
   );
   const widths = columns.map((column, index) =>
     Math.max(column.header.length, ...cells.map((row) => (row[index] as string).length)),

@@ -39,6 +39,17 @@ describe("the terminal", () => {
     expect(out.chunks.join("")).not.toContain("abcdefghijklmnop");
   });
 
+  it("keeps the colours of the local stack's painted lines and escapes every other control", () => {
+    const [out, err] = [stream(true), stream(true)];
+    const terminal = new StreamTerminal(out, err);
+    terminal.painted("out", "\u001b[36mingest  \u001b[39m | image \u001b]0;title\u0007 \u001b[2J\r");
+    terminal.painted("err", "\u001b[1mdev\u001b[22m | \u009b2J");
+    expect(out.chunks.join("")).toBe(
+      "\u001b[36mingest  \u001b[39m | image \\u001b]0;title\\u0007 \\u001b[2J\\u000d\n",
+    );
+    expect(err.chunks.join("")).toBe("\u001b[1mdev\u001b[22m | \\u009b2J\n");
+  });
+
   it("writes 64-bit numbers in JSON as strings", () => {
     const out = stream(false);
     new StreamTerminal(out, stream(false)).json({ sequenceNumber: 9_223_372_036_854_775_807n });

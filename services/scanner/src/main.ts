@@ -57,6 +57,7 @@ const scanner = defineService({
         scanTypes: config.qscanner.scanTypes,
         platform: config.qscanner.platform,
         sendTargetInfo: config.qscanner.sendTargetInfo,
+        allowedPrivateRegistries: config.allowedPrivateRegistries,
       },
     });
 

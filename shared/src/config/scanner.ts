@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { tryParseImageRef } from "../imageRef.ts";
 import {
   boolVar,
   commonConfig,
@@ -61,6 +62,8 @@ export const scannerConfigSpec = defineServiceConfig({
     REGISTRY_AUTH: z.enum(["acr-exchange", "none"]).default("acr-exchange"),
     /** Unit of the retry delays of the failure policy (services/scanner/README.md). */
     SCAN_RETRY_DELAY_SECONDS: intVar(60, 0, 3600),
+    /** Registries on loopback, link-local or private addresses that may be scanned (`host` or `host:port`). */
+    SCANNER_ALLOWED_PRIVATE_REGISTRIES: listVar(),
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "QUALYS_ACCESS_TOKEN"],
   build: (env, issue) => ({
@@ -84,6 +87,14 @@ export const scannerConfigSpec = defineServiceConfig({
       platform: env.QSCANNER_PLATFORM,
     },
     registryAuth: env.REGISTRY_AUTH,
+    allowedPrivateRegistries: env.SCANNER_ALLOWED_PRIVATE_REGISTRIES.map((entry) => {
+      // Compared with the registry of a canonical reference, which is a lower-case host[:port].
+      const parsed = tryParseImageRef(`${entry}/x`);
+      if (!parsed.ok || parsed.value.registry !== entry.toLowerCase()) {
+        issue("SCANNER_ALLOWED_PRIVATE_REGISTRIES", `${JSON.stringify(entry)} is not a registry host[:port]`);
+      }
+      return entry.toLowerCase();
+    }),
     retryBaseDelayMs: env.SCAN_RETRY_DELAY_SECONDS * 1000,
     concurrency: env.SCANNER_CONCURRENCY,
     cacheMs: env.SCAN_CACHE_HOURS * 3_600_000,

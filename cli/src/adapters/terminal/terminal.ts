@@ -1,11 +1,13 @@
 /**
  * Output streams of one scanctl run. Every line passes through the secret redactor on its way
- * out. The progress bar (cli-progress) is drawn on stderr, and only when both streams are
- * terminals: piped or redirected output never receives control characters.
+ * out, and every human line through the control-character escape (JSON escapes its own). The
+ * progress bar (cli-progress) is drawn on stderr, and only when both streams are terminals:
+ * piped or redirected output never receives control characters.
  */
 import { redactSecrets } from "@qcs/shared";
 import { Presets, SingleBar } from "cli-progress";
 import type { Progress, Terminal } from "../../core/ports.ts";
+import { escapeControlCharacters, escapeControlCharactersButColours } from "../../core/terminalText.ts";
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -24,17 +26,25 @@ export class StreamTerminal implements Terminal {
   }
 
   out(text: string): void {
-    this.#stdout.write(`${redactSecrets(text)}\n`);
+    this.#stdout.write(`${escapeControlCharacters(redactSecrets(text))}\n`);
   }
 
   err(text: string): void {
-    this.#stderr.write(`${redactSecrets(text)}\n`);
+    this.#stderr.write(`${escapeControlCharacters(redactSecrets(text))}\n`);
+  }
+
+  painted(stream: "out" | "err", text: string): void {
+    const line = `${escapeControlCharactersButColours(redactSecrets(text))}\n`;
+    (stream === "out" ? this.#stdout : this.#stderr).write(line);
   }
 
   json(value: unknown): void {
-    this.out(
-      JSON.stringify(value, (_key, member) => (typeof member === "bigint" ? member.toString() : member), 2),
+    const text = JSON.stringify(
+      value,
+      (_key, member) => (typeof member === "bigint" ? member.toString() : member),
+      2,
     );
+    this.#stdout.write(`${redactSecrets(text)}\n`);
   }
 
   progress(label: string, total: number, enabled: boolean): Progress {

@@ -5,7 +5,13 @@
  * redelivers it) when the retry budget or the shutdown deadline runs out. Nothing is dropped.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type IncomingMessage, isContractError, type Logger, parseScanCompletedMessage } from "@qcs/shared";
+import {
+  type IncomingMessage,
+  isContractError,
+  type Logger,
+  parseScanCompletedMessage,
+  redactSecrets,
+} from "@qcs/shared";
 import type { RecorderMetrics, RecordOutcome, ScanRecordWriter } from "./ports.ts";
 import { type RecordScanOptions, recordScan } from "./recordScan.ts";
 
@@ -94,6 +100,8 @@ export function createScanCompletedHandler(options: ScanCompletedHandlerOptions)
   };
 }
 
+/** Redacted before it is shortened: a secret cut at the edge would no longer be recognised. */
 function truncate(text: string): string {
-  return text.length > 1000 ? `${text.slice(0, 997)}...` : text;
+  const redacted = redactSecrets(text);
+  return redacted.length > 1000 ? `${redacted.slice(0, 997)}...` : redacted;
 }

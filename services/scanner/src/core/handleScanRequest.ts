@@ -26,6 +26,7 @@ import type {
   ScanMetrics,
   ScanOutcome,
 } from "./ports.ts";
+import { privateRegistryRefusal } from "./privateRegistry.ts";
 import type { ScanReport } from "./report.ts";
 import { isScanFailure } from "./scanFailure.ts";
 import { type ScanAttempt, scanImage } from "./scanImage.ts";
@@ -54,6 +55,8 @@ export interface ScanRequestHandlerOptions {
   scanTypes?: readonly string[] | undefined;
   platform?: string | undefined;
   sendTargetInfo: boolean;
+  /** Registries on private addresses that may be scanned (`host` or `host:port`, lower case). */
+  allowedPrivateRegistries: readonly string[];
 }
 
 export interface ScanDelivery {
@@ -102,6 +105,19 @@ export function createScanRequestHandler(
 
     const attempt = delivery.priorAttempts + delivery.deliveryCount + 1;
     const context = { requestId: request.requestId, image: request.image.ref, attempt };
+
+    // Before anything touches the network: not even the cache lookup for such a reference.
+    const refusal = privateRegistryRefusal(request.image.registry, options.allowedPrivateRegistries);
+    if (refusal !== undefined) {
+      const reason = "InvalidImageReference";
+      const description = truncate(`${refusal}. ${FAILURE_POLICIES[reason].remedy}`, MAX_DESCRIPTION_LENGTH);
+      deps.logger.warn(
+        { ...context, reason, description },
+        "dead-lettering a request for a private registry",
+      );
+      record("dead-lettered", reason, started);
+      return { action: "deadLetter", reason, description };
+    }
     const abandon = (reason: string): Settlement => {
       deps.logger.warn({ ...context, reason }, "abandoning the request; the broker redelivers it");
       record("abandoned", undefined, started);

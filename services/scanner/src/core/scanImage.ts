@@ -77,7 +77,9 @@ export async function scanImage(runner: QscannerProcess, options: ScanImageOptio
       durationMs,
     );
   }
-  const lastLine = errorLine(result.output);
+  // Redacted before `said` shortens it: a secret cut at the edge would no longer be recognised.
+  const line = errorLine(result.output);
+  const lastLine = line === undefined ? undefined : options.redact(line);
   if (result.exitCode !== EXIT_SUCCESS) {
     if (result.exitCode === null) {
       return failed("ScannerFailed", `qscanner was killed by a signal${said(lastLine)}`, durationMs);

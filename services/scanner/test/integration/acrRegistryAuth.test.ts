@@ -131,6 +131,22 @@ describe("ACR registry authentication", () => {
     expect(error.message).not.toContain(ENTRA_TOKEN);
   });
 
+  it("redacts the registry's error message before shortening it, so a token at the cut leaves no fragment", async () => {
+    const jwtInMessage =
+      "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    // The detail keeps 200 characters; the token starts at 190.
+    answer = {
+      status: 401,
+      body: JSON.stringify({ errors: [{ message: `${"m".repeat(189)} ${jwtInMessage}` }] }),
+    };
+    const error = await auth(new StaticCredential())
+      .credentialsFor(acrImage, signal())
+      .catch((caught) => caught);
+    expect(error.code).toBe("RegistryAuthFailed");
+    expect(error.message).toContain("[REDACTED]");
+    expect(error.message).not.toContain(jwtInMessage.slice(0, 8));
+  });
+
   it("treats a registry outage as transient, not as a refusal", async () => {
     answer = { status: 503, body: "upstream unavailable" };
     const error = await auth(new StaticCredential())
@@ -161,5 +177,38 @@ describe("ACR registry authentication", () => {
     expect(error.message).toBe(
       "no Entra identity to authenticate to contosoprod.azurecr.io: ManagedIdentityCredential: no endpoint",
     );
+  });
+});
+
+describe("a redirect from the token exchange", () => {
+  it("is refused: the origin it names never receives the Entra token, and the failure is RegistryAuthFailed", async () => {
+    const elsewhere: string[] = [];
+    const attacker = createServer(async (request, response) => {
+      let body = "";
+      for await (const chunk of request) body += chunk;
+      elsewhere.push(`${request.method} ${request.url} ${body}`);
+      response.writeHead(200, { "content-type": "application/json" }).end('{"refresh_token":"stolen"}');
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/oauth2/exchange`;
+    const redirecting = createServer((_request, response) =>
+      response.writeHead(307, { location: attackerUrl }).end(),
+    );
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const adapter = new AcrRegistryAuth({
+        credential: new StaticCredential(),
+        registryEndpoint: () => `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`,
+      });
+      const error = await adapter.credentialsFor(acrImage, signal()).catch((caught) => caught);
+
+      expect(elsewhere).toEqual([]);
+      expect(isScanFailure(error)).toBe(true);
+      expect(error.code).toBe("RegistryAuthFailed");
+      expect(error.message).toMatch(/contosoprod\.azurecr\.io answered \/oauth2\/exchange with a redirect/);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+      await new Promise<void>((resolve) => attacker.close(() => resolve()));
+    }
   });
 });

@@ -131,6 +131,30 @@ describe("qscanner process runner", () => {
     expect(result.output.trimEnd().endsWith("ERROR the end")).toBe(true);
   });
 
+  it("drops the cut first line of a bounded tail, so no fragment of a secret in it survives", async () => {
+    const secret = "Qk7vT2xR9mPz4LwN8sYb3HcJ6fGd1ZqE5uVa0XoKi2WnBp7Ms4T";
+    const flood = new QscannerProcessRunner({
+      executable: process.execPath,
+      env: { PATH: process.env.PATH ?? "" },
+      tempRoot,
+      maxOutputBytes: 1000,
+    });
+    // The last 1000 bytes start 30 characters into the secret.
+    const result = await flood.run({
+      args: () => [
+        "-e",
+        `process.stdout.write('x'.repeat(5000) + ' ${secret} level=error\\n' + 'z'.repeat(957)); process.exit(3)`,
+      ],
+      env: {},
+      timeoutMs: 20_000,
+      signal: new AbortController().signal,
+      collect: () => true,
+    });
+    expect(result.exitCode).toBe(3);
+    expect(result.output).not.toContain(secret.slice(-30, -20));
+    expect(result.output).toBe(`[earlier output dropped]\n${"z".repeat(957)}`);
+  });
+
   it("reports a binary that cannot be started", async () => {
     const result = await runner({ executable: join(root, "no-such-qscanner") }).run(
       scanOf("docker.io/library/x:1"),

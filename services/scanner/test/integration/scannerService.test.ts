@@ -40,6 +40,7 @@ const ENTITIES = {
   qualysauth: {},
   invalidMessage: {},
   invalidRef: {},
+  privateRegistry: {},
   retry40: {},
   retryRate: {},
   retryCrash: {},
@@ -50,6 +51,7 @@ const ENTITIES = {
   concurrency: { lockDuration: "PT10S" },
   acrOk: {},
   acrRefused: {},
+  acrRedirect: {},
   secrets: {},
 };
 
@@ -117,6 +119,7 @@ function startScanner(
     registryAuth?: RegistryAuthenticator;
     qscanner?: QscannerProcess;
     topicName?: string;
+    allowedPrivateRegistries?: string[];
   } = {},
 ): Running {
   const entities = new TestEntities(client, key);
@@ -139,6 +142,7 @@ function startScanner(
       retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
       sendTargetInfo: false,
+      allowedPrivateRegistries: options.allowedPrivateRegistries ?? [],
     },
   });
   service.start();
@@ -286,6 +290,31 @@ describe.concurrent("scanner service", () => {
     expect(qscanner.runs).toBe(0);
   });
 
+  it("dead-letters a request for a registry on a link-local address without running qscanner, and scans an allowed private one", async ({
+    onTestFinished,
+  }) => {
+    const qscanner = new ObservedRunner(simulator());
+    const { entities } = startScanner("privateRegistry", onTestFinished, {
+      qscanner,
+      allowedPrivateRegistries: ["localhost:5000"],
+    });
+    const metadata = scanRequest(`169.254.169.254/metadata/identity:${uniqueTag("imds")}`);
+    await entities.send(metadata);
+    const deadLetter = await entities.nextDeadLetter();
+    expect(deadLetter.deadLetterReason).toBe("InvalidImageReference");
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /^registry 169\.254\.169\.254 is a link-local address .* only when SCANNER_ALLOWED_PRIVATE_REGISTRIES names it\./,
+    );
+    expect(deadLetter.applicationProperties?.imageRef).toBe(metadata.image.ref);
+    expect(qscanner.runs).toBe(0);
+
+    const allowed = scanRequest(`localhost:5000/team/app:${uniqueTag("allowed")}`);
+    await entities.send(allowed);
+    const [scan] = await entities.completedFor(allowed.requestId);
+    expect(scan).toMatchObject({ status: "succeeded", image: { registry: "localhost:5000" } });
+    expect(qscanner.runs).toBe(1);
+  });
+
   it("retries a report that is not ready (exit 40) later and then succeeds, counting attempts", async ({
     onTestFinished,
   }) => {
@@ -417,12 +446,26 @@ describe.concurrent("scanner service", () => {
 describe.concurrent("scanner service with Azure Container Registry", () => {
   let exchange: Server;
   let exchangeEndpoint: string;
+  /** Where a redirect points: it must never be asked. */
+  let elsewhere: Server;
+  const elsewhereRequests: string[] = [];
   beforeAll(async () => {
+    elsewhere = createServer((request, response) => {
+      elsewhereRequests.push(`${request.method} ${request.url}`);
+      response.writeHead(200, { "content-type": "application/json" }).end('{"refresh_token":"stolen"}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const elsewhereEndpoint = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
     exchange = createServer(async (request, response) => {
       let body = "";
       for await (const chunk of request) body += chunk;
+      const service = new URLSearchParams(body).get("service");
+      if (service === "moved.azurecr.io") {
+        response.writeHead(307, { location: `${elsewhereEndpoint}/oauth2/exchange` }).end();
+        return;
+      }
       // This registry refuses the scanner's identity; every other one grants a token.
-      const refused = new URLSearchParams(body).get("service") === "locked.azurecr.io";
+      const refused = service === "locked.azurecr.io";
       response
         .writeHead(refused ? 403 : 200, { "content-type": "application/json" })
         .end(refused ? '{"errors":[{"message":"denied"}]}' : '{"refresh_token":"acr-refresh-token-1"}');
@@ -430,7 +473,10 @@ describe.concurrent("scanner service with Azure Container Registry", () => {
     await new Promise<void>((resolve) => exchange.listen(0, "127.0.0.1", resolve));
     exchangeEndpoint = `http://127.0.0.1:${(exchange.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => exchange.close(() => resolve())));
+  afterAll(async () => {
+    await new Promise<void>((resolve) => exchange.close(() => resolve()));
+    await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+  });
 
   const acrAuth = () =>
     new AcrRegistryAuth({
@@ -466,6 +512,22 @@ describe.concurrent("scanner service with Azure Container Registry", () => {
     expect(deadLetter.deadLetterErrorDescription).toMatch(
       /refused the scanner's identity \(HTTP 403.*AcrPull/,
     );
+    expect(qscanner.runs).toBe(0);
+  });
+
+  it("dead-letters RegistryAuthFailed when the token exchange redirects, and the Entra token goes nowhere else", async ({
+    onTestFinished,
+  }) => {
+    const qscanner = new ObservedRunner(simulator());
+    const { entities } = startScanner("acrRedirect", onTestFinished, { registryAuth: acrAuth(), qscanner });
+    const request = scanRequest(`moved.azurecr.io/checkout/api:${uniqueTag("v3")}`);
+    await entities.send(request);
+    const deadLetter = await entities.nextDeadLetter();
+    expect(deadLetter.deadLetterReason).toBe("RegistryAuthFailed");
+    expect(deadLetter.deadLetterErrorDescription).toMatch(
+      /^moved\.azurecr\.io answered \/oauth2\/exchange with a redirect; the scanner does not follow redirects/,
+    );
+    expect(elsewhereRequests).toEqual([]);
     expect(qscanner.runs).toBe(0);
   });
 });

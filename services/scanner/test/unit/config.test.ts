@@ -44,6 +44,28 @@ describe("scanner configuration", () => {
     expect(JSON.stringify(effective)).not.toContain("token-value-123");
   });
 
+  it("allows no private registry by default, and reads the named ones in canonical (lower) case", () => {
+    expect(
+      loadServiceConfig(scannerConfigSpec, base, new SecretRedactor()).config.allowedPrivateRegistries,
+    ).toEqual([]);
+    const { config } = loadServiceConfig(
+      scannerConfigSpec,
+      { ...base, SCANNER_ALLOWED_PRIVATE_REGISTRIES: "Registry.Internal:5000, 10.0.0.5,[::1]:5000" },
+      new SecretRedactor(),
+    );
+    expect(config.allowedPrivateRegistries).toEqual(["registry.internal:5000", "10.0.0.5", "[::1]:5000"]);
+  });
+
+  it("rejects an allowed private registry that is not a host[:port]", () => {
+    expect(() =>
+      loadServiceConfig(
+        scannerConfigSpec,
+        { ...base, SCANNER_ALLOWED_PRIVATE_REGISTRIES: "10.0.0.5/path" },
+        new SecretRedactor(),
+      ),
+    ).toThrow(/SCANNER_ALLOWED_PRIVATE_REGISTRIES: "10.0.0.5\/path" is not a registry host\[:port\]/);
+  });
+
   it("rejects an unknown registry auth mode", () => {
     expect(() =>
       loadServiceConfig(scannerConfigSpec, { ...base, REGISTRY_AUTH: "basic" }, new SecretRedactor()),

@@ -56,6 +56,7 @@ const options: ScanRequestHandlerOptions = {
   retryBaseDelayMs: 1000,
   scanner: { name: "qscanner", version: "4.8.0-2", mode: "get-report" },
   sendTargetInfo: false,
+  allowedPrivateRegistries: [],
 };
 
 let cache: InMemoryScanCache;

@@ -5,7 +5,7 @@
  * `docker login` with ACR tokens). Other registries are read anonymously.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ImageRef } from "@qcs/shared";
+import { type ImageRef, redactSecrets } from "@qcs/shared";
 import type { RegistryAuthenticator, RegistryCredentials } from "../../core/ports.ts";
 import { registryAuthKind } from "../../core/registry.ts";
 import { ScanFailure } from "../../core/scanFailure.ts";
@@ -87,12 +87,25 @@ export class AcrRegistryAuth implements RegistryAuthenticator {
       access_token: entraToken,
     });
     if (this.#options.tenantId) form.set("tenant", this.#options.tenantId);
-    const response = await fetch(`${endpoint}/oauth2/exchange`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: form,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs ?? 30_000)]),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${endpoint}/oauth2/exchange`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        body: form,
+        // A redirect would re-send the Entra token to whatever origin it names.
+        redirect: "error",
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs ?? 30_000)]),
+      });
+    } catch (error) {
+      if (isRedirectRefusal(error)) {
+        throw new ScanFailure(
+          "RegistryAuthFailed",
+          `${registry} answered /oauth2/exchange with a redirect; the scanner does not follow redirects with its token (is ${registry} really an Azure Container Registry?)`,
+        );
+      }
+      throw error;
+    }
     const body = await response.text();
     if (response.status === 401 || response.status === 403) {
       throw new ScanFailure(
@@ -121,12 +134,22 @@ export const selfAuthenticatingRegistries: RegistryAuthenticator = {
   credentialsFor: async () => undefined,
 };
 
+/** undici's rejection of a redirect under `redirect: "error"`: a TypeError caused by "unexpected redirect". */
+function isRedirectRefusal(error: unknown): boolean {
+  return (
+    error instanceof TypeError &&
+    error.cause instanceof Error &&
+    error.cause.message === "unexpected redirect"
+  );
+}
+
 /** The `errors[].message` / `error_description` of an ACR error body, short; never the body itself. */
 function errorDetail(body: string): string {
   try {
     const parsed = JSON.parse(body) as { errors?: Array<{ message?: unknown }>; error_description?: unknown };
     const message = parsed.errors?.[0]?.message ?? parsed.error_description;
-    return typeof message === "string" ? `: ${message.slice(0, 200)}` : "";
+    // Redacted before it is shortened: a token cut at the edge would no longer be recognised.
+    return typeof message === "string" ? `: ${redactSecrets(message).slice(0, 200)}` : "";
   } catch {
     return "";
   }

@@ -204,6 +204,9 @@ class TailBuffer {
 
   text(): string {
     const text = Buffer.concat(this.#chunks).toString("utf8");
-    return this.#dropped ? `[earlier output dropped]\n${text}` : text;
+    if (!this.#dropped) return text;
+    // The first line was cut: a secret in it could no longer be recognised by the redactor.
+    const newline = text.indexOf("\n");
+    return `[earlier output dropped]\n${newline === -1 ? "" : text.slice(newline + 1)}`;
   }
 }
