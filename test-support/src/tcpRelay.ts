@@ -22,6 +22,7 @@ export class TcpRelay {
   /** What clients sent while held, per upstream connection, in order. */
   readonly #pending = new Map<Socket, Buffer[]>();
   #server: Server | undefined;
+  #port = 0;
   #holding = false;
   #refusing = false;
   /** Chunks that reached the relay while held (what a test may inspect). */
@@ -38,7 +39,13 @@ export class TcpRelay {
     const server = createServer((client) => this.#accept(client));
     this.#server = server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return (server.address() as { port: number }).port;
+    this.#port = (server.address() as { port: number }).port;
+    return this.#port;
+  }
+
+  /** The loopback port clients connect to (once started). */
+  get port(): number {
+    return this.#port;
   }
 
   hold(): void {

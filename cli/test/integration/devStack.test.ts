@@ -28,7 +28,7 @@ const PORT_OPTIONS = [
   "--ingest-port",
   "--scanner-port",
 ].flatMap((option) => [option, "0"]);
-const API_KEY = "e2e-recorder-key";
+const API_KEY = "e2e-recorder-key-0123456789-abcdefghij";
 
 type Summary = DevSummary & {
   recorderUrl: string;

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanctl } from "../support/runCli.ts";
 import { brokerConfig, deadLetterRequests, scanRequest, scanResult } from "../support/serviceBus.ts";
 
-const API_KEY = "test-recorder-key-0123456789";
+const API_KEY = "test-recorder-key-0123456789-abcdefghij";
 
 interface StatusJson {
   entities: Array<{ entity: string; active: number; scheduled: number; deadLettered: number }>;

@@ -51,7 +51,13 @@ const recorder = defineService({
         { name: "storage", check: () => records.ping() },
       ],
       routes: (server) =>
-        registerScanApi(server, { reader: records, apiKey: config.apiKey, version: packageJson.version }),
+        registerScanApi(server, {
+          reader: records,
+          apiKey: config.apiKey,
+          version: packageJson.version,
+          rateLimitPerMinute: config.apiRateLimitPerMinute,
+          statsCacheMs: config.statsCacheMs,
+        }),
       start: () => receiver.start(),
       stopIntake: () => receiver.stopIntake(),
       drain: (deadline) => receiver.drain(deadline),

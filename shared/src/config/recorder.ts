@@ -5,12 +5,14 @@ import {
   entityVar,
   intVar,
   messagingConnection,
-  optionalString,
   serviceBusEnv,
   storageConnection,
   storageEnv,
 } from "./fields.ts";
 import { defineServiceConfig } from "./load.ts";
+
+/** A shorter key can be guessed; 32 characters of base64 carry 192 bits. */
+export const MIN_API_KEY_LENGTH = 32;
 
 export const recorderConfigSpec = defineServiceConfig({
   service: "recorder",
@@ -27,7 +29,17 @@ export const recorderConfigSpec = defineServiceConfig({
     /** Seconds one delivery keeps retrying Table Storage before it is abandoned to the broker. */
     RECORDER_STORAGE_RETRY_SECONDS: intVar(120, 1, 3600),
     /** Bearer key that guards /api/*. Unset: the API answers 503 rather than serve unauthenticated. */
-    RECORDER_API_KEY: optionalString(),
+    RECORDER_API_KEY: z
+      .string()
+      .min(
+        MIN_API_KEY_LENGTH,
+        `must be at least ${MIN_API_KEY_LENGTH} characters; generate one with: openssl rand -base64 32`,
+      )
+      .optional(),
+    /** Requests per minute one client address may make to /api/* (failed authentications included). */
+    RECORDER_API_RATE_LIMIT: intVar(300, 1, 1_000_000),
+    /** How long /api/stats answers from the last count before counting again. */
+    RECORDER_STATS_CACHE_SECONDS: intVar(60, 0, 3600),
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "RECORDER_API_KEY"],
   build: (env, issue) => ({
@@ -46,6 +58,8 @@ export const recorderConfigSpec = defineServiceConfig({
     concurrency: env.RECORDER_CONCURRENCY,
     storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
+    apiRateLimitPerMinute: env.RECORDER_API_RATE_LIMIT,
+    statsCacheMs: env.RECORDER_STATS_CACHE_SECONDS * 1000,
   }),
 });
 export type RecorderConfig = ReturnType<typeof recorderConfigSpec.build>;

@@ -81,6 +81,7 @@ export const StatsSchema = z.object({
   byStatus: z.object({ succeeded: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
   vulnerabilities: VulnerabilityCountsSchema.describe("sum of each image's latest successful scan"),
   lastScanAt: isoTime.optional(),
+  computedAt: isoTime.describe("when these counts were taken (they are cached for a short time)"),
 });
 
 export type LatestScan = z.infer<typeof LatestScanSchema>;

@@ -66,6 +66,21 @@ describe("service configuration", () => {
     expect(error.message).toContain("QUALYS_POD: expected one of US1");
   });
 
+  it("refuses a recorder API key shorter than 32 characters, saying how to make one", () => {
+    const env = { SERVICEBUS_CONNECTION_STRING: SB, STORAGE_CONNECTION_STRING: STORAGE };
+    const error = configError(() =>
+      loadServiceConfig(recorderConfigSpec, { ...env, RECORDER_API_KEY: "k" }, new SecretRedactor()),
+    );
+    expect(error.issues).toEqual([
+      {
+        variable: "RECORDER_API_KEY",
+        message: "must be at least 32 characters; generate one with: openssl rand -base64 32",
+      },
+    ]);
+    const key = "x".repeat(32);
+    expect(loadServiceConfig(recorderConfigSpec, { ...env, RECORDER_API_KEY: key }).config.apiKey).toBe(key);
+  });
+
   it("reports connection problems after the variables parse", () => {
     const error = configError(() =>
       loadServiceConfig(

@@ -4,6 +4,7 @@
  * statistics. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
  * error is `application/problem+json`.
  */
+import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import {
   HistoryPageSchema,
@@ -23,11 +24,10 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { Cached } from "../core/cached.ts";
 import {
   decodeContinuation,
   encodeContinuation,
-  type LatestCursor,
-  pageLatest,
   type ScanRecordReader,
   summarize,
 } from "../core/scanQueries.ts";
@@ -41,23 +41,38 @@ export interface ScanApiOptions {
   apiKey: string | undefined;
   /** Shown in the OpenAPI document. */
   version: string;
+  /** Requests per minute per client address on /api/*, failed authentications included. */
+  rateLimitPerMinute: number;
+  /** /api/stats answers from a count at most this old (it reads the whole table). */
+  statsCacheMs: number;
 }
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(500).default(fallback);
-const errorResponses = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 503: ProblemSchema };
+const errorResponses = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  404: ProblemSchema,
+  429: ProblemSchema,
+  503: ProblemSchema,
+};
 const security = [{ apiKey: [] }];
 
-const LatestCursorSchema = z.object({
-  lastScanAt: z.number().int(),
-  partitionKey: z.string(),
-  rowKey: z.string(),
-});
+const LatestCursorSchema = z.object({ table: z.string().min(1).max(2048) });
 const HistoryCursorSchema = z.object({ after: z.string().min(1).max(2048) });
 
 export async function registerScanApi(app: FastifyInstance, options: ScanApiOptions): Promise<void> {
   const { reader } = options;
+  const stats = new Cached(options.statsCacheMs, async () => summarize(await reader.all()));
   await app.register(
     async (api) => {
+      // An instance hook of this scope runs before the key check of the guarded routes below, so
+      // guessing keys is as limited as everything else (route-level limits would run after it).
+      await api.register(fastifyRateLimit, {
+        global: false,
+        errorResponseBuilder: (_request, context) =>
+          new ApiProblem(429, `too many requests from this address: try again in ${context.after}`),
+      });
+      api.addHook("onRequest", api.rateLimit({ max: options.rateLimitPerMinute, timeWindow: 60_000 }));
       api.setValidatorCompiler(validatorCompiler);
       api.setSerializerCompiler(serializerCompiler);
       await api.register(fastifySwagger, {
@@ -86,12 +101,13 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
         }
         if (error instanceof ApiProblem)
           return sendProblem(reply, problem(error.status, error.message, error.errors));
+        // Only fastify's own client errors (a malformed body, a bad header) speak for themselves; any
+        // other error, such as storage refusing the recorder, stays in the log.
+        const clientError =
+          error.code?.startsWith("FST_") === true && error.statusCode !== undefined && error.statusCode < 500;
+        if (clientError) return sendProblem(reply, problem(error.statusCode as number, error.message));
         request.log.error({ err: error, url: request.url }, "API request failed");
-        const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
-        return sendProblem(
-          reply,
-          problem(status, status === 500 ? "the request could not be answered" : error.message),
-        );
+        return sendProblem(reply, problem(500, "the request could not be answered"));
       });
       api.setNotFoundHandler((request, reply) =>
         sendProblem(reply, problem(404, `no route ${request.method} ${request.url}`)),
@@ -107,7 +123,10 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
           "/scans",
           {
             schema: {
-              summary: "Latest state per image, newest first",
+              summary: "Latest state per image, by registry and repository",
+              description:
+                "Pages come from storage in key order, so each costs one page of reads; a page may hold " +
+                "fewer than `limit` items while `continuation` says more follow. Newest first: /api/history.",
               security,
               querystring: z.object({
                 status: z.enum(SCAN_STATUSES).optional(),
@@ -123,15 +142,19 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             const query = request.query;
             const after =
               query.continuation === undefined ? undefined : cursor(LatestCursorSchema, query.continuation);
-            const rows = await reader.list({
-              status: query.status,
-              registry: query.registry?.toLowerCase(),
-              since: query.since === undefined ? undefined : new Date(query.since),
-            });
-            const page = pageLatest(rows, query.limit, after as LatestCursor | undefined);
+            const page = await reader.list(
+              {
+                status: query.status,
+                registry: query.registry?.toLowerCase(),
+                since: query.since === undefined ? undefined : new Date(query.since),
+              },
+              { limit: query.limit, continuation: after?.table },
+            );
             return {
               items: page.items.map(latestView),
-              ...(page.next ? { continuation: encodeContinuation(page.next) } : {}),
+              ...(page.continuation
+                ? { continuation: encodeContinuation({ table: page.continuation }) }
+                : {}),
             };
           },
         );
@@ -198,11 +221,17 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
           {
             schema: {
               summary: "Images by status, findings by severity, time of the last scan",
+              description:
+                "Counted from the whole table at most once per RECORDER_STATS_CACHE_SECONDS (default 60); " +
+                "`computedAt` says when.",
               security,
               response: { 200: StatsSchema, ...errorResponses },
             },
           },
-          async () => statsView(summarize(await reader.list({}))),
+          async () => {
+            const { value, computedAt } = await stats.get();
+            return statsView(value, new Date(computedAt));
+          },
         );
       });
     },

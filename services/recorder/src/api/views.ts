@@ -79,6 +79,10 @@ export function historyView(row: ScanHistoryEntity): HistoryScan {
   });
 }
 
-export function statsView(stats: ScanStats): ScanStatsView {
-  return compact({ ...stats, lastScanAt: stats.lastScanAt?.toISOString() });
+export function statsView(stats: ScanStats, computedAt: Date): ScanStatsView {
+  return compact({
+    ...stats,
+    lastScanAt: stats.lastScanAt?.toISOString(),
+    computedAt: computedAt.toISOString(),
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * The read side: what the API asks of storage, in images rather than table keys, and the pure parts
- * of answering it (ordering and paging of latest states, statistics, opaque cursors).
+ * of answering it (statistics, opaque continuation tokens).
  */
 import type { ImageRef, ScanMetadataEntity, ScanStatus } from "@qcs/shared";
 import type { ScanHistoryEntity } from "./scanHistory.ts";
@@ -24,47 +24,32 @@ export interface HistoryPageRequest {
   after?: string | undefined;
 }
 
+export interface LatestPageRequest {
+  limit: number;
+  /** The `continuation` of the previous page (opaque, from storage). */
+  continuation?: string | undefined;
+}
+
+export interface LatestPage {
+  items: ScanMetadataEntity[];
+  /** Present when more may follow. */
+  continuation?: string | undefined;
+}
+
 export interface ScanRecordReader {
-  /** Every latest state (tag aliases of digests excluded) that matches the filter, in no particular order. */
-  list(filter: LatestFilter): Promise<ScanMetadataEntity[]>;
+  /**
+   * Latest states (tag aliases of digests excluded) that match the filter, one page in storage key
+   * order (registry, then repository and tag or digest): storage pages, so a page costs a page.
+   */
+  list(filter: LatestFilter, page: LatestPageRequest): Promise<LatestPage>;
+  /** Every latest state, for statistics: a whole-table read the caller must not repeat per request. */
+  all(): Promise<ScanMetadataEntity[]>;
   /** The latest state of an image: by its digest when it has one, else by its tag. */
   latestOf(image: ImageRef): Promise<ScanMetadataEntity | undefined>;
   /** The scans recorded under this reference (tag or digest form), newest first. */
   historyOf(image: ImageRef, page: HistoryPageRequest): Promise<HistoryPage>;
   /** Every recorded scan, newest first. */
   timeline(page: HistoryPageRequest): Promise<HistoryPage>;
-}
-
-/** Position in the newest-first listing of latest states. */
-export interface LatestCursor {
-  lastScanAt: number;
-  partitionKey: string;
-  rowKey: string;
-}
-
-/** Newest first; ties in a stable key order, so pages never skip or repeat a row. */
-export function compareLatest(a: LatestCursor, b: LatestCursor): number {
-  if (a.lastScanAt !== b.lastScanAt) return b.lastScanAt - a.lastScanAt;
-  if (a.partitionKey !== b.partitionKey) return a.partitionKey < b.partitionKey ? -1 : 1;
-  if (a.rowKey !== b.rowKey) return a.rowKey < b.rowKey ? -1 : 1;
-  return 0;
-}
-
-function cursorOf(row: ScanMetadataEntity): LatestCursor {
-  return { lastScanAt: row.LastScanAt.getTime(), partitionKey: row.partitionKey, rowKey: row.rowKey };
-}
-
-export function pageLatest(
-  rows: ScanMetadataEntity[],
-  limit: number,
-  after?: LatestCursor,
-): { items: ScanMetadataEntity[]; next?: LatestCursor } {
-  const sorted = rows
-    .filter((row) => after === undefined || compareLatest(cursorOf(row), after) > 0)
-    .sort((a, b) => compareLatest(cursorOf(a), cursorOf(b)));
-  const items = sorted.slice(0, limit);
-  const last = items.at(-1);
-  return sorted.length > limit && last ? { items, next: cursorOf(last) } : { items };
 }
 
 export interface ScanStats {

@@ -12,7 +12,7 @@ import { startRecorder } from "../../src/main.ts";
 import { tableNames } from "../support/azurite.ts";
 import { completedScan, DIGEST, failedScan } from "../support/scans.ts";
 
-const API_KEY = "e2e-key-abcdefghijklmnop";
+const API_KEY = "e2e-key-abcdefghijklmnop-0123456789";
 
 describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)", () => {
   let azurite: RunningAzurite;

@@ -24,7 +24,7 @@ import { completedScan, DIGEST } from "../support/scans.ts";
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
 const TOPIC = "scan-completed";
 const SUBSCRIPTION = "recorder";
-const API_KEY = "recorder-process-key-7c2e91d04b";
+const API_KEY = "recorder-process-key-7c2e91d04b-0123456789";
 const SAS_KEY = "SAS_KEY_VALUE";
 /** Results published per test, and how many the recorder handles at once. */
 const COUNT = 12;

@@ -9,13 +9,24 @@ import { recordScan } from "../../src/core/recordScan.ts";
 import { tableRecords } from "../support/azurite.ts";
 import { completedScan, DIGEST, failedScan } from "../support/scans.ts";
 
-const API_KEY = "test-key-0123456789";
+const API_KEY = "test-key-0123456789-abcdefghijklmnop";
 const auth = { authorization: `Bearer ${API_KEY}` };
 const logger = createLogger({ name: "recorder-test", level: "silent" });
 
-async function buildApp(records: TableScanRecords, telemetry: Telemetry, apiKey: string | undefined) {
+async function buildApp(
+  records: TableScanRecords,
+  telemetry: Telemetry,
+  apiKey: string | undefined,
+  options: { rateLimitPerMinute?: number; statsCacheMs?: number } = {},
+) {
   const app = createServiceServer({ logger, telemetry });
-  await registerScanApi(app, { reader: records, apiKey, version: "test" });
+  await registerScanApi(app, {
+    reader: records,
+    apiKey,
+    version: "test",
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    statsCacheMs: options.statsCacheMs ?? 0,
+  });
   await app.ready();
   return app;
 }
@@ -86,14 +97,14 @@ describe("scan API", () => {
   });
 
   describe("GET /api/scans", () => {
-    it("lists the latest state per image newest first, each image once", async () => {
+    it("lists the latest state per image by registry and repository, each image once", async () => {
       const response = await get("/api/scans");
       expect(response.statusCode).toBe(200);
       const body = response.json();
       expect(body.items.map((item: { ref: string }) => item.ref)).toEqual([
-        "ghcr.io/acme/api:3",
-        "docker.io/library/redis:7",
         "docker.io/library/nginx:1.27",
+        "docker.io/library/redis:7",
+        "ghcr.io/acme/api:3",
         `myreg.azurecr.io/payments/invoice-worker@${DIGEST}`,
       ]);
       expect(body.continuation).toBeUndefined();
@@ -115,12 +126,12 @@ describe("scan API", () => {
         `myreg.azurecr.io/payments/invoice-worker@${DIGEST}`,
       ]);
       expect(await refs("registry=docker.io")).toEqual([
-        "docker.io/library/redis:7",
         "docker.io/library/nginx:1.27",
+        "docker.io/library/redis:7",
       ]);
       expect(await refs("since=2025-03-14T10:30:00Z")).toEqual([
-        "ghcr.io/acme/api:3",
         "docker.io/library/redis:7",
+        "ghcr.io/acme/api:3",
       ]);
     });
 
@@ -210,6 +221,7 @@ describe("scan API", () => {
       byStatus: { succeeded: 2, failed: 2, skipped: 0 },
       vulnerabilities: { critical: 3, high: 6, medium: 9, low: 12, informational: 15, total: 45 },
       lastScanAt: "2025-03-14T12:00:00.000Z",
+      computedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
   });
 

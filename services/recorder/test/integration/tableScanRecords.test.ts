@@ -118,17 +118,34 @@ describe("Table Storage scan records (Azurite)", () => {
         finishedAt: "2025-03-14T11:00:00.000Z",
       }),
     );
-    expect((await records.list({})).map((row) => row.Ref).sort()).toEqual([
+    expect((await records.list({}, { limit: 100 })).items.map((row) => row.Ref).sort()).toEqual([
       "docker.io/library/nginx:1.27",
       `myreg.azurecr.io/payments/invoice-worker@${DIGEST}`,
     ]);
-    expect((await records.list({ registry: "docker.io" })).map((row) => row.Ref)).toEqual([
-      "docker.io/library/nginx:1.27",
-    ]);
-    expect((await records.list({ status: "succeeded" })).map((row) => row.Registry)).toEqual([
-      "myreg.azurecr.io",
-    ]);
-    expect(await records.list({ since: new Date("2025-03-14T10:30:00.000Z") })).toHaveLength(1);
+    expect(
+      (await records.list({ registry: "docker.io" }, { limit: 100 })).items.map((row) => row.Ref),
+    ).toEqual(["docker.io/library/nginx:1.27"]);
+    expect(
+      (await records.list({ status: "succeeded" }, { limit: 100 })).items.map((row) => row.Registry),
+    ).toEqual(["myreg.azurecr.io"]);
+    expect(
+      (await records.list({ since: new Date("2025-03-14T10:30:00.000Z") }, { limit: 100 })).items,
+    ).toHaveLength(1);
+  });
+
+  it("pages latest states in storage, each row once, never more rows per page than asked", async () => {
+    const { records } = await tableRecords(azurite.connectionString);
+    const refs = Array.from({ length: 7 }, (_, index) => `ghcr.io/paging/app-${index}:1`);
+    for (const ref of refs) await recordScan(records, completedScan({ image: parseImageRef(ref) }));
+    const seen: string[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await records.list({ registry: "ghcr.io" }, { limit: 3, continuation });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items.map((row) => row.Ref));
+      continuation = page.continuation;
+    } while (continuation !== undefined);
+    expect(seen).toEqual(refs);
   });
 
   it("replaces a row of the original system's format instead of failing on it", async () => {

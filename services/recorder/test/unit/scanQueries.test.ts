@@ -1,13 +1,8 @@
 import { imageRecordKeys, parseImageRef, type ScanMetadataEntity } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
+import { Cached } from "../../src/core/cached.ts";
 import { applyScanToMetadata } from "../../src/core/scanMetadata.ts";
-import {
-  decodeContinuation,
-  encodeContinuation,
-  type LatestCursor,
-  pageLatest,
-  summarize,
-} from "../../src/core/scanQueries.ts";
+import { decodeContinuation, encodeContinuation, summarize } from "../../src/core/scanQueries.ts";
 import { completedScan, failedScan } from "../support/scans.ts";
 
 function latestRow(repository: string, finishedAt: string, failed = false): ScanMetadataEntity {
@@ -19,34 +14,29 @@ function latestRow(repository: string, finishedAt: string, failed = false): Scan
   return entity;
 }
 
-describe("pageLatest", () => {
-  const rows = [
-    latestRow("a", "2025-03-14T10:00:00Z"),
-    latestRow("b", "2025-03-14T12:00:00Z"),
-    latestRow("c", "2025-03-14T11:00:00Z"),
-    latestRow("d", "2025-03-14T11:00:00Z"),
-    latestRow("e", "2025-03-14T09:00:00Z"),
-  ];
-
-  it("lists newest first and hands out a cursor while more rows follow", () => {
-    const first = pageLatest(rows, 2);
-    expect(first.items.map((row) => row.Repository)).toEqual(["b", "c"]);
-    const second = pageLatest(rows, 2, first.next);
-    expect(second.items.map((row) => row.Repository)).toEqual(["d", "a"]);
-    const third = pageLatest(rows, 2, second.next);
-    expect(third.items.map((row) => row.Repository)).toEqual(["e"]);
-    expect(third.next).toBeUndefined();
+describe("Cached", () => {
+  it("computes once per window, shares a computation in flight, and computes again after the window", async () => {
+    let now = 1_000;
+    let computed = 0;
+    const cached = new Cached(
+      60_000,
+      async () => ++computed,
+      () => now,
+    );
+    const [first, second] = await Promise.all([cached.get(), cached.get()]);
+    expect([first.value, second.value, computed]).toEqual([1, 1, 1]);
+    now += 59_999;
+    expect((await cached.get()).value).toBe(1);
+    now += 1;
+    expect(await cached.get()).toEqual({ value: 2, computedAt: now });
   });
 
-  it("neither repeats nor skips rows when a page ends between equal times", () => {
-    const seen: string[] = [];
-    let after: LatestCursor | undefined;
-    do {
-      const page = pageLatest(rows, 1, after);
-      seen.push(...page.items.map((row) => row.Repository));
-      after = page.next;
-    } while (after);
-    expect(seen).toEqual(["b", "c", "d", "a", "e"]);
+  it("computes every time with a window of 0", async () => {
+    let computed = 0;
+    const cached = new Cached(0, async () => ++computed);
+    await cached.get();
+    await cached.get();
+    expect(computed).toBe(2);
   });
 });
 

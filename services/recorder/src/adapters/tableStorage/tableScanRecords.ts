@@ -25,6 +25,8 @@ import type {
   HistoryPage,
   HistoryPageRequest,
   LatestFilter,
+  LatestPage,
+  LatestPageRequest,
   ScanRecordReader,
 } from "../../core/scanQueries.ts";
 
@@ -90,14 +92,34 @@ export class TableScanRecords implements ScanRecordWriter, ScanRecordReader {
     }
   }
 
-  async list(filter: LatestFilter): Promise<ScanMetadataEntity[]> {
+  async list(filter: LatestFilter, page: LatestPageRequest): Promise<LatestPage> {
     const clauses = [odata`Alias eq false`];
     if (filter.registry !== undefined) clauses.push(odata`PartitionKey eq ${tableKey(filter.registry)}`);
     if (filter.status !== undefined) clauses.push(odata`Status eq ${filter.status}`);
     if (filter.since !== undefined) clauses.push(odata`LastScanAt ge ${filter.since}`);
+    const query = this.#metadata.listEntities<Row>({ queryOptions: { filter: clauses.join(" and ") } });
+    const items: ScanMetadataEntity[] = [];
+    let continuation = page.continuation;
+    // A filtered query may answer with fewer rows than asked (even none) and a token: ask again
+    // for what is missing, never for more than the page holds.
+    do {
+      const next = await query
+        .byPage({ maxPageSize: page.limit - items.length, continuationToken: continuation })
+        .next();
+      if (next.done) return { items };
+      for (const row of next.value) {
+        const entity = this.#parse(row);
+        if (entity) items.push(entity);
+      }
+      continuation = next.value.continuationToken;
+    } while (continuation !== undefined && items.length < page.limit);
+    return { items, continuation };
+  }
+
+  async all(): Promise<ScanMetadataEntity[]> {
     const rows: ScanMetadataEntity[] = [];
     for await (const row of this.#metadata.listEntities<Row>({
-      queryOptions: { filter: clauses.join(" and ") },
+      queryOptions: { filter: odata`Alias eq false` },
     })) {
       const entity = this.#parse(row);
       if (entity) rows.push(entity);
