@@ -12,3 +12,15 @@ export function scanRequestMessageId(image: Pick<ImageRef, "ref" | "digest">, fo
   if (forceNonce !== undefined) hash.update(`\n${forceNonce}`);
   return hash.digest("hex");
 }
+
+/**
+ * The `messageId` of a ScanCompleted. A request ends in at most one success (or cached skip), so
+ * those are keyed by the request and outcome: a late copy of a result, published by a replica that
+ * lost its lock while the redelivered request was scanned elsewhere, is dropped by the topic's
+ * duplicate detection. A failure keeps its own scanId, so every failed attempt that reaches the
+ * topic (a resubmitted dead letter failing again) is recorded.
+ */
+export function scanCompletedMessageId(scan: { scanId: string; requestId: string; status: string }): string {
+  if (scan.status === "failed") return scan.scanId;
+  return createHash("sha256").update(`${scan.requestId}\n${scan.status}`).digest("hex");
+}

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { ContractError } from "./contractError.ts";
-import { scanRequestMessageId } from "./dedupKey.ts";
+import { scanCompletedMessageId, scanRequestMessageId } from "./dedupKey.ts";
 import { type ScanCompleted, ScanCompletedV1, type ScanRequested, ScanRequestedV1 } from "./schemas.ts";
 
 export const JSON_CONTENT_TYPE = "application/json";
@@ -58,7 +58,7 @@ export function buildScanCompletedMessage(scan: ScanCompleted): OutgoingMessage<
   const body = validate("ScanCompleted", ScanCompletedV1, scan);
   return {
     body,
-    messageId: body.scanId,
+    messageId: scanCompletedMessageId(body),
     subject: SCAN_COMPLETED_SUBJECT,
     contentType: JSON_CONTENT_TYPE,
     applicationProperties: {

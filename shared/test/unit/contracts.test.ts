@@ -154,9 +154,31 @@ describe("ScanRequested messages", () => {
 });
 
 describe("ScanCompleted messages", () => {
-  it("use the scan id as message id and carry the status", () => {
+  it("key a success by its request, so a late second success of one request is a duplicate", () => {
+    const first = buildScanCompletedMessage(completed());
+    const late = buildScanCompletedMessage(completed({ scanId: "3f0c3a2e-51d1-4b55-9d8e-7f3b0e3b1a11" }));
+    expect(late.messageId).toBe(first.messageId);
+    expect(first.messageId).toMatch(/^[0-9a-f]{64}$/);
+    const otherRequest = completed({ requestId: "7d5a1f7e-2b1c-4c86-8a6b-92c0f1b7e0d2" });
+    expect(buildScanCompletedMessage(otherRequest).messageId).not.toBe(first.messageId);
+  });
+
+  it("key a failure by its scan, so each failed attempt is recorded", () => {
+    const failure = (scanId: string) =>
+      completed({
+        scanId,
+        status: "failed",
+        vulnerabilities: undefined,
+        error: { class: "ScanTimeout", message: "slow" },
+      });
+    const one = buildScanCompletedMessage(failure("3f0c3a2e-51d1-4b55-9d8e-7f3b0e3b1a11"));
+    const two = buildScanCompletedMessage(failure("4a1d4b3f-62e2-4c66-8e9f-8a4c1f4c2b22"));
+    expect(one.messageId).toBe("3f0c3a2e-51d1-4b55-9d8e-7f3b0e3b1a11");
+    expect(two.messageId).not.toBe(one.messageId);
+  });
+
+  it("carry the status", () => {
     const message = buildScanCompletedMessage(completed());
-    expect(message.messageId).toBe(completed().scanId);
     expect(message.subject).toBe("ScanCompleted");
     expect(message.applicationProperties.status).toBe("succeeded");
     expect(

@@ -154,7 +154,7 @@ export function createScanRequestHandler(
     const publish = async (scan: ScanCompleted): Promise<boolean> => {
       if (delivery.signal.aborted) return false;
       try {
-        await deps.publisher.publish(scan);
+        await deps.publisher.publish(scan, delivery.signal);
         return true;
       } catch (error) {
         deps.logger.warn({ ...context, err: error }, "publishing ScanCompleted failed");

@@ -61,8 +61,8 @@ export interface QscannerProcess {
 }
 
 export interface ScanCompletedPublisher {
-  /** Resolves once the broker accepted the message. */
-  publish(scan: ScanCompleted): Promise<void>;
+  /** Resolves once the broker accepted the message; `signal` cancels a send not yet made. */
+  publish(scan: ScanCompleted, signal?: AbortSignal): Promise<void>;
 }
 
 export type ScanOutcome = "succeeded" | "skipped" | "retried" | "dead-lettered" | "abandoned";

@@ -48,7 +48,12 @@ export function emulatorConfig(entities: Record<string, EntityOptions>) {
           })),
           Topics: keys.map((key) => ({
             Name: `completed-${key}`,
-            Properties: { DefaultMessageTimeToLive: "PT1H" },
+            // As in Azure (infra/): results are deduplicated by messageId.
+            Properties: {
+              DefaultMessageTimeToLive: "PT1H",
+              DuplicateDetectionHistoryTimeWindow: "PT10M",
+              RequiresDuplicateDetection: true,
+            },
             Subscriptions: [
               { Name: "recorder", Properties: { LockDuration: "PT30S", MaxDeliveryCount: 10 }, Rules: [] },
             ],
