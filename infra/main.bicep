@@ -86,6 +86,7 @@ var entities = {
   checkpointContainer: 'checkpoints'
   scanMetadataTable: 'ScanMetadata'
   scanHistoryTable: 'ScanHistory'
+  workloadsTable: 'Workloads'
 }
 
 // Lower case and each once: role assignment and deployment names derive from the IDs, so the same
@@ -176,7 +177,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     accountName: names.storage
     checkpointContainerName: entities.checkpointContainer
-    tableNames: [entities.scanMetadataTable, entities.scanHistoryTable]
+    tableNames: [entities.scanMetadataTable, entities.scanHistoryTable, entities.workloadsTable]
   }
 }
 

@@ -122,6 +122,7 @@ describe.skipIf(!bicep.available)(
       expectEqual("infra tables", named("Microsoft.Storage/storageAccounts/tableServices/tables").sort(), [
         `default/${E.SCAN_HISTORY_TABLE}`,
         `default/${E.SCAN_METADATA_TABLE}`,
+        `default/${E.WORKLOADS_TABLE}`,
       ]);
       const activityLog = snapshot.predictedResources.find(
         (r) => r.type === "Microsoft.Insights/diagnosticSettings" && r.properties.eventHubName,

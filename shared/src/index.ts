@@ -18,3 +18,4 @@ export * from "./imageRef.ts";
 export * from "./logLevels.ts";
 export * from "./redact.ts";
 export * from "./scanTables.ts";
+export * from "./workloadsTable.ts";

@@ -156,6 +156,7 @@ export const ENTITY_DEFAULTS = {
   CHECKPOINT_CONTAINER: "checkpoints",
   SCAN_METADATA_TABLE: "ScanMetadata",
   SCAN_HISTORY_TABLE: "ScanHistory",
+  WORKLOADS_TABLE: "Workloads",
 } as const;
 
 export const entityVar = (name: keyof typeof ENTITY_DEFAULTS) => stringVar(ENTITY_DEFAULTS[name]);
