@@ -10,6 +10,7 @@ import { registerReplay } from "./commands/replay.ts";
 import { registerRescan } from "./commands/rescan.ts";
 import { registerScans } from "./commands/scans.ts";
 import { registerStatus } from "./commands/status.ts";
+import { registerSweep } from "./commands/sweep.ts";
 
 export type CommandModule = (program: Command, context: ScanctlContext) => void;
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerRescan,
   registerReplay,
   registerScans,
+  registerSweep,
   registerDev,
 ];
 

@@ -3,6 +3,7 @@
  * need. `main.ts` implements it; a factory builds its SDK client on first use, so a command that
  * needs only the recorder never needs Service Bus settings.
  */
+import type { SweepSummary } from "@qcs/ingest/sweep";
 import type { Env } from "@qcs/shared";
 import type { DeadLetterEntity } from "../core/deadLetters.ts";
 import type {
@@ -43,6 +44,8 @@ export interface ScanctlContext {
   /** Throws a configuration error when RECORDER_URL is not set. */
   recorder(): RecorderApi;
   hasRecorder(): boolean;
+  /** One sweep with the sweep's configuration (SWEEP_*, ARM_*, storage, Service Bus) and the operator's credentials. */
+  sweep(dryRun: boolean): Promise<SweepSummary>;
   /** Who runs the command, for `sources[].requestedBy` of a manual scan request. */
   operator(): string | undefined;
   /** The process environment (`dev` hands it on to the services it starts). */

@@ -22,7 +22,9 @@ import {
   startEventHubsEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
-import { ENTITY_DEFAULTS } from "@qcs/shared";
+import type { SweepSummary } from "@qcs/ingest/sweep";
+import { ENTITY_DEFAULTS, loadServiceConfig, sweepConfigSpec } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { EventHubEventSender } from "../adapters/eventHubs/eventSender.ts";
 import { FileReplayInputReader } from "../adapters/files/replayFiles.ts";
 import { HttpRecorderApi } from "../adapters/recorder/recorderApi.ts";
@@ -90,6 +92,8 @@ export interface DevStack {
   scanctlEnv: Record<string, string>;
   processes(): Array<{ name: string; pid: number }>;
   replay(paths: readonly string[]): Promise<ReplayCounts>;
+  /** One sweep (the ingest package's) with ingest's settings, in this process; logs as `sweep`. */
+  sweep(): Promise<SweepSummary>;
   watch: {
     partitions: EventHubProgress["partitions"];
     pendingRequests: ServiceBusPeek["pendingRequests"];
@@ -193,6 +197,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     };
     const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };
     const started: Array<{ name: ServiceName; child: SupervisedProcess }> = [];
+    let ingestEnv: Record<string, string | undefined> = {};
     for (const name of SERVICES) {
       const port = ports[name] === 0 ? await freePort(host) : ports[name];
       urls[name] = `http://${host}:${port}`;
@@ -206,6 +211,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         logFormat: options.logFormat,
         nodeDir: dirname(process.execPath),
       });
+      if (name === "ingest") ingestEnv = env;
       const child = supervisor.start({
         name,
         command: process.execPath,
@@ -264,6 +270,18 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         ...supervisor.processes.map((child) => ({ name: child.name, pid: child.pid })),
       ],
       replay: (paths) => replayFiles(paths, new EventHubEventSender(producer)),
+      sweep: async () => {
+        const { sweepFromConfig } = await import("@qcs/ingest/sweep");
+        const { config } = loadServiceConfig(sweepConfigSpec, ingestEnv);
+        const prefix = options.paint("sweep".padEnd(8));
+        const logger = createLogger({
+          name: "sweep",
+          level: config.logLevel,
+          format: options.logFormat,
+          destination: { write: (text: string) => options.writeLine(`${prefix} | ${text.trimEnd()}`) },
+        });
+        return sweepFromConfig(config, { dryRun: false, logger });
+      },
       watch: {
         partitions: () => progress.partitions(),
         pendingRequests: (now) => peek.pendingRequests(now),

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { styleText } from "node:util";
 import { type FaultRule, readFaultFile } from "@qcs/emulators";
+import type { SweepSummary } from "@qcs/ingest/sweep";
 import { CliError, isCliError } from "../core/cliError.ts";
 import { PortInUseError } from "./adapters/net/ports.ts";
 import type { ExitStatus } from "./adapters/processes/supervisor.ts";
@@ -22,6 +23,8 @@ import { type DevStack, generateApiKey, startDevStack } from "./devStack.ts";
 export interface DevOptions {
   once: boolean;
   json: boolean;
+  /** Run one sweep after the replay (`--no-sweep` skips it). */
+  sweep: boolean;
   persist: boolean;
   inventory: string;
   /** Fault rules file for the ARM emulator (`--arm-faults`). */
@@ -56,6 +59,7 @@ const NAME_COLOURS: Record<string, Parameters<typeof styleText>[0]> = {
   recorder: "green",
   scanner: "magenta",
   ingest: "cyan",
+  sweep: "blue",
 };
 const POLL_MS = 500;
 
@@ -135,11 +139,21 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
       `replayed ${replay.events} event(s) from ${replay.files} file(s) to the Event Hub: ${replay.activityLogRecords} Activity Log record(s), ${replay.eventGridEvents} Event Grid event(s), ${replay.cloudEvents} CloudEvent(s)`,
     );
 
-    const outcome = await followPipeline(stack, options.timeoutMs, signal, say);
+    let outcome = await followPipeline(stack, options.timeoutMs, signal, say);
     if (signal.aborted) throw failure(undefined);
+    let sweep: SweepSummary | undefined;
+    if (options.sweep) {
+      // The sweep finds what no event named; its outcomes join the replay's in the summary.
+      sweep = await stack.sweep();
+      say(
+        `swept ${sweep.workloads} workload(s) in ${sweep.subscriptions.length} subscription(s): ${sweep.inserted} new in Workloads, ${sweep.deleted} removed; ${sweep.requestsSent} scan request(s) for ${sweep.images} image(s)`,
+      );
+      outcome = await followPipeline(stack, options.timeoutMs, signal, say);
+      if (signal.aborted) throw failure(undefined);
+    }
     const summary = await summarize(stack, outcome, replay, replayStarted, startedAt);
     if (options.json) {
-      io.stdout.line(JSON.stringify({ ...summary, ...where(stack, envFile) }));
+      io.stdout.line(JSON.stringify({ ...summary, sweep: sweep ?? null, ...where(stack, envFile) }));
     } else {
       io.stdout.line(
         `\n${renderSummary(summary, { envFile, recorderUrl: stack.urls.recorder, running: !options.once }).trimEnd()}`,

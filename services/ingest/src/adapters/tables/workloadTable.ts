@@ -28,13 +28,17 @@ export function tableWorkloadStore(table: TableClient): WorkloadStore {
   };
 }
 
-/** The row keys of one subscription's partition. */
+/** The row keys of one subscription's partition (none while the table does not exist: a dry run's first sweep). */
 export async function listWorkloadKeys(table: TableClient, partitionKey: string): Promise<Set<string>> {
   const keys = new Set<string>();
   const rows = table.listEntities<TableKey>({
     queryOptions: { filter: `PartitionKey eq '${partitionKey.replaceAll("'", "''")}'`, select: ["RowKey"] },
   });
-  for await (const row of rows) keys.add(row.rowKey);
+  try {
+    for await (const row of rows) keys.add(row.rowKey);
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
   return keys;
 }
 
