@@ -71,6 +71,9 @@ param activityLogStream bool = true
 @description('Subscriptions whose container groups, apps and jobs are scanned (same tenant); empty means the one deployed to. Each gets the Activity Log setting, an Event Grid system topic in its own resource group named resourceGroupName, and the read and pull roles.')
 param monitoredSubscriptionIds string[] = []
 
+@description('Schedule (cron, UTC) of the sweep job, which lists every workload through Resource Graph, reconciles Workloads and requests a scan of each image.')
+param sweepCron string = '0 */6 * * *'
+
 @description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
 param recorderExternalIngress bool = false
 
@@ -117,6 +120,7 @@ var names = {
     recorderScale: 'id-${prefix}-recorder-scale'
     eventGrid: 'id-${prefix}-eventgrid'
   }
+  sweepJob: 'caj-${prefix}-sweep'
   apps: {
     ingest: 'ca-${prefix}-ingest'
     scanner: 'ca-${prefix}-scanner'
@@ -225,6 +229,7 @@ module roles 'modules/roles.bicep' = {
     checkpointContainerName: storage.outputs.checkpointContainerName
     scanMetadataTableName: entities.scanMetadataTable
     scanHistoryTableName: entities.scanHistoryTable
+    workloadsTableName: entities.workloadsTable
     vaultName: keyVault.outputs.vaultName
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
@@ -364,6 +369,29 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
         }
       }
     ]
+  }
+}
+
+// The sweep: ingest's image and identity, its second entry point, on a schedule.
+module sweepJob 'modules/sweepJob.bicep' = if (deployApps) {
+  scope: rg
+  dependsOn: [roles, monitored]
+  params: {
+    location: location
+    tags: tags
+    jobName: names.sweepJob
+    environmentId: environment.outputs.environmentId
+    identityId: identity.ingest.id
+    registryServer: registry.outputs.loginServer
+    image: format(image, 'ingest')
+    cronExpression: sweepCron
+    env: concat(commonEnv(identity.ingest.clientId, 'sweep', shutdownGraceSeconds.ingest), [
+      { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
+      { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
+      { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
+      { name: 'SWEEP_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+      { name: 'SWEEP_SUBSCRIPTIONS', value: join(monitoredSubscriptions, ',') }
+    ])
   }
 }
 

@@ -17,6 +17,7 @@ param storageAccountName string
 param checkpointContainerName string
 param scanMetadataTableName string
 param scanHistoryTableName string
+param workloadsTableName string
 param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
@@ -70,6 +71,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
     resource scanHistory 'tables' existing = {
       name: scanHistoryTableName
     }
+
+    resource workloads 'tables' existing = {
+      name: workloadsTableName
+    }
   }
 }
 
@@ -105,6 +110,17 @@ resource ingestCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   name: guid(storage::blobService::checkpoints.id, principals.ingest, roleIds.storageBlobDataContributor)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ingest and its sweep job are the one writer of Workloads.
+resource ingestWorkloads 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::workloads
+  name: guid(storage::tableService::workloads.id, principals.ingest, roleIds.storageTableDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: principals.ingest
     principalType: 'ServicePrincipal'
   }

@@ -93,6 +93,32 @@ describe.skipIf(!bicep.available)(
       ]);
     });
 
+    it("runs the sweep as a scheduled job: ingest's image, identity and sweep entry point, every 6 hours by default", () => {
+      const job = one("Microsoft.App/jobs");
+      expect(job.name).toBe("caj-qcs-sweep");
+      expect(Object.keys(job.identity?.userAssignedIdentities ?? {})).toEqual([
+        `${MAIN_RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-qcs-ingest`,
+      ]);
+      const { configuration, template } = job.properties;
+      expect(configuration).toMatchObject({
+        triggerType: "Schedule",
+        replicaRetryLimit: 0,
+        scheduleTriggerConfig: { cronExpression: "0 */6 * * *", parallelism: 1, replicaCompletionCount: 1 },
+      });
+      const [container] = template.containers;
+      const ingest = apps.find((app) => app.name === "ca-qcs-ingest");
+      expect(container.image).toBe(ingest?.properties.template.containers[0].image);
+      expect(container.command).toEqual(["node", "services/ingest/src/sweep.ts"]);
+      const env = Object.fromEntries(
+        (container.env as { name: string; value: string }[]).map(({ name, value }) => [name, value]),
+      );
+      expect(env).toMatchObject({
+        WORKLOADS_TABLE: "Workloads",
+        SWEEP_REQUESTS_QUEUE: "scan-requests",
+        SWEEP_SUBSCRIPTIONS: HOME,
+      });
+    });
+
     it("turns off shared keys on Service Bus, Storage and Log Analytics and reads no key anywhere", () => {
       expect(one("Microsoft.ServiceBus/namespaces").properties.disableLocalAuth).toBe(true);
       expect(one("Microsoft.Storage/storageAccounts").properties.allowSharedKeyAccess).toBe(false);
@@ -233,6 +259,7 @@ describe.skipIf(!bicep.available)(
         "eventHubsDataReceiver on eventhubs/activity-log",
         "serviceBusDataSender on queues/scan-requests",
         "storageBlobDataContributor on containers/checkpoints",
+        "storageTableDataContributor on tables/Workloads",
         `workloadReader on subscriptions/${HOME}`,
       ]);
       expect(grants["id-qcs-scanner"]).toEqual([
@@ -346,6 +373,11 @@ describe.skipIf(!bicep.available)(
         expect(ofType(type).map((r) => r.id.split("/")[2])).toEqual([HOME]);
       }
       expect(ofType("Microsoft.App/containerApps")).toHaveLength(3);
+      // One sweep job lists both subscriptions with a single Resource Graph query.
+      const [job, ...others] = ofType("Microsoft.App/jobs");
+      expect(others).toEqual([]);
+      const env = job?.properties.template.containers[0].env as { name: string; value: string }[];
+      expect(env.find((variable) => variable.name === "SWEEP_SUBSCRIPTIONS")?.value).toBe(`${OTHER},${HOME}`);
     });
 
     it.each([OTHER, HOME])(
