@@ -10,7 +10,7 @@ import type { Logger } from "@qcs/shared";
 import { deployedResourceOf } from "./adapters/arm/armLookup.ts";
 import { listWorkloadsInGraph } from "./adapters/arm/resourceGraphListing.ts";
 import { listWorkloadKeys, submitWorkloadActions } from "./adapters/tables/workloadTable.ts";
-import type { ScanRequestSink } from "./core/batchProcessor.ts";
+import type { ScanRequestMessage, ScanRequestSink } from "./core/batchProcessor.ts";
 import type { Exclusions } from "./core/exclusions.ts";
 import { kindOfType, parseResourceId } from "./core/resourceId.ts";
 import { planReconciliation, sweepRequests } from "./core/sweep.ts";
@@ -121,7 +121,7 @@ function workloadRowOfGraph(
 /** At most `perSecond` messages in each second; a send that fails throws. */
 async function sendPaced(
   sink: ScanRequestSink,
-  messages: readonly Parameters<ScanRequestSink["send"]>[0][number][],
+  messages: readonly ScanRequestMessage[],
   perSecond: number,
 ): Promise<{ sent: number; rejected: number }> {
   let sent = 0;
