@@ -316,7 +316,7 @@ describe("ingest as a process", () => {
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
       status: "ready",
       phase: "running",
-      dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok" },
+      dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok", "workloads-table": "ok" },
     });
     // A batch it finishes (sent, then checkpointed), then one whose lookup hangs.
     await sendEvents(stack.eventHubs.connectionString, "3", [
