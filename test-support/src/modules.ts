@@ -13,8 +13,18 @@ registerHooks({
     return result;
   },
 });
-// Synchronous: an asynchronous write to a pipe may be cut off when the process exits.
-process.on("exit", () => writeSync(1, JSON.stringify([...loaded])));
+// Synchronous: an asynchronous write to a pipe may be cut off when the process exits. A pipe whose
+// reader is slow takes part of a large write, or none (EAGAIN): write the rest until all is out.
+process.on("exit", () => {
+  const bytes = Buffer.from(JSON.stringify([...loaded]));
+  for (let offset = 0; offset < bytes.length; ) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+    }
+  }
+});
 `;
 
 /** The URLs of every module a fresh Node process loads when it imports `entry` (resolved from `cwd`). */
