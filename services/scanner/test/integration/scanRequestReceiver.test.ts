@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "@qcs/emulators";
 import { createLogger } from "@qcs/shared/runtime";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScanRequestReceiver } from "../../src/adapters/serviceBus/scanRequestReceiver.ts";
 import type { ScanDelivery, Settlement } from "../../src/core/handleScanRequest.ts";
@@ -61,8 +62,9 @@ describe("scan request receiver", () => {
       scanRequests.start();
       // The original is redelivered once its lock expires; a copy scheduled 1 s after the failed
       // complete would arrive within the next seconds had it not been withdrawn.
-      const deadline = Date.now() + 15_000;
-      while (deliveries.length < 2 && Date.now() < deadline) await sleep(100);
+      await waitFor(() => deliveries.length >= 2, "the redelivery of the original", 15_000).catch(
+        () => undefined,
+      );
       await sleep(2500);
       expect(deliveries.map(({ deliveryCount, priorAttempts }) => [deliveryCount, priorAttempts])).toEqual([
         [0, 0],

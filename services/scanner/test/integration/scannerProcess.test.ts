@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBusClient } from "@azure/service-bus";
 import {
   qscannerSimulatorPath,
@@ -13,6 +12,7 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
@@ -81,14 +81,15 @@ class ScannerProcess {
 
   /** Waits for a JSON log line whose `msg` is `message` (after `skip` earlier ones). */
   async logged(message: string, skip = 0): Promise<Record<string, unknown>> {
-    for (let tries = 0; tries < 600; tries += 1) {
-      const matches = this.lines.map(parseLine).filter((line) => line?.msg === message);
-      const match = matches[skip];
-      if (match) return match;
-      if (this.child.exitCode !== null) break;
-      await sleep(50);
+    const matchOrExit = () => {
+      const match = this.lines.map(parseLine).filter((line) => line?.msg === message)[skip];
+      return match ?? (this.child.exitCode !== null ? "exited" : undefined);
+    };
+    const found = await waitFor(matchOrExit, `a "${message}" log line`, 30_000).catch(() => undefined);
+    if (found === undefined || found === "exited") {
+      throw new Error(`no "${message}" log line; output:\n${this.lines.join("\n")}`);
     }
-    throw new Error(`no "${message}" log line; output:\n${this.lines.join("\n")}`);
+    return found;
   }
 
   async ready(): Promise<void> {
@@ -102,12 +103,7 @@ class ScannerProcess {
 
   /** Waits for the first qscanner child to start. */
   async firstChild(): Promise<number> {
-    for (let tries = 0; tries < 200; tries += 1) {
-      const [pid] = this.children();
-      if (pid !== undefined) return pid;
-      await sleep(50);
-    }
-    throw new Error("no qscanner child process started");
+    return waitFor(() => this.children()[0], "a qscanner child process", 10_000);
   }
 
   /** PIDs of this process' children (qscanner runs). */
@@ -196,8 +192,10 @@ describe("scanner process", () => {
     await queue.send(long);
     await running.logged("scanning", 1);
     await running.firstChild();
-    for (let tries = 0; tries < 100 && running.children().length < 2; tries += 1) await sleep(50);
-    const qscannerPids = running.children();
+    const qscannerPids = await waitFor(() => running.children(), "two qscanner children", {
+      until: (pids) => pids.length >= 2,
+      timeoutMs: 5000,
+    }).catch(() => running.children());
     expect(qscannerPids).toHaveLength(2);
 
     running.child.kill("SIGTERM");
