@@ -17,10 +17,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
+const QUIET_QSCANNER = join(import.meta.dirname, "..", "support", "quietQscanner.sh");
 const TOKEN = "qualys-process-token-93bd1f20e7";
 const ENTITIES = {
   kill: { lockDuration: "PT3S", maxDeliveryCount: 5 },
   drain: { lockDuration: "PT1M" },
+  orphan: { lockDuration: "PT1M" },
 };
 
 let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
@@ -110,20 +112,23 @@ class ScannerProcess {
     throw new Error("no qscanner child process started");
   }
 
-  /** PIDs of this process' children (qscanner runs). */
+  /** PIDs of this process' children (qscanner runs, each under its watchdog). */
   children(): number[] {
-    const pid = this.child.pid;
-    return readdirSync("/proc")
-      .filter((name) => /^\d+$/.test(name))
-      .filter((name) => {
-        try {
-          return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    return childrenOf(this.child.pid);
   }
+}
+
+function childrenOf(pid: number | undefined): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
@@ -186,6 +191,28 @@ describe("scanner process", () => {
     expect(await queue.queueDrained()).toBe(true);
   });
 
+  it("after kill -9, the qscanner run it started does not outlive it", async () => {
+    const queue = entities("orphan");
+    const running = scanner("orphan", { QSCANNER_PATH: QUIET_QSCANNER });
+    await running.ready();
+    await queue.send(scanRequest(`registry.example.com/team/app:${uniqueTag("quiet")}`));
+    await running.logged("scanning");
+    let descendants: number[] = [];
+    for (let tries = 0; tries < 200; tries += 1) {
+      descendants = descendantsOf(running.child.pid);
+      if (descendants.some((pid) => commandLine(pid)[0] === "sleep")) break;
+      await sleep(50);
+    }
+    expect(descendants.map((pid) => commandLine(pid)[0])).toContain("sleep");
+
+    running.child.kill("SIGKILL");
+    await running.exited;
+    for (let tries = 0; tries < 100 && descendants.some(existsAlive); tries += 1) await sleep(50);
+    const survivors = descendants.filter(existsAlive);
+    for (const pid of survivors) process.kill(pid, "SIGKILL");
+    expect(survivors).toEqual([]);
+  });
+
   it("on SIGTERM stops receiving, finishes what fits in the grace period and abandons the rest for redelivery at once", async () => {
     const queue = entities("drain");
     const running = scanner("drain", { SHUTDOWN_GRACE_SECONDS: "6", SCANNER_CONCURRENCY: "2" });
@@ -218,6 +245,19 @@ describe("scanner process", () => {
     expect(await queue.allCompletedFor(long.requestId, 300)).toEqual([]);
   });
 });
+
+function descendantsOf(pid: number | undefined): number[] {
+  const children = childrenOf(pid);
+  return [...children, ...children.flatMap((child) => descendantsOf(child))];
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
 
 function existsAlive(pid: number): boolean {
   try {
