@@ -9,6 +9,8 @@ export * from "./arm/armEmulator.ts";
 export * from "./azurite/azurite.ts";
 // Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
 export * from "./eventhubs/emulator.ts";
+// Makes a Node child process end with its parent: `node --import <lifelinePath>` and a socket on fd 3.
+export * from "./process/index.ts";
 export * from "./qscanner-sim/index.ts";
 // Service Bus: `startServiceBusEmulator`, the project's Config.json and the configuration types.
 export * from "./servicebus/emulator.ts";

@@ -15,6 +15,7 @@ import { BlobCheckpointStore } from "@azure/eventhubs-checkpointstore-blob";
 import { ServiceBusClient } from "@azure/service-bus";
 import { BlobServiceClient } from "@azure/storage-blob";
 import {
+  lifelinePath,
   qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
@@ -32,6 +33,7 @@ import { assertPortsFree, freePort } from "./adapters/net/ports.ts";
 import { EventHubProgress } from "./adapters/pipeline/eventHubProgress.ts";
 import { ServiceBusPeek } from "./adapters/pipeline/serviceBusPeek.ts";
 import { ingestCounts, RecorderResults } from "./adapters/pipeline/serviceHttp.ts";
+import { PidFiles } from "./adapters/processes/pidFiles.ts";
 import { waitUntilReady } from "./adapters/processes/readiness.ts";
 import {
   type ExitStatus,
@@ -104,20 +106,26 @@ export function generateApiKey(): string {
 
 export async function startDevStack(options: StartDevStackOptions): Promise<DevStack> {
   const { host, ports, say } = options;
-  await assertPortsFree(
-    host,
-    PORT_SETTINGS.map((setting) => ({
-      label: setting.label,
-      option: setting.option,
-      port: ports[setting.key],
-    })),
-  );
+  await mkdir(options.dataDir, { recursive: true });
+  // A stack killed with SIGKILL could not stop its children: clear what outlived it first.
+  const pidFiles = new PidFiles(options.dataDir);
+  for (const { name, pid } of await pidFiles.claim()) {
+    say(`stopped ${name} (PID ${pid}), left running by an earlier stack on ${options.dataDir}`);
+  }
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
+  closers.push(() => pidFiles.release());
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    await assertPortsFree(
+      host,
+      PORT_SETTINGS.map((setting) => ({
+        label: setting.label,
+        option: setting.option,
+        port: ports[setting.key],
+      })),
+    );
     const azurite = await startAzurite({
       host,
       blobPort: ports.blob,
@@ -127,6 +135,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { location: join(options.dataDir, "azurite") } : {}),
     });
     closers.push(() => azurite.stop());
+    if (azurite.pid !== undefined) await pidFiles.record("azurite", azurite.pid);
     say(
       `azurite ${options.persist ? `(data in ${join(options.dataDir, "azurite")})` : "(in memory)"}: blob ${azurite.blobUrl}, table ${azurite.tableUrl}`,
     );
@@ -177,6 +186,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       paint: options.paint,
       graceMs: 15_000,
       onUnexpectedExit: (child, status) => options.onUnexpectedExit(child.name, status),
+      onSpawn: (child) => void pidFiles.record(child.name, child.pid).catch(() => {}),
     });
     closers.push(() => supervisor.stopAll());
     const endpoints = {
@@ -204,7 +214,8 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       const child = supervisor.start({
         name,
         command: process.execPath,
-        args: [join(REPOSITORY, "services", name, "src", "main.ts")],
+        // The lifeline ends the service if this process is killed.
+        args: ["--import", lifelinePath, join(REPOSITORY, "services", name, "src", "main.ts")],
         env,
         cwd: REPOSITORY,
       });

@@ -10,6 +10,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { styleText } from "node:util";
 import { CliError, isCliError } from "../core/cliError.ts";
 import { PortInUseError } from "./adapters/net/ports.ts";
+import { StackInUseError } from "./adapters/processes/pidFiles.ts";
 import type { ExitStatus } from "./adapters/processes/supervisor.ts";
 import { assessProgress, type ProgressAssessment, QuietTracker } from "./core/completion.ts";
 import type { DevPorts } from "./core/portPlan.ts";
@@ -77,7 +78,9 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
   const failure = (error: unknown): CliError => {
     if (crashed) return new CliError("UNAVAILABLE", crashed);
     if (isCliError(error)) return error;
-    if (error instanceof PortInUseError) return new CliError("USAGE", error.message);
+    if (error instanceof PortInUseError || error instanceof StackInUseError) {
+      return new CliError("USAGE", error.message);
+    }
     if (io.signal.aborted) return new CliError("INCOMPLETE", "interrupted before the events were processed");
     const message = error instanceof Error ? error.message : String(error);
     return new CliError("UNAVAILABLE", message.split("\n")[0] ?? message, { cause: error });

@@ -3,7 +3,9 @@
  * only the supervisor, which stops them in order), every output line prefixed with the process's
  * name, unexpected exits reported, and on stop SIGTERM to the group, then SIGKILL to whatever is
  * left of it after a grace period. If the supervisor itself exits without stopping them, the
- * groups are killed on the way out.
+ * groups are killed on the way out; if it is killed (SIGKILL runs nothing), each process's fd 3,
+ * a socket to the supervisor, closes: a Node process started with the lifeline preload
+ * (`@qcs/emulators`' `lifelinePath`) then stops itself.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -45,6 +47,8 @@ export interface ProcessSupervisorOptions {
   graceMs?: number;
   /** A process exited without being asked to. */
   onUnexpectedExit?: (process: SupervisedProcess, status: ExitStatus) => void;
+  /** A process was started (its PID is known). */
+  onSpawn?: (process: SupervisedProcess) => void;
 }
 
 /** How long output may trail the exit of a process (a pipe held open elsewhere must not hang a stop). */
@@ -78,7 +82,8 @@ export class ProcessSupervisor {
     const child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: definedOnly(spec.env),
-      stdio: ["ignore", "pipe", "pipe"],
+      // fd 3: the lifeline, closed by the kernel when this process ends.
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
       detached: true,
     });
     let status: ExitStatus | undefined;
@@ -108,6 +113,7 @@ export class ProcessSupervisor {
       handle: { name: spec.name, pid: child.pid ?? -1, exited, exitStatus: () => status },
     };
     this.#entries.push(entry);
+    if (child.pid !== undefined) this.#options.onSpawn?.(entry.handle);
     void exited.then((result) => {
       if (!entry.stopping) this.#options.onUnexpectedExit?.(entry.handle, result);
     });
