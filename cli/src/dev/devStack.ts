@@ -38,6 +38,7 @@ import { waitUntilReady } from "./adapters/processes/readiness.ts";
 import {
   type ExitStatus,
   ProcessSupervisor,
+  type RestartPolicy,
   type SupervisedProcess,
 } from "./adapters/processes/supervisor.ts";
 import { type DevPorts, PORT_SETTINGS } from "./core/portPlan.ts";
@@ -59,6 +60,13 @@ import {
 const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const SERVICES: readonly ServiceName[] = ["recorder", "scanner", "ingest"];
 
+/** A crashed service comes back after 1, 2, 4, 8, 16 s; a sixth crash within 10 minutes stops the stack. */
+export const RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 5,
+  windowMs: 10 * 60_000,
+  delayMs: (count) => 1000 * 2 ** (count - 1),
+};
+
 export interface StartDevStackOptions {
   host: string;
   ports: DevPorts;
@@ -77,6 +85,9 @@ export interface StartDevStackOptions {
   paint: (name: string) => string;
   /** The stack's own progress messages. */
   say: (message: string) => void;
+  /** A service exited unasked and is started again after `delayMs`. */
+  onRestart: (name: string, status: ExitStatus, restart: { count: number; delayMs: number }) => void;
+  /** A service exited unasked once more than {@link RESTART_POLICY} allows: the stack cannot go on. */
   onUnexpectedExit: (name: string, status: ExitStatus) => void;
   signal: AbortSignal;
 }
@@ -185,6 +196,8 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       writeLine: options.writeLine,
       paint: options.paint,
       graceMs: 15_000,
+      restart: RESTART_POLICY,
+      onRestart: (child, status, restart) => options.onRestart(child.name, status, restart),
       onUnexpectedExit: (child, status) => options.onUnexpectedExit(child.name, status),
       onSpawn: (child) => void pidFiles.record(child.name, child.pid).catch(() => {}),
     });

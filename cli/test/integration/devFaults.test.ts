@@ -1,6 +1,8 @@
 /**
- * `npm start` (scanctl dev) killed with SIGKILL, which runs no clean-up: Azurite and the three
- * services must end with it, and a second start on the same data folder must succeed.
+ * `npm start` (scanctl dev) under faults, as its own process on free ports: killed with SIGKILL,
+ * which runs no clean-up, Azurite and the three services must end with it and a second start on
+ * the same data folder must succeed; a service killed with SIGKILL is restarted and the examples
+ * are still processed in full.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -9,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
+import type { DevSummary } from "../../src/dev/core/summary.ts";
 import { isAlive, waitFor } from "../dev/support/waitFor.ts";
 
 const BIN = new URL("../../src/bin.ts", import.meta.url).pathname;
@@ -29,21 +32,39 @@ interface Dev {
   child: ChildProcess;
   exited: Promise<unknown>;
   lines: string[];
+  /** The --json summary line, parsed. */
+  summary: Promise<DevSummary | undefined>;
 }
 
 const runs: Dev[] = [];
 const pids = new Set<number>();
 let dataDir: string;
+const dataDirs: string[] = [];
 
-function startDev(): Dev {
+async function newDataDir(): Promise<void> {
+  dataDir = await mkdtemp(join(tmpdir(), "qcs-dev-faults-"));
+  dataDirs.push(dataDir);
+}
+
+function startDev(...options: string[]): Dev {
   const child = spawn(
     process.execPath,
-    [BIN, "dev", "--json", "--persist", "--data-dir", dataDir, ...PORT_OPTIONS],
-    { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] },
+    [BIN, "dev", "--json", "--data-dir", dataDir, ...options, ...PORT_OPTIONS],
+    {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   const lines: string[] = [];
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => lines.push(line));
-  const dev = { child, lines, exited: new Promise((resolve) => child.once("exit", resolve)) };
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const summary = new Promise<DevSummary | undefined>((resolve) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      if (line.startsWith("{")) resolve(JSON.parse(line) as DevSummary);
+    });
+    void exited.then(() => resolve(undefined));
+  });
+  const dev = { child, lines, exited, summary };
   runs.push(dev);
   return dev;
 }
@@ -79,13 +100,13 @@ afterAll(async () => {
     await exited;
   }
   for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-describe("npm start killed with SIGKILL", () => {
+describe("npm start under faults", () => {
   it("takes Azurite and the services with it, and the next start on its data folder succeeds", async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "qcs-dev-kill-"));
-    const first = startDev();
+    await newDataDir();
+    const first = startDev("--persist");
     await ready(first);
     const started = children();
     expect([...started.keys()].sort()).toEqual(["azurite", "ingest", "recorder", "scanner"]);
@@ -96,11 +117,28 @@ describe("npm start killed with SIGKILL", () => {
     await waitFor(() => survivors().length === 0, "the children to end", 30_000).catch(() => {});
     expect(survivors()).toEqual([]);
 
-    const second = startDev();
+    const second = startDev("--persist");
     await ready(second);
     const again = children();
     second.child.kill("SIGTERM");
     await second.exited;
     expect([...again.values()].filter(isAlive)).toEqual([]);
+  }, 300_000);
+
+  it("restarts a service killed with SIGKILL, and the examples are still processed in full", async () => {
+    await newDataDir();
+    const dev = startDev("--once", "--timeout", "150");
+    await ready(dev);
+    const ingest = children().get("ingest") as number;
+    // Before the replay: the events wait in the hub for the restarted ingest.
+    process.kill(ingest, "SIGKILL");
+    const summary = await dev.summary;
+    if (!summary) throw new Error(`no summary:\n${dev.lines.join("\n")}`);
+    expect(summary.complete, summary.left.join("\n")).toBe(true);
+    expect(summary.replay.events).toBe(8);
+    expect(
+      dev.lines.some((line) => line.includes("ingest exited unexpectedly (signal SIGKILL); restarting it")),
+    ).toBe(true);
+    expect(await dev.exited).toBe(0);
   }, 300_000);
 });
