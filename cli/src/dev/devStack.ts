@@ -6,6 +6,7 @@
  * last.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -72,7 +73,7 @@ export interface StartDevStackOptions {
   ports: DevPorts;
   /** ARM inventory file (resource documents as the ARM REST API returns them). */
   inventory: string;
-  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's and Service Bus's data go. */
+  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's, Service Bus's and Event Hubs' data go. */
   dataDir: string;
   persist: boolean;
   /** The user's environment; the services get it minus what the stack owns. */
@@ -158,7 +159,14 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { dataDir: join(options.dataDir, "servicebus") } : {}),
     });
     closers.push(() => serviceBus.close());
-    const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
+    const eventHubsDir = join(options.dataDir, "eventhubs");
+    // Checkpoints are positions in one hub's events: those of a hub that is not kept point nowhere.
+    const eventHubsKept = options.persist && existsSync(eventHubsDir);
+    const eventHubs = await startEventHubsEmulator({
+      host,
+      port: ports.eventhubs,
+      ...(options.persist ? { dataDir: eventHubsDir } : {}),
+    });
     closers.push(() => eventHubs.close());
     const armToken = randomBytes(24).toString("base64url");
     const arm = await startArmEmulator({
@@ -171,13 +179,12 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}${options.persist ? ` (data in ${eventHubsDir})` : ""}, arm: ${arm.url} (inventory ${options.inventory})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const checkpointContainer = storage.getContainerClient(ENTITY_DEFAULTS.CHECKPOINT_CONTAINER);
-    // The hub lives in memory: checkpoints kept from an earlier run point past its events.
-    if (options.persist) await clearContainer(checkpointContainer);
+    if (options.persist && !eventHubsKept) await clearContainer(checkpointContainer);
     const producer = new EventHubProducerClient(eventHubs.connectionString, ENTITY_DEFAULTS.EVENTHUB_NAME);
     closers.push(() => producer.close());
     const serviceBusClient = new ServiceBusClient(serviceBus.connectionString);
