@@ -6,7 +6,7 @@
  * Start times come from /proc: elsewhere nothing is recorded and the lifeline alone ends children.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -53,7 +53,10 @@ export class PidFiles {
   async record(name: string, pid: number): Promise<void> {
     const startTime = startTimeOf(pid);
     if (startTime === undefined) return;
-    await writeFile(join(this.#dir, `${name}.json`), JSON.stringify({ pid, startTime }));
+    // Renamed into place, so a reader never sees half a file.
+    const file = join(this.#dir, `${name}.json`);
+    await writeFile(`${file}.tmp`, JSON.stringify({ pid, startTime }));
+    await rename(`${file}.tmp`, file);
   }
 
   /** After a clean stop: nothing is left to clear. */
@@ -71,7 +74,7 @@ export class PidFiles {
           entries.push({ name: file.slice(0, -".json".length), pid, startTime });
         }
       } catch {
-        // A file cut short by the kill: nothing to act on.
+        // Unreadable: nothing to act on.
       }
     }
     return entries;
