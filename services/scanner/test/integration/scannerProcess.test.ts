@@ -161,7 +161,8 @@ afterEach(async () => {
   for (const opened of entitiesToClose.splice(0)) await opened.close();
 });
 
-describe("scanner process", () => {
+// Each test starts several Node processes (scanners, watchdogs, simulators): a bound for a busy machine.
+describe("scanner process", { timeout: 90_000 }, () => {
   it("after kill -9 mid-scan, redelivers the request once the lock expires and publishes exactly one ScanCompleted", async () => {
     const queue = entities("kill");
     // Two replicas: whichever takes the request is killed, the other takes it over.
