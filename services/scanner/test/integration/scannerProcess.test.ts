@@ -17,10 +17,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
+const QUIET_QSCANNER = join(import.meta.dirname, "..", "support", "quietQscanner.sh");
 const TOKEN = "qualys-process-token-93bd1f20e7";
 const ENTITIES = {
   kill: { lockDuration: "PT3S", maxDeliveryCount: 5 },
   drain: { lockDuration: "PT1M" },
+  orphan: { lockDuration: "PT1M" },
 };
 
 let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
@@ -106,20 +108,23 @@ class ScannerProcess {
     return waitFor(() => this.children()[0], "a qscanner child process", 10_000);
   }
 
-  /** PIDs of this process' children (qscanner runs). */
+  /** PIDs of this process' children (qscanner runs, each under its watchdog). */
   children(): number[] {
-    const pid = this.child.pid;
-    return readdirSync("/proc")
-      .filter((name) => /^\d+$/.test(name))
-      .filter((name) => {
-        try {
-          return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    return childrenOf(this.child.pid);
   }
+}
+
+function childrenOf(pid: number | undefined): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
@@ -152,7 +157,8 @@ afterEach(async () => {
   for (const opened of entitiesToClose.splice(0)) await opened.close();
 });
 
-describe("scanner process", () => {
+// Each test starts several Node processes (scanners, watchdogs, simulators): a bound for a busy machine.
+describe("scanner process", { timeout: 90_000 }, () => {
   it("after kill -9 mid-scan, redelivers the request once the lock expires and publishes exactly one ScanCompleted", async () => {
     const queue = entities("kill");
     // Two replicas: whichever takes the request is killed, the other takes it over.
@@ -180,6 +186,25 @@ describe("scanner process", () => {
     // Had the survivor's lock lapsed too, the broker would have redelivered within its 3 s lock.
     expect(await queue.allCompletedFor(request.requestId, 3500)).toHaveLength(1);
     expect(await queue.queueDrained()).toBe(true);
+  });
+
+  it("after kill -9, the qscanner run it started does not outlive it", async () => {
+    const queue = entities("orphan");
+    const running = scanner("orphan", { QSCANNER_PATH: QUIET_QSCANNER });
+    await running.ready();
+    await queue.send(scanRequest(`registry.example.com/team/app:${uniqueTag("quiet")}`));
+    await running.logged("scanning");
+    const descendants = await waitFor(() => descendantsOf(running.child.pid), "qscanner under its watchdog", {
+      until: (pids) => pids.some((pid) => commandLine(pid)[0] === "sleep"),
+    }).catch(() => descendantsOf(running.child.pid));
+    expect(descendants.map((pid) => commandLine(pid)[0])).toContain("sleep");
+
+    running.child.kill("SIGKILL");
+    await running.exited;
+    await waitFor(() => !descendants.some(existsAlive), "the qscanner run to end", 5000).catch(() => {});
+    const survivors = descendants.filter(existsAlive);
+    for (const pid of survivors) process.kill(pid, "SIGKILL");
+    expect(survivors).toEqual([]);
   });
 
   it("on SIGTERM stops receiving, finishes what fits in the grace period and abandons the rest for redelivery at once", async () => {
@@ -216,6 +241,19 @@ describe("scanner process", () => {
     expect(await queue.allCompletedFor(long.requestId, 300)).toEqual([]);
   });
 });
+
+function descendantsOf(pid: number | undefined): number[] {
+  const children = childrenOf(pid);
+  return [...children, ...children.flatMap((child) => descendantsOf(child))];
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
 
 function existsAlive(pid: number): boolean {
   try {
