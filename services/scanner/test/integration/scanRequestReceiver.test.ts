@@ -38,6 +38,7 @@ describe("scan request receiver", () => {
     const entities = new TestEntities(client, "lockLost");
     const receiver = client.createReceiver(entities.queue, { maxAutoLockRenewalDurationInMs: 0 });
     const retrySender = client.createSender(entities.queue);
+    const sweepReceiver = client.createReceiver(entities.sweepQueue, { maxAutoLockRenewalDurationInMs: 0 });
     const deliveries: Array<{ deliveryCount: number; priorAttempts: number }> = [];
     const handle = async (delivery: ScanDelivery): Promise<Settlement> => {
       deliveries.push({ deliveryCount: delivery.deliveryCount, priorAttempts: delivery.priorAttempts });
@@ -49,10 +50,13 @@ describe("scan request receiver", () => {
       return { action: "complete", outcome: "succeeded" };
     };
     const scanRequests = new ScanRequestReceiver({
-      receiver,
-      retrySender,
+      queues: {
+        deployment: { receiver, retrySender },
+        sweep: { receiver: sweepReceiver, retrySender: entities.sweepSender },
+      },
       handle,
       concurrency: 1,
+      maxPriorityStreak: 10,
       maxLockRenewalMs: 0,
       metrics: noMetrics,
       logger,
@@ -76,6 +80,7 @@ describe("scan request receiver", () => {
       await scanRequests.stopReceiving();
       await scanRequests.idle();
       await receiver.close();
+      await sweepReceiver.close();
       await retrySender.close();
       await entities.close();
     }

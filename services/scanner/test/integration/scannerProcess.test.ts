@@ -64,6 +64,7 @@ class ScannerProcess {
         QUALYS_ACCESS_TOKEN: TOKEN,
         QSCANNER_PATH: qscannerSimulatorPath,
         SCAN_REQUESTS_QUEUE: `requests-${key}`,
+        SCAN_REQUESTS_SWEEP_QUEUE: `requests-${key}-sweep`,
         SCAN_COMPLETED_TOPIC: `completed-${key}`,
         HOST: "127.0.0.1",
         PORT: "0",
