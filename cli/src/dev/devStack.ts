@@ -55,9 +55,9 @@ import {
 import {
   type DeadLetter,
   type IngestCounts,
+  REQUEST_ENTITIES,
   type RecordedResult,
   type ReplayCounts,
-  SCAN_REQUESTS_ENTITY,
 } from "./core/summary.ts";
 
 const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -259,18 +259,16 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ENTITY_DEFAULTS.EVENTHUB_CONSUMER_GROUP,
     );
     const peek = new ServiceBusPeek(serviceBusClient, {
-      queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+      queues: [ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE, ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE],
       topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
       subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
     });
     const recorder = new HttpRecorderApi({ url: urls.recorder, apiKey: options.recorderApiKey });
     const deadLetterQueues = [
-      {
-        entity: SCAN_REQUESTS_ENTITY,
-        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
-          queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
-        }),
-      },
+      ...REQUEST_ENTITIES.map((entity) => ({
+        entity,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, { queue: entity }),
+      })),
       {
         entity: `${ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC}/${ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION}`,
         queue: new ServiceBusDeadLetterQueue(serviceBusClient, {

@@ -2,7 +2,7 @@
  * The outcome of one replay through the local stack, assembled from what the pipeline itself
  * reports: the recorder's results, the dead-letter queues and ingest's counters.
  */
-import type { HistoryScan, VulnerabilityCounts } from "@qcs/shared";
+import { ENTITY_DEFAULTS, type HistoryScan, type VulnerabilityCounts } from "@qcs/shared";
 
 /** One ScanCompleted as the recorder's API returns it: the fields the summary uses. */
 export type RecordedResult = Pick<
@@ -91,7 +91,12 @@ export interface SummaryInput {
   deadLetters: readonly DeadLetter[];
 }
 
-export const SCAN_REQUESTS_ENTITY = "scan-requests";
+/** The request queues whose dead letters are images that ended dead-lettered: deployments' and the sweep's. */
+export const REQUEST_ENTITIES = [
+  ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+  ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE,
+] as const;
+const isRequestEntity = (entity: string) => (REQUEST_ENTITIES as readonly string[]).includes(entity);
 
 /**
  * The reference an image was requested by: the tag form when the result has a tag (the recorder
@@ -109,7 +114,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
     list.push(result);
     byRef.set(ref, list);
   }
-  const requestDeadLetters = input.deadLetters.filter((letter) => letter.entity === SCAN_REQUESTS_ENTITY);
+  const requestDeadLetters = input.deadLetters.filter((letter) => isRequestEntity(letter.entity));
   const deadLetterReasons = new Map<string, string>();
   for (const letter of requestDeadLetters) {
     if (letter.imageRef !== undefined) deadLetterReasons.set(letter.imageRef, letter.reason);
@@ -150,8 +155,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
 
   const byReason: Record<string, number> = {};
   for (const letter of input.deadLetters) {
-    const key =
-      letter.entity === SCAN_REQUESTS_ENTITY ? letter.reason : `${letter.reason} (${letter.entity})`;
+    const key = isRequestEntity(letter.entity) ? letter.reason : `${letter.reason} (${letter.entity})`;
     byReason[key] = (byReason[key] ?? 0) + 1;
   }
   const count = (outcome: ImageOutcome["outcome"]) =>
