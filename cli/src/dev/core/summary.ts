@@ -20,7 +20,7 @@ export type RecordedResult = Pick<
 >;
 
 export interface DeadLetter {
-  /** `scan-requests` or `scan-completed/recorder`. */
+  /** `scan-requests`, `scan-requests-sweep` or `scan-completed/recorder`. */
   entity: string;
   reason: string;
   description: string | undefined;
