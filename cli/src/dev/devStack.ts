@@ -50,6 +50,7 @@ import {
 } from "./core/serviceEnv.ts";
 import {
   type DeadLetter,
+  type DevCoverage,
   type IngestCounts,
   type RecordedResult,
   type ReplayCounts,
@@ -98,6 +99,7 @@ export interface DevStack {
     deadLetters(since: Date): Promise<DeadLetter[]>;
     results(since: Date): Promise<RecordedResult[]>;
     ingestCounts(): Promise<IngestCounts>;
+    coverage(): Promise<DevCoverage>;
   };
   stop(): Promise<void>;
 }
@@ -287,6 +289,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
           ).flat(),
         results: (since) => resultsSince(recorder, since),
         ingestCounts: () => ingestCounts(urls.ingest),
+        coverage: async () => {
+          const { sloHours, totals } = await recorder.coverage({ limit: 1 });
+          return { sloHours, totals };
+        },
       },
       stop,
     };
