@@ -29,6 +29,7 @@ const SUBSCRIPTIONS = ["aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-40
 const API_KEY = "bench-coverage-key-0123456789abcdefghij";
 const logger = createLogger({ name: "bench", level: "silent" });
 const HOUR = 3_600_000;
+const onRefreshFailed = (error: unknown) => console.error("coverage reading failed:", error);
 
 const imageRef = (index: number) => parseImageRef(`myreg.azurecr.io/team/app-${index}:1.${index % 7}`);
 
@@ -169,6 +170,7 @@ try {
       states: records,
       sloHours: 30,
       cacheMs: 0,
+      onRefreshFailed,
     });
     const [answer, ms] = await timed(() => report.get());
     totals = answer.coverage.totals;
@@ -202,7 +204,13 @@ try {
       version: "bench",
       rateLimitPerMinute: 1_000_000,
       statsCacheMs: 60_000,
-      coverage: new CoverageReport({ workloads: tableWorkloads, states: records, sloHours: 30, cacheMs }),
+      coverage: new CoverageReport({
+        workloads: tableWorkloads,
+        states: records,
+        sloHours: 30,
+        cacheMs,
+        onRefreshFailed,
+      }),
       coverageCacheSeconds: cacheMs / 1000,
     });
     const url = await app.listen({ host: "127.0.0.1", port: 0 });

@@ -36,6 +36,8 @@ const recorder = defineService({
       states: records,
       sloHours: config.coverageSloHours,
       cacheMs: config.coverageCacheMs,
+      onRefreshFailed: (error) =>
+        logger.warn({ err: error }, "coverage: reading the tables failed; the previous reading answers"),
     });
     registerCoverageGauges(telemetry.meter, coverage, logger);
 

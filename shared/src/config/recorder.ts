@@ -44,7 +44,7 @@ export const recorderConfigSpec = defineServiceConfig({
     RECORDER_STATS_CACHE_SECONDS: intVar(60, 0, 3600),
     /** A running image is `current` while its last successful scan is younger than this (24 h cache + a sweep). */
     COVERAGE_SLO_HOURS: intVar(30, 1, 8760),
-    /** How long /api/coverage and the coverage gauges answer from the last reading of the tables. */
+    /** How long /api/coverage and the coverage gauges answer from one reading of the tables (0: read per request). */
     COVERAGE_CACHE_SECONDS: intVar(60, 0, 3600),
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "RECORDER_API_KEY"],

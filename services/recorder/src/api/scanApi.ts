@@ -252,7 +252,8 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
                 "`current`: a successful scan within COVERAGE_SLO_HOURS; `failing`: the latest outcome failed " +
                 "(dead letters included) and no success within the SLO; `stale`: an older success; " +
                 "`neverScanned`: nothing recorded. Read from the Workloads and ScanMetadata tables at most " +
-                `once per COVERAGE_CACHE_SECONDS (${options.coverageCacheSeconds} s here); \`computedAt\` says when. ` +
+                `once per COVERAGE_CACHE_SECONDS (${options.coverageCacheSeconds} s here; an expired reading answers ` +
+                "while the next is read); `computedAt` says when the answer's reading was taken. " +
                 "Totals cover every image of the `subscription` (all when absent); `state` narrows the items " +
                 "only. Items come in reference order.",
               security,

@@ -49,6 +49,9 @@ export function coverageReport(
     states: records,
     sloHours: options.sloHours ?? 30,
     cacheMs: options.cacheMs ?? 0,
+    onRefreshFailed: (error) => {
+      throw error;
+    },
     ...(options.now ? { now: options.now } : {}),
   });
 }
