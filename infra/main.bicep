@@ -241,6 +241,7 @@ module roles 'modules/roles.bicep' = {
     checkpointContainerName: storage.outputs.checkpointContainerName
     scanMetadataTableName: entities.scanMetadataTable
     scanHistoryTableName: entities.scanHistoryTable
+    workloadsTableName: entities.workloadsTable
     vaultName: keyVault.outputs.vaultName
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
@@ -469,6 +470,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'RECORDER_SUBSCRIPTION', value: entities.recorderSubscription }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
+      { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
     ])
     keyVaultSecrets: [
       { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
+import { registerCoverage } from "./commands/coverage.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerReplay } from "./commands/replay.ts";
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerRescan,
   registerReplay,
   registerScans,
+  registerCoverage,
   registerDev,
 ];
 

@@ -18,6 +18,7 @@ param storageAccountName string
 param checkpointContainerName string
 param scanMetadataTableName string
 param scanHistoryTableName string
+param workloadsTableName string
 param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
@@ -74,6 +75,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
 
     resource scanHistory 'tables' existing = {
       name: scanHistoryTableName
+    }
+
+    resource workloads 'tables' existing = {
+      name: workloadsTableName
     }
   }
 }
@@ -193,7 +198,8 @@ resource scannerSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// recorder: receive its subscription, write both tables, read its API key, pull its image.
+// recorder: receive its subscription, write both scan tables, read Workloads (coverage), read its API
+// key, pull its image.
 resource recorderTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
   name: guid(serviceBus::topic.id, principals.recorder, roleIds.serviceBusDataReceiver)
@@ -219,6 +225,16 @@ resource recorderHistory 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   name: guid(storage::tableService::scanHistory.id, principals.recorder, roleIds.storageTableDataContributor)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderWorkloads 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::workloads
+  name: guid(storage::tableService::workloads.id, principals.recorder, roleIds.storageTableDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataReader)
     principalId: principals.recorder
     principalType: 'ServicePrincipal'
   }

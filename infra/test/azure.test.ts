@@ -255,6 +255,7 @@ describe.skipIf(!bicep.available)(
         "serviceBusDataReceiver on topics/scan-completed",
         "storageTableDataContributor on tables/ScanHistory",
         "storageTableDataContributor on tables/ScanMetadata",
+        "storageTableDataReader on tables/Workloads",
       ]);
       const secretUsers = roleAssignments.filter(
         (a) => roleName(a.properties.roleDefinitionId) === "keyVaultSecretsUser",

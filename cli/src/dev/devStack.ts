@@ -54,6 +54,7 @@ import {
 } from "./core/serviceEnv.ts";
 import {
   type DeadLetter,
+  type DevCoverage,
   type IngestCounts,
   REQUEST_ENTITIES,
   type RecordedResult,
@@ -112,6 +113,7 @@ export interface DevStack {
     deadLetters(since: Date): Promise<DeadLetter[]>;
     results(since: Date): Promise<RecordedResult[]>;
     ingestCounts(): Promise<IngestCounts>;
+    coverage(): Promise<DevCoverage>;
   };
   stop(): Promise<void>;
 }
@@ -316,6 +318,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
           ).flat(),
         results: (since) => resultsSince(recorder, since),
         ingestCounts: () => ingestCounts(urls.ingest),
+        coverage: async () => {
+          const { sloHours, totals } = await recorder.coverage({ limit: 1 });
+          return { sloHours, totals };
+        },
       },
       stop,
     };

@@ -228,10 +228,11 @@ async function summarize(
   since: Date,
   startedAt: Date,
 ): Promise<DevSummary> {
-  const [results, deadLetters, ingest] = await Promise.all([
+  const [results, deadLetters, ingest, coverage] = await Promise.all([
     stack.watch.results(since),
     stack.watch.deadLetters(since),
     stack.watch.ingestCounts(),
+    stack.watch.coverage(),
   ]);
   return buildSummary({
     complete: outcome.complete,
@@ -241,6 +242,7 @@ async function summarize(
     ingest,
     results,
     deadLetters,
+    coverage,
   });
 }
 

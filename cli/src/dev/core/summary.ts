@@ -1,8 +1,13 @@
 /**
  * The outcome of one replay through the local stack, assembled from what the pipeline itself
- * reports: the recorder's results, the dead-letter queues and ingest's counters.
+ * reports: the recorder's results and coverage, the dead-letter queues and ingest's counters.
  */
-import { ENTITY_DEFAULTS, type HistoryScan, type VulnerabilityCounts } from "@qcs/shared";
+import {
+  type CoverageTotals,
+  ENTITY_DEFAULTS,
+  type HistoryScan,
+  type VulnerabilityCounts,
+} from "@qcs/shared";
 
 /** One ScanCompleted as the recorder's API returns it: the fields the summary uses. */
 export type RecordedResult = Pick<
@@ -61,6 +66,12 @@ export interface ImageOutcome {
   reason: string | undefined;
 }
 
+/** The recorder's coverage totals (`GET /api/coverage`): zeros while Workloads is empty. */
+export interface DevCoverage {
+  sloHours: number;
+  totals: CoverageTotals;
+}
+
 export interface DevSummary {
   complete: boolean;
   /** What was still in the pipeline when the summary was taken (empty when complete). */
@@ -79,6 +90,7 @@ export interface DevSummary {
   };
   deadLetters: { byReason: Record<string, number>; items: DeadLetter[] };
   imageOutcomes: ImageOutcome[];
+  coverage: DevCoverage;
 }
 
 export interface SummaryInput {
@@ -89,6 +101,7 @@ export interface SummaryInput {
   ingest: IngestCounts;
   results: readonly RecordedResult[];
   deadLetters: readonly DeadLetter[];
+  coverage: DevCoverage;
 }
 
 /** The request queues whose dead letters are images that ended dead-lettered: deployments' and the sweep's. */
@@ -179,5 +192,6 @@ export function buildSummary(input: SummaryInput): DevSummary {
     },
     deadLetters: { byReason, items: [...input.deadLetters] },
     imageOutcomes: outcomes,
+    coverage: input.coverage,
   };
 }
