@@ -7,6 +7,7 @@ import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startArmEmulator, startAzurite, startServiceBusEmulator } from "@qcs/emulators";
+import { ENTITY_DEFAULTS } from "@qcs/shared";
 import { createLogger } from "@qcs/shared/runtime";
 import { staticTokenCredential } from "../services/ingest/src/adapters/arm/armClients.ts";
 import { listWorkloadsInGraph } from "../services/ingest/src/adapters/arm/resourceGraphListing.ts";
@@ -56,7 +57,7 @@ try {
   const listing = await listWorkloadsInGraph(graph, SUBSCRIPTIONS);
   const pagingSeconds = (performance.now() - started) / 1000;
 
-  const sender = serviceBusClient.createSender("scan-requests");
+  const sender = serviceBusClient.createSender(ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE);
   started = performance.now();
   const summary = await runSweep(
     { graph, table, requests: serviceBusScanRequestSink(sender) },

@@ -65,6 +65,15 @@ param eventHubPartitionCount int = 4
 @maxValue(300)
 param scannerMaxReplicas int = 10
 
+@description('Most scanner replicas the sweep queue alone scales to, so a sweep cannot exhaust the registries\' or Qualys\'s budget; deployment requests still scale to scannerMaxReplicas.')
+@minValue(1)
+@maxValue(300)
+param sweepMaxReplicas int = 2
+
+@description('Largest sweep backlog the sweep cap is sized for (about the number of distinct running images): the sweep queue\'s KEDA rule asks one replica per ceil(sweepMaxBacklog / sweepMaxReplicas) waiting sweep requests.')
+@minValue(1)
+param sweepMaxBacklog int = 5000
+
 @description('Stream the Activity Log to the hub as well as Event Grid (minutes of latency; needs a SAS policy on the Event Hubs namespace for Azure Monitor).')
 param activityLogStream bool = true
 
@@ -82,6 +91,7 @@ param tags object = { application: 'container-image-scanning', environment: envi
 // Entity names the services read (defaults in shared/src/config/fields.ts ENTITY_DEFAULTS).
 var entities = {
   scanRequestsQueue: 'scan-requests'
+  scanRequestsSweepQueue: 'scan-requests-sweep'
   scanCompletedTopic: 'scan-completed'
   recorderSubscription: 'recorder'
   eventHubName: 'activity-log'
@@ -97,6 +107,10 @@ var entities = {
 var monitoredSubscriptions = empty(monitoredSubscriptionIds)
   ? [subscription().subscriptionId]
   : union(map(monitoredSubscriptionIds, id => toLower(id)), [])
+
+// Waiting sweep requests per scanner replica: sweepMaxBacklog of them make sweepMaxReplicas, never less
+// than one replica's slots.
+var sweepMessageCount = max(scannerConcurrency, (sweepMaxBacklog + sweepMaxReplicas - 1) / sweepMaxReplicas)
 
 // Resource names allow lower case only (Container Apps, storage, registry).
 var prefix = toLower(environmentName)
@@ -168,6 +182,7 @@ module serviceBus 'modules/serviceBus.bicep' = {
     tags: tags
     namespaceName: names.serviceBus
     queueName: entities.scanRequestsQueue
+    sweepQueueName: entities.scanRequestsSweepQueue
     topicName: entities.scanCompletedTopic
     subscriptionName: entities.recorderSubscription
     duplicateDetectionHours: scanCacheHours
@@ -222,6 +237,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     serviceBusNamespaceName: serviceBus.outputs.namespaceName
     queueName: serviceBus.outputs.queueName
+    sweepQueueName: serviceBus.outputs.sweepQueueName
     topicName: serviceBus.outputs.topicName
     eventHubsNamespaceName: eventHubs.outputs.namespaceName
     hubName: eventHubs.outputs.hubName
@@ -389,7 +405,7 @@ module sweepJob 'modules/sweepJob.bicep' = if (deployApps) {
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
-      { name: 'SWEEP_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+      { name: 'SWEEP_REQUESTS_QUEUE', value: entities.scanRequestsSweepQueue }
       { name: 'SWEEP_SUBSCRIPTIONS', value: join(monitoredSubscriptions, ',') }
     ])
   }
@@ -415,6 +431,7 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+      { name: 'SCAN_REQUESTS_SWEEP_QUEUE', value: entities.scanRequestsSweepQueue }
       { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'QUALYS_POD', value: qualysPod }
@@ -435,6 +452,19 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
           queueName: entities.scanRequestsQueue
           // One replica per SCANNER_CONCURRENCY waiting or running requests.
           messageCount: string(scannerConcurrency)
+          activationMessageCount: '0'
+        }
+      }
+      {
+        // KEDA takes the larger of the two rules' replica counts. This one reaches sweepMaxReplicas only
+        // at sweepMaxBacklog waiting sweep requests, so the sweep alone stays within its cap while the
+        // rule above gives deployment requests all the replicas they need (each replica serves them first).
+        name: 'scan-requests-sweep'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          queueName: entities.scanRequestsSweepQueue
+          messageCount: string(sweepMessageCount)
           activationMessageCount: '0'
         }
       }
@@ -467,6 +497,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'RECORDER_SUBSCRIPTION', value: entities.recorderSubscription }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
+      { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
     ])
     keyVaultSecrets: [
       { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }

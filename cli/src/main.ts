@@ -99,7 +99,9 @@ export async function runScanctl(
       const source =
         entity === "requests"
           ? { queue: settings.scanRequestsQueue }
-          : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
+          : entity === "sweep"
+            ? { queue: settings.scanRequestsSweepQueue }
+            : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
       return new ServiceBusDeadLetterQueue(serviceBusClient(), source, {
         ...(tuning.receiveWaitMs === undefined ? {} : { receiveWaitMs: tuning.receiveWaitMs }),
       });
@@ -123,7 +125,7 @@ export async function runScanctl(
         admin.pipeline.addPolicy(developmentEmulatorPolicy(settings.serviceBusEmulatorAdminPort));
       }
       return new ServiceBusEntityCounts(admin, {
-        queue: settings.scanRequestsQueue,
+        queues: [settings.scanRequestsQueue, settings.scanRequestsSweepQueue],
         topic: settings.scanCompletedTopic,
         subscription: settings.recorderSubscription,
       });

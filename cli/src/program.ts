@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
+import { registerCoverage } from "./commands/coverage.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerReplay } from "./commands/replay.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerReplay,
   registerScans,
   registerSweep,
+  registerCoverage,
   registerDev,
 ];
 

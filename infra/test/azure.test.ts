@@ -114,7 +114,7 @@ describe.skipIf(!bicep.available)(
       );
       expect(env).toMatchObject({
         WORKLOADS_TABLE: "Workloads",
-        SWEEP_REQUESTS_QUEUE: "scan-requests",
+        SWEEP_REQUESTS_QUEUE: "scan-requests-sweep",
         SWEEP_SUBSCRIPTIONS: HOME,
       });
     });
@@ -201,7 +201,7 @@ describe.skipIf(!bicep.available)(
       const owners = roleAssignments.filter((a) =>
         a.properties.roleDefinitionId.endsWith(ROLE.serviceBusDataOwner),
       );
-      expect(owners).toHaveLength(2);
+      expect(owners).toHaveLength(3);
       for (const assignment of owners) {
         expect(assignment.id).toMatch(/Microsoft\.ServiceBus\/namespaces\/[^/']+\/(queues|topics)\/[^/']+'/);
         expect(grant(assignment).principal).toMatch(/-scale$/);
@@ -248,7 +248,10 @@ describe.skipIf(!bicep.available)(
         "storageBlobDataReader on containers/checkpoints",
       ]);
       // Service Bus hands out runtime counts only with Manage, which only Data Owner grants with Entra ID.
-      expect(grants["id-qcs-scanner-scale"]).toEqual(["serviceBusDataOwner on queues/scan-requests"]);
+      expect(grants["id-qcs-scanner-scale"]).toEqual([
+        "serviceBusDataOwner on queues/scan-requests",
+        "serviceBusDataOwner on queues/scan-requests-sweep",
+      ]);
       expect(grants["id-qcs-recorder-scale"]).toEqual(["serviceBusDataOwner on topics/scan-completed"]);
     });
 
@@ -258,6 +261,7 @@ describe.skipIf(!bicep.available)(
         `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
         "eventHubsDataReceiver on eventhubs/activity-log",
         "serviceBusDataSender on queues/scan-requests",
+        "serviceBusDataSender on queues/scan-requests-sweep",
         "storageBlobDataContributor on containers/checkpoints",
         "storageTableDataContributor on tables/Workloads",
         `workloadReader on subscriptions/${HOME}`,
@@ -266,7 +270,9 @@ describe.skipIf(!bicep.available)(
         `acrPull on subscriptions/${HOME}`,
         "keyVaultSecretsUser on secrets/qualys-access-token",
         "serviceBusDataReceiver on queues/scan-requests",
+        "serviceBusDataReceiver on queues/scan-requests-sweep",
         "serviceBusDataSender on queues/scan-requests",
+        "serviceBusDataSender on queues/scan-requests-sweep",
         "serviceBusDataSender on topics/scan-completed",
         "storageTableDataReader on tables/ScanMetadata",
       ]);
@@ -276,6 +282,7 @@ describe.skipIf(!bicep.available)(
         "serviceBusDataReceiver on topics/scan-completed",
         "storageTableDataContributor on tables/ScanHistory",
         "storageTableDataContributor on tables/ScanMetadata",
+        "storageTableDataReader on tables/Workloads",
       ]);
       const secretUsers = roleAssignments.filter(
         (a) => roleName(a.properties.roleDefinitionId) === "keyVaultSecretsUser",
@@ -296,6 +303,30 @@ describe.skipIf(!bicep.available)(
         expect(app.properties.template.scale.minReplicas).toBe(0);
         expect(app.properties.configuration.activeRevisionsMode).toBe("Single");
       }
+    });
+
+    it("scales the scanner on both request queues, the sweep queue alone to at most sweepMaxReplicas", () => {
+      const scanner = apps.find((app) => app.name.endsWith("-scanner"));
+      const { scale, containers } = scanner?.properties.template ?? {};
+      const env = Object.fromEntries(
+        containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+      );
+      const rules = scale.rules.map((rule: { name: string; custom: { type: string; metadata: object } }) => ({
+        name: rule.name,
+        type: rule.custom.type,
+        ...rule.custom.metadata,
+      }));
+      expect(rules).toEqual([
+        expect.objectContaining({ queueName: "scan-requests", messageCount: env.SCANNER_CONCURRENCY }),
+        expect.objectContaining({ queueName: "scan-requests-sweep", activationMessageCount: "0" }),
+      ]);
+      expect(env.SCAN_REQUESTS_SWEEP_QUEUE).toBe("scan-requests-sweep");
+      // KEDA asks ceil(waiting / messageCount) replicas per rule; the defaults (sweepMaxReplicas 2,
+      // sweepMaxBacklog 5000) put the sweep's cap at 5000 waiting sweep requests.
+      const sweepPerReplica = Number(rules[1].messageCount);
+      expect(sweepPerReplica).toBe(2500);
+      expect(Math.ceil(5000 / sweepPerReplica)).toBe(2);
+      expect(scale.maxReplicas).toBeGreaterThan(2);
     });
 
     it("lets a scanner replica finish its scans: SIGTERM grace of 600 s, drained within it", () => {

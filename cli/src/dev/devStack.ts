@@ -6,6 +6,7 @@
  * last.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +17,7 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { BlobServiceClient } from "@azure/storage-blob";
 import {
   type FaultRule,
+  lifelinePath,
   qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
@@ -36,10 +38,12 @@ import { assertPortsFree, freePort } from "./adapters/net/ports.ts";
 import { EventHubProgress } from "./adapters/pipeline/eventHubProgress.ts";
 import { ServiceBusPeek } from "./adapters/pipeline/serviceBusPeek.ts";
 import { ingestCounts, resultsSince } from "./adapters/pipeline/serviceHttp.ts";
+import { PidFiles } from "./adapters/processes/pidFiles.ts";
 import { waitUntilReady } from "./adapters/processes/readiness.ts";
 import {
   type ExitStatus,
   ProcessSupervisor,
+  type RestartPolicy,
   type SupervisedProcess,
 } from "./adapters/processes/supervisor.ts";
 import { type DevPorts, PORT_SETTINGS } from "./core/portPlan.ts";
@@ -52,14 +56,22 @@ import {
 } from "./core/serviceEnv.ts";
 import {
   type DeadLetter,
+  type DevCoverage,
   type IngestCounts,
+  REQUEST_ENTITIES,
   type RecordedResult,
   type ReplayCounts,
-  SCAN_REQUESTS_ENTITY,
 } from "./core/summary.ts";
 
 const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const SERVICES: readonly ServiceName[] = ["recorder", "scanner", "ingest"];
+
+/** A crashed service comes back after 1, 2, 4, 8, 16 s; a sixth crash within 10 minutes stops the stack. */
+export const RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 5,
+  windowMs: 10 * 60_000,
+  delayMs: (count) => 1000 * 2 ** (count - 1),
+};
 
 export interface StartDevStackOptions {
   host: string;
@@ -68,7 +80,7 @@ export interface StartDevStackOptions {
   inventory: string;
   /** Fault rules the ARM emulator (and its Resource Graph) applies from the start (`--arm-faults`). */
   armFaults?: readonly FaultRule[];
-  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's and Service Bus's data go. */
+  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's, Service Bus's and Event Hubs' data go. */
   dataDir: string;
   persist: boolean;
   /** The user's environment; the services get it minus what the stack owns. */
@@ -81,6 +93,9 @@ export interface StartDevStackOptions {
   paint: (name: string) => string;
   /** The stack's own progress messages. */
   say: (message: string) => void;
+  /** A service exited unasked and is started again after `delayMs`. */
+  onRestart: (name: string, status: ExitStatus, restart: { count: number; delayMs: number }) => void;
+  /** A service exited unasked once more than {@link RESTART_POLICY} allows: the stack cannot go on. */
   onUnexpectedExit: (name: string, status: ExitStatus) => void;
   signal: AbortSignal;
 }
@@ -102,6 +117,7 @@ export interface DevStack {
     deadLetters(since: Date): Promise<DeadLetter[]>;
     results(since: Date): Promise<RecordedResult[]>;
     ingestCounts(): Promise<IngestCounts>;
+    coverage(): Promise<DevCoverage>;
   };
   stop(): Promise<void>;
 }
@@ -112,20 +128,26 @@ export function generateApiKey(): string {
 
 export async function startDevStack(options: StartDevStackOptions): Promise<DevStack> {
   const { host, ports, say } = options;
-  await assertPortsFree(
-    host,
-    PORT_SETTINGS.map((setting) => ({
-      label: setting.label,
-      option: setting.option,
-      port: ports[setting.key],
-    })),
-  );
+  await mkdir(options.dataDir, { recursive: true });
+  // A stack killed with SIGKILL could not stop its children: clear what outlived it first.
+  const pidFiles = new PidFiles(options.dataDir);
+  for (const { name, pid } of await pidFiles.claim()) {
+    say(`stopped ${name} (PID ${pid}), left running by an earlier stack on ${options.dataDir}`);
+  }
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
+  closers.push(() => pidFiles.release());
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    await assertPortsFree(
+      host,
+      PORT_SETTINGS.map((setting) => ({
+        label: setting.label,
+        option: setting.option,
+        port: ports[setting.key],
+      })),
+    );
     const azurite = await startAzurite({
       host,
       blobPort: ports.blob,
@@ -135,6 +157,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { location: join(options.dataDir, "azurite") } : {}),
     });
     closers.push(() => azurite.stop());
+    if (azurite.pid !== undefined) await pidFiles.record("azurite", azurite.pid);
     say(
       `azurite ${options.persist ? `(data in ${join(options.dataDir, "azurite")})` : "(in memory)"}: blob ${azurite.blobUrl}, table ${azurite.tableUrl}`,
     );
@@ -146,7 +169,14 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { dataDir: join(options.dataDir, "servicebus") } : {}),
     });
     closers.push(() => serviceBus.close());
-    const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
+    const eventHubsDir = join(options.dataDir, "eventhubs");
+    // Checkpoints are positions in one hub's events: those of a hub that is not kept point nowhere.
+    const eventHubsKept = options.persist && existsSync(eventHubsDir);
+    const eventHubs = await startEventHubsEmulator({
+      host,
+      port: ports.eventhubs,
+      ...(options.persist ? { dataDir: eventHubsDir } : {}),
+    });
     closers.push(() => eventHubs.close());
     const armToken = randomBytes(24).toString("base64url");
     const arm = await startArmEmulator({
@@ -160,13 +190,12 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}${options.persist ? ` (data in ${eventHubsDir})` : ""}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const checkpointContainer = storage.getContainerClient(ENTITY_DEFAULTS.CHECKPOINT_CONTAINER);
-    // The hub lives in memory: checkpoints kept from an earlier run point past its events.
-    if (options.persist) await clearContainer(checkpointContainer);
+    if (options.persist && !eventHubsKept) await clearContainer(checkpointContainer);
     const producer = new EventHubProducerClient(eventHubs.connectionString, ENTITY_DEFAULTS.EVENTHUB_NAME);
     closers.push(() => producer.close());
     const serviceBusClient = new ServiceBusClient(serviceBus.connectionString);
@@ -185,7 +214,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       writeLine: options.writeLine,
       paint: options.paint,
       graceMs: 15_000,
+      restart: RESTART_POLICY,
+      onRestart: (child, status, restart) => options.onRestart(child.name, status, restart),
       onUnexpectedExit: (child, status) => options.onUnexpectedExit(child.name, status),
+      onSpawn: (child) => void pidFiles.record(child.name, child.pid).catch(() => {}),
     });
     closers.push(() => supervisor.stopAll());
     const endpoints = {
@@ -215,7 +247,8 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       const child = supervisor.start({
         name,
         command: process.execPath,
-        args: [join(REPOSITORY, "services", name, "src", "main.ts")],
+        // The lifeline ends the service if this process is killed.
+        args: ["--import", lifelinePath, join(REPOSITORY, "services", name, "src", "main.ts")],
         env,
         cwd: REPOSITORY,
       });
@@ -234,18 +267,16 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ENTITY_DEFAULTS.EVENTHUB_CONSUMER_GROUP,
     );
     const peek = new ServiceBusPeek(serviceBusClient, {
-      queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+      queues: [ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE, ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE],
       topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
       subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
     });
     const recorder = new HttpRecorderApi({ url: urls.recorder, apiKey: options.recorderApiKey });
     const deadLetterQueues = [
-      {
-        entity: SCAN_REQUESTS_ENTITY,
-        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
-          queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
-        }),
-      },
+      ...REQUEST_ENTITIES.map((entity) => ({
+        entity,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, { queue: entity }),
+      })),
       {
         entity: `${ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC}/${ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION}`,
         queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
@@ -305,6 +336,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
           ).flat(),
         results: (since) => resultsSince(recorder, since),
         ingestCounts: () => ingestCounts(urls.ingest),
+        coverage: async () => {
+          const { sloHours, totals } = await recorder.coverage({ limit: 1 });
+          return { sloHours, totals };
+        },
       },
       stop,
     };

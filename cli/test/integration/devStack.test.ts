@@ -144,6 +144,16 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
     });
   });
 
+  it("reports coverage from the recorder's API with the totals /api/coverage answers", async () => {
+    const { sloHours, totals } = summary.coverage;
+    expect(sloHours).toBe(30);
+    expect(totals.current + totals.stale + totals.failing + totals.neverScanned).toBe(totals.images);
+    const response = await fetch(`${summary.recorderUrl}/api/coverage?limit=1`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(((await response.json()) as { totals: unknown }).totals).toEqual(totals);
+  });
+
   it("dead-letters only the image the registry does not have, with ImageNotFound", () => {
     expect(summary.deadLetters.byReason).toEqual({ ImageNotFound: 1 });
     expect(summary.deadLetters.items).toEqual([

@@ -9,7 +9,11 @@ import type { TableClient } from "@azure/data-tables";
 import type { Logger } from "@qcs/shared";
 import { deployedResourceOf } from "./adapters/arm/armLookup.ts";
 import { listWorkloadsInGraph } from "./adapters/arm/resourceGraphListing.ts";
-import { listWorkloadKeys, submitWorkloadActions } from "./adapters/tables/workloadTable.ts";
+import {
+  listWorkloadKeys,
+  markSweepFinished,
+  submitWorkloadActions,
+} from "./adapters/tables/workloadTable.ts";
 import type { ScanRequestMessage, ScanRequestSink } from "./core/batchProcessor.ts";
 import type { Exclusions } from "./core/exclusions.ts";
 import { kindOfType, parseResourceId } from "./core/resourceId.ts";
@@ -97,6 +101,8 @@ export async function runSweep(ports: SweepPorts, options: SweepOptions): Promis
     const sent = await sendPaced(ports.requests, messages, options.requestsPerSecond);
     summary.requestsSent = sent.sent;
     summary.requestsRejected = sent.rejected;
+    // Only a sweep that reconciled and requested everything moves coverage's lastSweepAt.
+    await markSweepFinished(ports.table, new Date());
   }
   summary.durationMs = Date.now() - started;
   logger.info({ ...summary, subscriptions: subscriptions.length }, "sweep done");

@@ -7,10 +7,13 @@
 import { configVariables, recorderConfigSpec } from "@qcs/shared";
 import { createServiceBusClient, createTableClient, defineService } from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
+import { registerCoverageGauges } from "./adapters/openTelemetry/coverageGauges.ts";
 import { createRecorderMetrics } from "./adapters/openTelemetry/recorderMetrics.ts";
 import { ScanCompletedReceiver } from "./adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "./adapters/tableStorage/tableScanRecords.ts";
+import { TableWorkloads } from "./adapters/tableStorage/tableWorkloads.ts";
 import { registerScanApi } from "./api/scanApi.ts";
+import { CoverageReport } from "./core/coverageReport.ts";
 import { createScanCompletedHandler, DEFAULT_STORAGE_RETRY } from "./core/handleScanCompleted.ts";
 
 const recorder = defineService({
@@ -24,6 +27,19 @@ const recorder = defineService({
       logger,
     });
     await records.ensureTables();
+    const coverage = new CoverageReport({
+      // Read only: ingest creates and writes Workloads.
+      workloads: new TableWorkloads(
+        createTableClient(config.storage, config.workloadsTable, credential),
+        logger,
+      ),
+      states: records,
+      sloHours: config.coverageSloHours,
+      cacheMs: config.coverageCacheMs,
+      onRefreshFailed: (error) =>
+        logger.warn({ err: error }, "coverage: reading the tables failed; the previous reading answers"),
+    });
+    registerCoverageGauges(telemetry.meter, coverage, logger);
 
     const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
     lifecycle.onClose(() => serviceBus.close());
@@ -57,6 +73,8 @@ const recorder = defineService({
           version: packageJson.version,
           rateLimitPerMinute: config.apiRateLimitPerMinute,
           statsCacheMs: config.statsCacheMs,
+          coverage,
+          coverageCacheSeconds: config.coverageCacheMs / 1000,
         }),
       start: () => receiver.start(),
       stopIntake: () => receiver.stopIntake(),

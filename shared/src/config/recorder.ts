@@ -24,6 +24,8 @@ export const recorderConfigSpec = defineServiceConfig({
     RECORDER_SUBSCRIPTION: entityVar("RECORDER_SUBSCRIPTION"),
     SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),
     SCAN_HISTORY_TABLE: entityVar("SCAN_HISTORY_TABLE"),
+    /** Read only: ingest and its sweep write it. */
+    WORKLOADS_TABLE: entityVar("WORKLOADS_TABLE"),
     /** Results recorded at once in one replica. */
     RECORDER_CONCURRENCY: intVar(4, 1, 64),
     /** Seconds one delivery keeps retrying Table Storage before it is abandoned to the broker. */
@@ -40,6 +42,10 @@ export const recorderConfigSpec = defineServiceConfig({
     RECORDER_API_RATE_LIMIT: intVar(300, 1, 1_000_000),
     /** How long /api/stats answers from the last count before counting again. */
     RECORDER_STATS_CACHE_SECONDS: intVar(60, 0, 3600),
+    /** A running image is `current` while its last successful scan is younger than this (24 h cache + a sweep). */
+    COVERAGE_SLO_HOURS: intVar(30, 1, 8760),
+    /** How long /api/coverage and the coverage gauges answer from one reading of the tables (0: read per request). */
+    COVERAGE_CACHE_SECONDS: intVar(60, 0, 3600),
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "RECORDER_API_KEY"],
   build: (env, issue) => ({
@@ -55,11 +61,14 @@ export const recorderConfigSpec = defineServiceConfig({
     recorderSubscription: env.RECORDER_SUBSCRIPTION,
     scanMetadataTable: env.SCAN_METADATA_TABLE,
     scanHistoryTable: env.SCAN_HISTORY_TABLE,
+    workloadsTable: env.WORKLOADS_TABLE,
     concurrency: env.RECORDER_CONCURRENCY,
     storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
     apiRateLimitPerMinute: env.RECORDER_API_RATE_LIMIT,
     statsCacheMs: env.RECORDER_STATS_CACHE_SECONDS * 1000,
+    coverageSloHours: env.COVERAGE_SLO_HOURS,
+    coverageCacheMs: env.COVERAGE_CACHE_SECONDS * 1000,
   }),
 });
 export type RecorderConfig = ReturnType<typeof recorderConfigSpec.build>;

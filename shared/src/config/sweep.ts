@@ -27,8 +27,8 @@ export const sweepConfigSpec = defineServiceConfig({
     ...serviceBusEnv,
     ...storageEnv,
     WORKLOADS_TABLE: entityVar("WORKLOADS_TABLE"),
-    /** Queue of the sweep's requests (the scanner's lower-priority sweep queue once it has one). */
-    SWEEP_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    /** Queue of the sweep's requests: the scanner takes them only when no deployment request waits. */
+    SWEEP_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_SWEEP_QUEUE"),
     /** Subscriptions to sweep (comma list); empty: every subscription the identity can read. */
     SWEEP_SUBSCRIPTIONS: listVar(),
     /** Most ScanRequested messages sent per second, so a sweep does not flood the scanners. */

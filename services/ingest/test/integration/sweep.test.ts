@@ -22,6 +22,8 @@ import {
   parseScanRequestedMessage,
   parseWorkloadEntity,
   type ScanRequested,
+  SWEEP_MARKER_KEY,
+  SweepMarkerEntitySchema,
   sweepConfigSpec,
   type WorkloadEntity,
   workloadImagesOf,
@@ -33,7 +35,7 @@ import { ARM_TOKEN } from "../support/arm.ts";
 import { SUBSCRIPTION, samples } from "../support/fixtures.ts";
 
 const SUB_B = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
-const QUEUE = "scan-requests";
+const QUEUE = "scan-requests-sweep";
 const ENTRY = new URL("../../src/sweep.ts", import.meta.url).pathname;
 
 /** A copy of an ARM document in another subscription and under another name. */
@@ -92,7 +94,9 @@ describe("the sweep", () => {
     sweepFromConfig(loadServiceConfig(sweepConfigSpec, { ...env, ...overrides }).config, { dryRun, logger });
   const rows = async (): Promise<WorkloadEntity[]> => {
     const all: WorkloadEntity[] = [];
-    for await (const row of table.listEntities()) all.push(parseWorkloadEntity(row));
+    for await (const row of table.listEntities()) {
+      if (row.partitionKey !== SWEEP_MARKER_KEY.partitionKey) all.push(parseWorkloadEntity(row));
+    }
     return all;
   };
   /** Every request on the queue now (bounded: stops after 3 s without a message). */
@@ -122,6 +126,10 @@ describe("the sweep", () => {
     expect(graphCalls.slice(1).every((status) => status === 200)).toBe(true);
     expect(summary).toMatchObject({ pages: 3, workloads: 5, inserted: 5, updated: 0, deleted: 0 });
     expect(summary.subscriptions).toEqual([SUBSCRIPTION, SUB_B]);
+    const marker = SweepMarkerEntitySchema.parse(
+      await table.getEntity(SWEEP_MARKER_KEY.partitionKey, SWEEP_MARKER_KEY.rowKey),
+    );
+    expect(marker.FinishedAt.getTime()).toBeGreaterThan(Date.now() - 120_000);
 
     const stored = await rows();
     expect(stored.map((row) => [row.partitionKey, row.Name, row.SeenBy]).sort()).toEqual(

@@ -1,5 +1,6 @@
 /** Waits for a service's `/readyz` to answer 200, for as long as its process runs. */
 import { setTimeout as delay } from "node:timers/promises";
+import { redactSecrets } from "@qcs/shared";
 
 export interface WaitReadyOptions {
   /** Resolves when the process exited: waiting stops with an error. */
@@ -32,7 +33,7 @@ export async function waitUntilReady(
     try {
       const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) });
       if (response.status === 200) return;
-      last = `${response.status} ${(await response.text()).slice(0, 300)}`;
+      last = `${response.status} ${redactSecrets(await response.text()).slice(0, 300)}`;
     } catch (error) {
       last = (error as Error).message;
     }

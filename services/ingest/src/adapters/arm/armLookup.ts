@@ -12,6 +12,7 @@
  */
 import type { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import type { ContainerInstanceManagementClient } from "@azure/arm-containerinstance";
+import { redactSecrets } from "@qcs/shared";
 import { z } from "zod";
 import type {
   DeployedContainer,
@@ -150,7 +151,8 @@ function classify(error: unknown): LookupResult {
     statusCode?: number;
     code?: string;
   };
-  const text = String(message ?? error).slice(0, 500);
+  // Redact before cutting: a secret cut in half no longer matches.
+  const text = redactSecrets(String(message ?? error)).slice(0, 500);
   if (name === "RestError" && typeof statusCode === "number") {
     if (statusCode === 404) return failed("not-found", false, text);
     if (statusCode === 429) return failed("throttled", true, text);

@@ -4,7 +4,7 @@
  * without a read: an insert that finds the row (409) becomes a merge that leaves FirstSeenAt alone.
  */
 import type { TableClient, TransactionAction } from "@azure/data-tables";
-import type { TableKey } from "@qcs/shared";
+import { sweepMarkerEntity, type TableKey } from "@qcs/shared";
 import type { WorkloadAction } from "../../core/sweep.ts";
 import type { WorkloadStore } from "../../core/workloads.ts";
 
@@ -40,6 +40,11 @@ export async function listWorkloadKeys(table: TableClient, partitionKey: string)
     if (statusOf(error) !== 404) throw error;
   }
   return keys;
+}
+
+/** The marker row the recorder reads as coverage's `lastSweepAt`. */
+export async function markSweepFinished(table: TableClient, finishedAt: Date): Promise<void> {
+  await table.upsertEntity(sweepMarkerEntity(finishedAt), "Replace");
 }
 
 /** One batch transaction (same partition, at most 100 actions). */
