@@ -86,7 +86,7 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 FROM scanner-base AS scanner-sim
 COPY emulators/package.json emulators/
 COPY emulators/src/qscanner-sim emulators/src/qscanner-sim
-RUN ln -s /app/emulators/src/qscanner-sim/qscanner.ts /usr/local/bin/qscanner
+RUN ln -s /app/emulators/src/qscanner-sim/qscanner.js /usr/local/bin/qscanner
 ENV QSCANNER_VERSION=simulator
 USER node
 CMD ["node", "services/scanner/src/main.ts"]
