@@ -96,7 +96,7 @@ const stack = await startDevStack({
   dataDir,
   persist: false,
   env: { ...process.env, LOG_LEVEL: "warn", RECORDER_API_KEY: undefined },
-  recorderApiKey: "bench",
+  recorderApiKey: "bench-recorder-api-key-of-32-characters",
   logFormat: "json",
   writeLine: (line) => {
     if (/"level":(50|60)/.test(line)) console.error(line);
