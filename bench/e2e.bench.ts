@@ -96,7 +96,7 @@ const stack = await startDevStack({
   dataDir,
   persist: false,
   env: { ...process.env, LOG_LEVEL: "warn", RECORDER_API_KEY: undefined },
-  recorderApiKey: "bench",
+  recorderApiKey: "bench-recorder-api-key-of-32-characters",
   logFormat: "json",
   writeLine: (line) => {
     if (/"level":(50|60)/.test(line)) console.error(line);
@@ -144,6 +144,8 @@ async function recordedAt(): Promise<Map<string, number>> {
   return recorded;
 }
 
+/** p50 and p99 in ms by events per second, for the last line. */
+const summary = new Map<number, { p50: number; p99: number }>();
 try {
   for (const [phase, { rate, seconds }] of PHASES.entries()) {
     const total = rate * seconds;
@@ -172,6 +174,7 @@ try {
       .filter(([image]) => recorded.has(image))
       .map(([image, sent]) => (recorded.get(image) as number) - sent)
       .sort((a, b) => a - b);
+    summary.set(rate, { p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
     const lastRecorded = Math.max(...[...sentAt.keys()].map((image) => recorded.get(image) ?? 0));
     console.log(
       `${rate} events/s for ${seconds} s (${total} events, sent in ${sendSeconds.toFixed(1)} s): ` +
@@ -188,6 +191,11 @@ try {
   console.log(
     `peak RSS: ${peaks}, this process (emulators, ARM, watcher) ${(peakRssMiB(process.pid)).toFixed(0)} MiB`,
   );
+  const at = (rate: number) => {
+    const { p50, p99 } = summary.get(rate) ?? { p50: Number.NaN, p99: Number.NaN };
+    return `${rate}/s p50 ${p50.toFixed(0)} p99 ${p99.toFixed(0)}`;
+  };
+  console.log(`e2e: ${at(10)}; ${at(100)}`);
 } finally {
   await producer.close();
   await stack.stop();

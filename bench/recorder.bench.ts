@@ -1,16 +1,26 @@
 #!/usr/bin/env node
 // Recorder throughput: ScanCompleted results recorded per second with 1 and 4 concurrent
 // handlers. The store path runs against Azurite (Table Storage); the end-to-end path adds the
-// Service Bus emulator when it is available. Loopback only, bounded in count; prints numbers.
+// Service Bus emulator when it is available. Beside them, the raw @azure/data-tables rate of the
+// minimal operations one result needs (its history rows and its metadata rows, each written once,
+// no reads) against the same Azurite. Loopback only, bounded in count; prints numbers.
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startAzurite, startServiceBusEmulator } from "@qcs/emulators";
-import { buildScanCompletedMessage, parseImageRef, type ScanCompleted, ScanCompletedV1 } from "@qcs/shared";
+import {
+  buildScanCompletedMessage,
+  imageRecordKeys,
+  parseImageRef,
+  type ScanCompleted,
+  ScanCompletedV1,
+} from "@qcs/shared";
 import { createLogger, startTelemetry } from "@qcs/shared/runtime";
 import { ScanCompletedReceiver } from "../services/recorder/src/adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "../services/recorder/src/adapters/tableStorage/tableScanRecords.ts";
 import { createScanCompletedHandler } from "../services/recorder/src/core/handleScanCompleted.ts";
+import { scanHistoryEntities } from "../services/recorder/src/core/scanHistory.ts";
+import { applyScanToMetadata } from "../services/recorder/src/core/scanMetadata.ts";
 
 const RESULTS = Number(process.env.BENCH_RESULTS ?? 400);
 const logger = createLogger({ name: "bench", level: "silent" });
@@ -73,8 +83,32 @@ const row = (handlers: number, images: string, perSecond: number, extra: string)
     `${String(handlers).padStart(8)} | ${images.padStart(7)} | ${perSecond.toFixed(0).padStart(9)} | ${extra}`,
   );
 
+/** Results per second when each result is only its rows, created in parallel with the raw SDK. */
+async function rawRate(connectionString: string, concurrency: number): Promise<number> {
+  const suffix = randomUUID().replaceAll("-", "").slice(0, 8);
+  const table = (name: string) =>
+    TableClient.fromConnectionString(connectionString, `${name}${suffix}`, { allowInsecureConnection: true });
+  const [metadata, history] = [table("RawMeta"), table("RawHist")];
+  await Promise.all([metadata.createTable(), history.createTable()]);
+  const scans = Array.from({ length: RESULTS }, (_, index) => result(index, RESULTS));
+  const started = performance.now();
+  await pool(scans, concurrency, async (scan) => {
+    await Promise.all([
+      ...scanHistoryEntities(scan).map((entity) => history.createEntity(entity)),
+      ...imageRecordKeys(scan.image).map((key) => {
+        const entity = applyScanToMetadata(undefined, scan, key).entity;
+        return entity ? metadata.createEntity(entity) : undefined;
+      }),
+    ]);
+  });
+  return RESULTS / ((performance.now() - started) / 1000);
+}
+
 const [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);
 const telemetry = startTelemetry({ serviceName: "bench", env: {} });
+/** Store path, new images, by handlers; and the raw rate beside it. */
+const recorded = new Map<number, number>();
+const raw = new Map<number, number>();
 try {
   console.log(`store path: the handler on Table Storage (Azurite), ${RESULTS} results per row`);
   console.log("handlers |  images | results/s | p50 ms per result");
@@ -99,8 +133,14 @@ try {
       durations.sort((a, b) => a - b);
       const p50 = durations[Math.floor(durations.length / 2)] ?? 0;
       row(concurrency, images === RESULTS ? "all new" : String(images), RESULTS / seconds, p50.toFixed(1));
+      if (images === RESULTS) recorded.set(concurrency, RESULTS / seconds);
     }
   }
+  for (const concurrency of [1, 4])
+    raw.set(concurrency, await rawRate(azurite.connectionString, concurrency));
+  console.log(
+    `raw @azure/data-tables, the rows of each result created in parallel, no reads: ${[...raw].map(([c, rate]) => `${c} at a time ${rate.toFixed(0)}/s`).join(", ")}`,
+  );
 
   console.log(
     `\nend to end: topic scan-completed -> subscription recorder (emulator) -> receiver -> Azurite`,
@@ -154,6 +194,10 @@ try {
   } finally {
     await client.close();
   }
+  const [rate, rawRateAt4] = [recorded.get(4) ?? 0, raw.get(4) ?? 0];
+  console.log(
+    `recorder: ${rate.toFixed(0)} results/s; raw ${rawRateAt4.toFixed(0)}/s; ratio ${(rate / rawRateAt4).toFixed(2)}`,
+  );
 } finally {
   await telemetry.shutdown();
   await broker.close();

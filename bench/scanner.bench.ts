@@ -1,6 +1,7 @@
 // Scanner throughput on one replica, over loopback: the Service Bus emulator, Azurite (cache
 // lookups) and the qscanner simulator as a real child process per scan.
-//  1. pipeline overhead: a 0 ms simulator, requests per second at concurrency 2 (the default) and 16;
+//  1. pipeline overhead: a 0 ms simulator, requests per second at concurrency 2 (the default) and 16,
+//     against the same number of simulator runs alone at the same concurrency (the overhead ratio);
 //  2. a 2 s simulator at concurrency 1, 4 and 16, against the ideal of concurrency / 2 s.
 // Bounded: a fixed number of requests per run and a deadline per run. Prints numbers, asserts nothing.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -73,12 +74,23 @@ const runner = new QscannerProcessRunner({
   tempRoot,
 });
 
-console.log(
-  `simulator process alone (0 ms, sequential): ${(await simulatorAloneMs(10)).toFixed(0)} ms per run`,
-);
 console.log("run            concurrency  sim delay  requests  seconds  scans/s  ideal/s  of ideal");
+const results = new Map<string, number>();
 try {
-  for (const run of RUNS) await measure(run);
+  for (const run of RUNS) results.set(run.name, await measure(run));
+  const ratios = [];
+  for (const run of RUNS.filter((candidate) => candidate.delayMs === 0)) {
+    const alone = await simulatorAloneRate(run.concurrency, run.requests);
+    const ratio = (results.get(run.name) ?? 0) / alone;
+    ratios.push(ratio);
+    console.log(
+      `simulator alone at concurrency ${run.concurrency}: ${alone.toFixed(1)} runs/s; scanner ${ratio.toFixed(2)} of it`,
+    );
+  }
+  const ofIdeal = (name: string) => `${Math.round(100 * (results.get(name) ?? 0))}%`;
+  console.log(
+    `scanner: c1 ${ofIdeal("slow-c1")} c4 ${ofIdeal("slow-c4")} c16 ${ofIdeal("slow-c16")} of ideal; overhead ratio ${Math.min(...ratios).toFixed(2)}`,
+  );
 } finally {
   await client.close();
   await emulator.close();
@@ -88,31 +100,36 @@ try {
 // Something in the stack keeps a timer after every client is closed; a benchmark need not wait for it.
 process.exit(0);
 
-/** What one qscanner-simulator child costs by itself: the floor under every scan below. */
-async function simulatorAloneMs(runs: number): Promise<number> {
+/** What the qscanner-simulator children cost by themselves: the floor under every scan below. */
+async function simulatorAloneRate(concurrency: number, runs: number): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < runs; index = next++) {
+      await runner.run({
+        args: (outputDir) => [
+          "--pod",
+          "US2",
+          "--report-format",
+          "sarif",
+          "--output-dir",
+          outputDir,
+          "image",
+          `registry.example.com/bench/alone:slow0-${index}`,
+        ],
+        env: {},
+        timeoutMs: 60_000,
+        signal: new AbortController().signal,
+        collect: () => true,
+      });
+    }
+  };
   const started = performance.now();
-  for (let index = 0; index < runs; index += 1) {
-    await runner.run({
-      args: (outputDir) => [
-        "--pod",
-        "US2",
-        "--report-format",
-        "sarif",
-        "--output-dir",
-        outputDir,
-        "image",
-        `registry.example.com/bench/alone:slow0-${index}`,
-      ],
-      env: {},
-      timeoutMs: 60_000,
-      signal: new AbortController().signal,
-      collect: () => true,
-    });
-  }
-  return (performance.now() - started) / runs;
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return runs / ((performance.now() - started) / 1000);
 }
 
-async function measure(run: Run): Promise<void> {
+/** Scans per second; for a slow simulator, the fraction of the ideal instead. */
+async function measure(run: Run): Promise<number> {
   const telemetry = startTelemetry({ serviceName: "scanner-bench", env: {} });
   const service = createScannerService({
     serviceBus: client,
@@ -189,4 +206,5 @@ async function measure(run: Run): Promise<void> {
       failed > 0 ? `  (${failed} not succeeded)` : "",
     ].join(" "),
   );
+  return ideal ? rate / ideal : rate;
 }

@@ -237,7 +237,7 @@ describe("Dockerfile", () => {
     // The simulator target never holds the real binary: the simulator sits at qscanner's path instead.
     expect(chain("scanner-sim").map((s) => s.name)).not.toContain("qscanner-download");
     expect(stage("scanner-sim").steps.map((step) => step.text)).toContain(
-      "ln -s /app/emulators/src/qscanner-sim/qscanner.ts /usr/local/bin/qscanner",
+      "ln -s /app/emulators/src/qscanner-sim/qscanner.js /usr/local/bin/qscanner",
     );
   });
 });

@@ -91,6 +91,7 @@ export async function startService<TEnv extends z.ZodObject, TConfig extends Com
   const telemetry = startTelemetry({ serviceName: name, serviceVersion: version, env });
   const lifecycle = new ServiceLifecycle({ logger, graceMs: config.shutdownGraceMs });
   lifecycle.onClose(() => telemetry.shutdown());
+  await telemetry.ready;
   let credential: TokenCredential | undefined;
   const parts = await definition.wire({
     config,

@@ -1,16 +1,15 @@
 /**
- * OpenTelemetry for every service. Metrics always go to a Prometheus registry served at /metrics.
- * Traces (and OTLP metrics) are exported only when the standard `OTEL_*` variables ask for it;
- * otherwise tracing is a no-op. With tracing on, the Azure SDK instrumentation makes
- * `@azure/service-bus` stamp each sent message with a `Diagnostic-Id` (W3C traceparent), and
- * {@link startMessageSpan} continues that trace on the receiving side.
+ * OpenTelemetry for every service. Metrics always go to a Prometheus registry served at /metrics
+ * (only the metrics SDK and the Prometheus exporter are loaded for that). Traces are exported only
+ * when the standard `OTEL_*` variables ask for it, and only then is the trace SDK loaded
+ * (`tracing.ts`); otherwise tracing is a no-op. With tracing on, `@azure/service-bus` stamps each
+ * sent message with a `Diagnostic-Id` (W3C traceparent), and {@link startMessageSpan} continues
+ * that trace on the receiving side.
  */
-import { createAzureSdkInstrumentation } from "@azure/opentelemetry-instrumentation-azure-sdk";
 import {
   type Context,
   context,
   type Meter,
-  metrics,
   propagation,
   type Span,
   SpanKind,
@@ -20,7 +19,6 @@ import {
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { Env } from "./config/load.ts";
 
 export interface Telemetry {
@@ -28,6 +26,8 @@ export interface Telemetry {
   tracer: Tracer;
   /** Prometheus text exposition of every metric of this process. */
   renderMetrics(): Promise<string>;
+  /** Settles once requested trace export runs (at once when none is); start work after it. */
+  ready: Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -58,32 +58,23 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   };
   const version = options.serviceVersion ?? "0.0.0";
 
-  if (tracingRequested(env)) {
-    // NodeSDK reads OTEL_* itself (exporter, endpoint, headers, sampler, resource attributes).
-    const sdk = new NodeSDK({
-      serviceName: options.serviceName,
-      metricReaders: [prometheus],
-      instrumentations: [createAzureSdkInstrumentation()],
-    });
-    sdk.start();
-    return {
-      meter: metrics.getMeter(options.serviceName, version),
-      tracer: trace.getTracer(options.serviceName, version),
-      renderMetrics,
-      shutdown: () => sdk.shutdown(),
-    };
-  }
-
   // Not registered globally, so several services can run in one process (tests, `npm start`).
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName, "service.version": version }),
     readers: [prometheus],
   });
+  const tracing = tracingRequested(env)
+    ? import("./tracing.ts").then(({ startTracing }) => startTracing(options.serviceName))
+    : undefined;
   return {
     meter: meterProvider.getMeter(options.serviceName, version),
+    // A proxy: it starts real spans once the tracer provider is registered.
     tracer: trace.getTracer(options.serviceName, version),
     renderMetrics,
-    shutdown: () => meterProvider.shutdown(),
+    ready: tracing ? tracing.then(() => undefined) : Promise.resolve(),
+    shutdown: async () => {
+      await Promise.all([(await tracing)?.shutdown(), meterProvider.shutdown()]);
+    },
   };
 }
 

@@ -249,7 +249,8 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         command: process.execPath,
         // The lifeline ends the service if this process is killed.
         args: ["--import", lifelinePath, join(REPOSITORY, "services", name, "src", "main.ts")],
-        env,
+        // Node's compile cache: a restart skips stripping and compiling what it ran before.
+        env: { NODE_COMPILE_CACHE: join(options.dataDir, "compile-cache"), ...env },
         cwd: REPOSITORY,
       });
       started.push({ name, child });
