@@ -20,6 +20,7 @@ import {
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { ENTITY_DEFAULTS } from "@qcs/shared";
@@ -153,10 +154,16 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       faults: options.armFaults,
     });
     closers.push(() => arm.close());
+    const registry = await startRegistryEmulator({
+      host,
+      port: ports.registry,
+      inventory: options.inventory,
+    });
+    closers.push(() => registry.close());
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl}), registry: ${registry.url} (move a tag: POST ${registry.url}/_admin/tags {"ref": "<image>"})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
@@ -189,6 +196,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       eventHubs: eventHubs.connectionString,
       storage: azurite.connectionString,
       arm: { endpoint: arm.url, token: armToken, caFile: armCaFile },
+      registry: registry.url,
       recorderApiKey: options.recorderApiKey,
     };
     const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };

@@ -21,6 +21,7 @@ const PORT_OPTIONS = [
   "--servicebus-admin-port",
   "--eventhubs-port",
   "--arm-port",
+  "--registry-port",
   "--blob-port",
   "--queue-port",
   "--table-port",
