@@ -88,8 +88,14 @@ describe("ScanRequested messages", () => {
       buildScanRequestedMessage(request({ sources })).messageId;
     expect(key([source, copy])).toBe(key([source]));
     expect(key([copy, source])).toBe(key([source]));
-    const redeploy = { ...source, correlationId: "5c0a3bd2-0bb4-4d44-9a1e-6d3f0f0b0b0b" };
+    const redeploy = {
+      ...source,
+      correlationId: "5c0a3bd2-0bb4-4d44-9a1e-6d3f0f0b0b0b",
+      eventTime: "2025-03-15T08:00:00.000Z",
+    };
     expect(key([redeploy])).not.toBe(key([source]));
+    // The newest deployment names the request: adding an older one (a batch merged differently on a retry) changes nothing.
+    expect(key([source, redeploy])).toBe(key([redeploy]));
     // Without a correlation ID the event time names the deployment (a sweep stamps its run's time).
     const { correlationId: _, ...timed } = source;
     expect(key([timed])).toBe(sha256(`myreg.azurecr.io/payments/invoice-worker:2.4.1\n@${source.eventTime}`));
