@@ -61,9 +61,11 @@ const service = createScannerService({
   topicName: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
   cache: new TableScanCacheReader(table),
   registryAuth: selfAuthenticatingRegistries,
+  // Tags are scanned as named: these registries exist only in the benchmark.
+  digests: { digestOf: async () => undefined },
   qscanner: new QscannerProcessRunner({
     executable: qscannerSimulatorPath,
-    env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value"),
+    env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value", "qscanner"),
     tempRoot,
   }),
   meter: telemetry.meter,
@@ -78,6 +80,7 @@ const service = createScannerService({
     scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
     sendTargetInfo: false,
     allowedPrivateRegistries: [],
+    rescanOnScannerUpgrade: true,
   },
 });
 const deploymentSender = client.createSender(ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE);

@@ -70,7 +70,7 @@ await table.createTable();
 const logger = createLogger({ name: "scanner-bench", level: "warn", format: "json" });
 const runner = new QscannerProcessRunner({
   executable: qscannerSimulatorPath,
-  env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value"),
+  env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value", "qscanner"),
   tempRoot,
 });
 
@@ -138,6 +138,8 @@ async function measure(run: Run): Promise<number> {
     maxPriorityStreak: 10,
     topicName: `completed-${run.name}`,
     cache: new TableScanCacheReader(table),
+    // No registry here: tags are scanned as named.
+    digests: { digestOf: async () => undefined },
     registryAuth: selfAuthenticatingRegistries,
     qscanner: runner,
     meter: telemetry.meter,
@@ -147,6 +149,7 @@ async function measure(run: Run): Promise<number> {
     handler: {
       pod: "US2",
       cacheMs: 24 * 3_600_000,
+      rescanOnScannerUpgrade: true,
       scanTimeoutMs: 60_000,
       retryBaseDelayMs: 1000,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },

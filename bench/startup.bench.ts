@@ -18,6 +18,7 @@ import {
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { freePort } from "../cli/src/dev/adapters/net/ports.ts";
@@ -38,6 +39,7 @@ const [azurite, serviceBus, eventHubs] = await Promise.all([
 ]);
 const armToken = "bench-arm-token";
 const arm = await startArmEmulator({ inventory: [], token: armToken });
+const registry = await startRegistryEmulator({ inventory: [] });
 const armCaFile = join(dataDir, "arm-ca.pem");
 await writeFile(armCaFile, arm.ca);
 
@@ -52,6 +54,7 @@ async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, 
       storage: azurite.connectionString,
       arm: { endpoint: arm.url, token: armToken, caFile: armCaFile },
       recorderApiKey: "bench-recorder-api-key-of-32-characters!",
+      registry: registry.url,
     },
     scanner: { kind: "simulator", path: qscannerSimulatorPath },
     scannerTmpDir: dataDir,
@@ -142,6 +145,7 @@ try {
   );
 } finally {
   await arm.close();
+  await registry.close();
   await eventHubs.close();
   await serviceBus.close();
   await azurite.stop();

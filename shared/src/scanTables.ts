@@ -163,6 +163,8 @@ export interface ScanMetadataEntity extends TableKey, VulnerabilityCountColumns 
   /** Latest successful scan: what the scanner's cache compares with SCAN_CACHE_HOURS. */
   LastSuccessAt?: Date | undefined;
   LastSuccessScanId?: string | undefined;
+  /** qscanner version of the latest successful scan: the scanner's cache compares it with its own. */
+  LastSuccessScannerVersion?: string | undefined;
   /** Scans that ran (succeeded or failed); skipped results are not scans. */
   ScanCount: number;
   /** Failure of the latest scan, when it failed. */
@@ -196,6 +198,7 @@ export const ScanMetadataEntitySchema = z.object({
   LastSeenAt: storedDate,
   LastSuccessAt: storedDate.optional(),
   LastSuccessScanId: optionalText,
+  LastSuccessScannerVersion: optionalText,
   ScanCount: z.number().int().nonnegative(),
   VulnCritical: optionalNumber,
   VulnHigh: optionalNumber,

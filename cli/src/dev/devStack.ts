@@ -22,6 +22,7 @@ import {
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import type { SweepSummary } from "@qcs/ingest/sweep";
@@ -187,10 +188,16 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       faults: options.armFaults,
     });
     closers.push(() => arm.close());
+    const registry = await startRegistryEmulator({
+      host,
+      port: ports.registry,
+      inventory: options.inventory,
+    });
+    closers.push(() => registry.close());
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}${options.persist ? ` (data in ${eventHubsDir})` : ""}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}${options.persist ? ` (data in ${eventHubsDir})` : ""}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl}), registry: ${registry.url} (move a tag: POST ${registry.url}/_admin/tags {"ref": "<image>"})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
@@ -225,6 +232,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       eventHubs: eventHubs.connectionString,
       storage: azurite.connectionString,
       arm: { endpoint: arm.url, token: armToken, caFile: armCaFile },
+      registry: registry.url,
       recorderApiKey: options.recorderApiKey,
     };
     const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };

@@ -21,6 +21,7 @@ const PORT_OPTIONS = [
   "--servicebus-admin-port",
   "--eventhubs-port",
   "--arm-port",
+  "--registry-port",
   "--blob-port",
   "--queue-port",
   "--table-port",
@@ -134,6 +135,10 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
       scanned("mcr.microsoft.com/azure-cli:2.63.0"),
       scanned("mcr.microsoft.com/dotnet/runtime:8.0"),
     ]);
+    // Tags resolved on the local registry: every scanned image names its content.
+    for (const image of summary.imageOutcomes.filter(({ outcome }) => outcome === "scanned")) {
+      expect(image.digest, image.ref).toMatch(/^sha256:[a-f0-9]{64}$/);
+    }
     expect(summary.images).toEqual({
       requested: 10,
       scanned: 9,

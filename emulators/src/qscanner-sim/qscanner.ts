@@ -29,6 +29,8 @@ usage: qscanner [flags] image <ref> [flags]
 
 Accepts qscanner's flags (--pod, --mode, --scan-types, --format, --report-format, --output-dir,
 --scan-timeout, --platform, --scan-target-info, ...) and QUALYS_ACCESS_TOKEN from the environment.
+With REGISTRY_API_BASE_URL (the local registry) a tag is resolved there, and the words of a
+digest's tag are read there; QSCANNER_SIM_VERSION changes the version it reports.
 Behaviour is chosen by words in the image tag or last path component:
   slow<ms>      take this long            hang          never finish (ignores SIGTERM)
   exit<code>    exit with this code       notfound      registry: manifest unknown (exit 6)
@@ -70,15 +72,24 @@ async function scan(command: SimCommandLine): Promise<number> {
     err("ERROR missing access token: set QUALYS_ACCESS_TOKEN or --access-token (simulated)");
     return 1;
   }
-  if (
-    /^[^/]+\.azurecr\.(io|cn|us)(:\d+)?\//.test(ref) &&
-    !(process.env.QSCANNER_REGISTRY_USERNAME && process.env.QSCANNER_REGISTRY_PASSWORD)
-  ) {
-    err("ERROR UNAUTHORIZED: authentication required (simulated: no registry credentials for ACR)");
+  // qscanner reads ACR with registry credentials, or by itself with the managed identity.
+  const identity = Boolean(
+    process.env.AZURE_CLIENT_ID || process.env.IDENTITY_ENDPOINT || process.env.MSI_ENDPOINT,
+  );
+  const credentials = Boolean(
+    process.env.QSCANNER_REGISTRY_USERNAME && process.env.QSCANNER_REGISTRY_PASSWORD,
+  );
+  if (/^[^/]+\.azurecr\.(io|cn|us)(:\d+)?\//.test(ref) && !identity && !credentials) {
+    err(
+      "ERROR UNAUTHORIZED: authentication required (simulated: no registry credentials or identity for ACR)",
+    );
     return 6;
   }
-  const image = simulatedImage(ref);
-  const behaviour = behaviourFor(ref);
+  // Loaded only with a registry: the simulator's start-up stays as short as qscanner tests expect.
+  const baseUrl = process.env.REGISTRY_API_BASE_URL;
+  const facts = baseUrl ? await (await import("./registryDigest.ts")).registryFacts(ref, baseUrl) : {};
+  const image = simulatedImage(ref, facts.digest);
+  const behaviour = behaviourFor(facts.tag === undefined ? ref : `${ref.split("@")[0]}:${facts.tag}`);
   out(
     `INFO  Scanning image ${ref} (platform ${command.values.platform ?? "linux/amd64"}, mode ${mode}, scan types ${command.values.scanTypes ?? "os,sca"})`,
   );

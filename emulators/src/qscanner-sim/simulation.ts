@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 
-export const SIMULATOR_VERSION = "0.0.0-simulator";
+/** The version the simulator reports: QSCANNER_SIM_VERSION stands in for an upgraded qscanner. */
+export const SIMULATOR_VERSION = process.env.QSCANNER_SIM_VERSION || "0.0.0-simulator";
 export const SIMULATOR_BANNER = `qscanner simulator ${SIMULATOR_VERSION} (NOT Qualys qscanner: for local development and tests)`;
 
 const PODS = ["US1", "US2", "US3", "US4", "EU1", "EU2", "EU3", "IN1", "CA1", "AE1", "UK1", "AU1", "KSA1"];
@@ -196,13 +197,16 @@ export interface SimImage {
   counts: { critical: number; high: number; medium: number; low: number; informational: number };
 }
 
-/** Everything about an image the simulator reports, derived from the reference alone. */
-export function simulatedImage(ref: string): SimImage {
+/**
+ * Everything about an image the simulator reports, derived from the reference alone (and from the
+ * digest a registry resolved its tag to, when one did).
+ */
+export function simulatedImage(ref: string, resolvedDigest?: string): SimImage {
   const digestInRef = /@(sha256:[a-f0-9]{64})$/.exec(ref)?.[1];
   const seed = Buffer.from(sha256(`counts:${ref}`), "hex");
   return {
     ref,
-    digest: digestInRef ?? `sha256:${sha256(`manifest:${ref}`)}`,
+    digest: digestInRef ?? resolvedDigest ?? `sha256:${sha256(`manifest:${ref}`)}`,
     imageSha: sha256(`config:${ref}`),
     counts: {
       critical: (seed[0] ?? 0) % 3,

@@ -14,6 +14,9 @@ export const MEDIA_TYPES = {
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
 } as const;
 
+/** OCI's annotation for the name of a reference, here the tag an index was pushed as. */
+export const TAG_ANNOTATION = "org.opencontainers.image.ref.name";
+
 export interface Manifest {
   mediaType: string;
   /** The exact bytes served; the digest is their sha256. */
@@ -62,6 +65,8 @@ export function taggedManifests(repository: string, tag: string, generation: num
   const index = manifest({
     schemaVersion: 2,
     mediaType: docker ? MEDIA_TYPES.dockerList : MEDIA_TYPES.ociIndex,
+    // The tag it was pushed as: the qscanner simulator, handed `repo@digest`, reads its behaviour words here.
+    annotations: { [TAG_ANNOTATION]: tag },
     manifests: [
       {
         mediaType: image.mediaType,

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { qscannerSimulatorPath } from "../../src/index.ts";
+import { qscannerSimulatorPath, startRegistryEmulator } from "../../src/index.ts";
 import { behaviourFor, parseCommandLine } from "../../src/qscanner-sim/simulation.ts";
 
 const root = mkdtempSync(join(tmpdir(), "qscanner-sim-test-"));
@@ -161,5 +161,30 @@ describe("simulator behaviour words", () => {
   it("rejects commands the simulator does not implement, precisely", () => {
     expect(() => parseCommandLine(["--pod", "US2", "repo", "."])).toThrow(/unsupported command: repo/);
     expect(() => parseCommandLine(["--pod", "MARS", "image", "x"])).toThrow(/invalid --pod: MARS/);
+  });
+});
+
+describe("the simulator with the local registry (REGISTRY_API_BASE_URL)", () => {
+  const ref = "ghcr.io/contoso/app:1.0-exit40";
+
+  it("reports the digest the registry resolves a tag to, and a digest's tag keeps its behaviour words", async () => {
+    const registry = await startRegistryEmulator({ images: ["ghcr.io/contoso/app:2.0", ref] });
+    try {
+      const env = { REGISTRY_API_BASE_URL: registry.url };
+      const byTag = await runSim(scanArgs("ghcr.io/contoso/app:2.0"), env);
+      expect(byTag.code).toBe(0);
+      const name = readdirSync(byTag.outputDir).find((file) => file.endsWith("-Report.sarif.json")) ?? "";
+      const sarif = JSON.parse(readFileSync(join(byTag.outputDir, name), "utf8")) as {
+        runs: Array<{ properties: { imageDigest: string } }>;
+      };
+      expect(sarif.runs[0]?.properties.imageDigest).toBe(registry.digestOf("ghcr.io/contoso/app:2.0"));
+
+      // The scanner hands qscanner `repo@digest`: the tag it was pushed as still chooses the behaviour.
+      const pinned = `ghcr.io/contoso/app@${registry.digestOf(ref)}`;
+      expect((await runSim(scanArgs(pinned), env)).code).toBe(40);
+      expect((await runSim(scanArgs(pinned))).code).toBe(0);
+    } finally {
+      await registry.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { createServiceBusClient, createTableClient, defineService, StartupError 
 import packageJson from "../package.json" with { type: "json" };
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "./adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "./adapters/qscanner/processRunner.ts";
+import { RegistryDigestResolver } from "./adapters/registry/registryDigestResolver.ts";
 import { TableScanCacheReader } from "./adapters/tableStorage/scanCacheReader.ts";
 import { QSCANNER_MODE, QSCANNER_NAME } from "./core/qscannerCli.ts";
 import { createScannerService } from "./scannerService.ts";
@@ -20,7 +21,7 @@ const scanner = defineService({
   wire: async ({ config, env, logger, telemetry, lifecycle, credential }) => {
     const qscanner = new QscannerProcessRunner({
       executable: config.qscanner.path,
-      env: qscannerEnvironment(env, config.qualys.accessToken),
+      env: qscannerEnvironment(env, config.qualys.accessToken, config.registryAuth),
     });
     const qscannerVersion = await versionOf(qscanner, config.qscanner.version, logger);
 
@@ -29,14 +30,21 @@ const scanner = defineService({
     const cache = new TableScanCacheReader(
       createTableClient(config.storage, config.scanMetadataTable, credential),
     );
-    const registryAuth =
-      config.registryAuth === "none"
-        ? selfAuthenticatingRegistries
-        : new AcrRegistryAuth({
-            credential: credential(),
-            tenantId: config.azure.tenantId,
-            onSecret: (value) => secretRedactor.addSecret(value),
-          });
+    const baseUrl = config.registryApiBaseUrl;
+    // The identity's ACR tokens: for the scanner's own HEAD requests in either mode, and for qscanner
+    // with acr-exchange. The credential is built on the first ACR image.
+    const acrAuth = new AcrRegistryAuth({
+      credential: { getToken: (scopes, options) => credential().getToken(scopes, options) },
+      tenantId: config.azure.tenantId,
+      onSecret: (value) => secretRedactor.addSecret(value),
+      ...(baseUrl === undefined ? {} : { registryEndpoint: () => baseUrl }),
+    });
+    const registryAuth = config.registryAuth === "acr-exchange" ? acrAuth : selfAuthenticatingRegistries;
+    const digests = new RegistryDigestResolver({
+      acrRefreshToken: (registry, signal) => acrAuth.refreshToken(registry, signal),
+      baseUrl,
+      onSecret: (value) => secretRedactor.addSecret(value),
+    });
     const service = createScannerService({
       serviceBus,
       queueName: config.scanRequestsQueue,
@@ -44,6 +52,7 @@ const scanner = defineService({
       maxPriorityStreak: config.maxPriorityStreak,
       topicName: config.scanCompletedTopic,
       cache,
+      digests,
       registryAuth,
       qscanner,
       meter: telemetry.meter,
@@ -53,6 +62,7 @@ const scanner = defineService({
       handler: {
         pod: config.qualys.pod,
         cacheMs: config.cacheMs,
+        rescanOnScannerUpgrade: config.rescanOnScannerUpgrade,
         scanTimeoutMs: config.scanTimeoutMs,
         retryBaseDelayMs: config.retryBaseDelayMs,
         scanner: { name: QSCANNER_NAME, version: qscannerVersion, mode: QSCANNER_MODE },
@@ -104,8 +114,8 @@ Usage: node services/scanner/src/main.ts
 
 Receives from SCAN_REQUESTS_QUEUE and, when no request waits there, from SCAN_REQUESTS_SWEEP_QUEUE
 (SCANNER_CONCURRENCY at once, at most SCANNER_PRIORITY_STREAK deployment scans in a row while sweep
-work waits), skips images scanned successfully
-within SCAN_CACHE_HOURS, runs qscanner at QSCANNER_PATH against the remote registry and publishes
+work waits), skips images scanned successfully within SCAN_CACHE_HOURS (by the digest a tag
+resolves to and the qscanner version), runs qscanner at QSCANNER_PATH against the remote registry and publishes
 the result to SCAN_COMPLETED_TOPIC; failures are retried or dead-lettered by class.
 
 Configuration comes from environment variables (see README.md, "Configuration"):

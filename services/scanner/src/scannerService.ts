@@ -10,7 +10,13 @@ import { ServiceBusScanCompletedPublisher } from "./adapters/serviceBus/scanComp
 import { type RequestQueueLinks, ScanRequestReceiver } from "./adapters/serviceBus/scanRequestReceiver.ts";
 import { createScannerMetrics } from "./adapters/telemetry/scannerMetrics.ts";
 import { createScanRequestHandler, type ScanRequestHandlerOptions } from "./core/handleScanRequest.ts";
-import type { Clock, QscannerProcess, RegistryAuthenticator, ScanCacheReader } from "./core/ports.ts";
+import type {
+  Clock,
+  DigestResolver,
+  QscannerProcess,
+  RegistryAuthenticator,
+  ScanCacheReader,
+} from "./core/ports.ts";
 
 export interface ScannerServiceOptions {
   serviceBus: ServiceBusClient;
@@ -22,6 +28,7 @@ export interface ScannerServiceOptions {
   maxPriorityStreak: number;
   topicName: string;
   cache: ScanCacheReader;
+  digests: DigestResolver;
   registryAuth: RegistryAuthenticator;
   qscanner: QscannerProcess;
   meter: Meter;
@@ -68,6 +75,7 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
   const handle = createScanRequestHandler(
     {
       cache: options.cache,
+      digests: options.digests,
       registryAuth: options.registryAuth,
       qscanner: options.qscanner,
       publisher: new ServiceBusScanCompletedPublisher(topicSender),

@@ -61,8 +61,19 @@ export const scannerConfigSpec = defineServiceConfig({
     QSCANNER_SCAN_TYPES: listVar(),
     /** `--platform` of the image to scan (ACI and ACA run linux/amd64). */
     QSCANNER_PLATFORM: stringVar("linux/amd64"),
-    /** `acr-exchange`: the scanner trades its managed identity for an ACR token and hands it to qscanner; `none`: qscanner authenticates itself. */
-    REGISTRY_AUTH: z.enum(["acr-exchange", "none"]).default("acr-exchange"),
+    /**
+     * `qscanner`: qscanner authenticates to ACR itself with the managed identity (it gets the identity's
+     * variables, never `QSCANNER_REGISTRY_*`); `acr-exchange`: the scanner trades its identity for an ACR
+     * refresh token and hands qscanner that as registry credentials.
+     */
+    REGISTRY_AUTH: z.enum(["qscanner", "acr-exchange"]).default("qscanner"),
+    /** A cached scan counts only when made by the same qscanner version; `false`: any version's. */
+    RESCAN_ON_SCANNER_UPGRADE: boolVar(true),
+    /**
+     * Local stack and tests only: send the registry API calls of every registry host to this base URL
+     * (`<base>/v2/<host>/<repository>/manifests/<tag>`, the local registry emulator's naming).
+     */
+    REGISTRY_API_BASE_URL: optionalString(),
     /** Unit of the retry delays of the failure policy (services/scanner/README.md). */
     SCAN_RETRY_DELAY_SECONDS: intVar(60, 0, 3600),
     /** Registries on loopback, link-local or private addresses that may be scanned (`host` or `host:port`). */
@@ -91,6 +102,8 @@ export const scannerConfigSpec = defineServiceConfig({
       platform: env.QSCANNER_PLATFORM,
     },
     registryAuth: env.REGISTRY_AUTH,
+    rescanOnScannerUpgrade: env.RESCAN_ON_SCANNER_UPGRADE,
+    registryApiBaseUrl: registryApiBaseUrl(env.REGISTRY_API_BASE_URL, issue),
     allowedPrivateRegistries: env.SCANNER_ALLOWED_PRIVATE_REGISTRIES.map((entry) => {
       // Compared with the registry of a canonical reference, which is a lower-case host[:port].
       const parsed = tryParseImageRef(`${entry}/x`);
@@ -106,4 +119,15 @@ export const scannerConfigSpec = defineServiceConfig({
     scanTimeoutMs: env.SCAN_TIMEOUT * 1000,
   }),
 });
+function registryApiBaseUrl(
+  value: string | undefined,
+  issue: (field: string, message: string) => void,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    issue("REGISTRY_API_BASE_URL", "expected an http(s) URL");
+  }
+  return value.replace(/\/+$/, "");
+}
+
 export type ScannerConfig = ReturnType<typeof scannerConfigSpec.build>;

@@ -43,7 +43,7 @@ export function buildScanRequestedMessage(request: ScanRequested): OutgoingMessa
   const body = validate("ScanRequested", ScanRequestedV1, request);
   return {
     body,
-    messageId: scanRequestMessageId(body.image, body.force ? body.requestId : undefined),
+    messageId: scanRequestMessageId(body.image, body.force ? body.requestId : undefined, body.sources),
     subject: SCAN_REQUESTED_SUBJECT,
     contentType: JSON_CONTENT_TYPE,
     applicationProperties: {

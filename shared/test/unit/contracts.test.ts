@@ -61,7 +61,9 @@ function completed(overrides: Partial<ScanCompleted> = {}): ScanCompleted {
 describe("ScanRequested messages", () => {
   it("carry the dedup key, subject, content type and filterable properties", () => {
     const message = buildScanRequestedMessage(request());
-    expect(message.messageId).toBe(sha256("myreg.azurecr.io/payments/invoice-worker:2.4.1"));
+    expect(message.messageId).toBe(
+      sha256("myreg.azurecr.io/payments/invoice-worker:2.4.1\n@b68e55d5-4884-455a-8245-8e83155b7790"),
+    );
     expect(message.subject).toBe("ScanRequested");
     expect(message.contentType).toBe("application/json");
     expect(message.applicationProperties).toEqual({
@@ -76,6 +78,33 @@ describe("ScanRequested messages", () => {
     const byDigest = request({ image: parseImageRef(`myreg.azurecr.io/a:1@${DIGEST}`) });
     expect(buildScanRequestedMessage(byDigest).messageId).toBe(sha256(DIGEST));
     expect(scanRequestMessageId({ ref: "x", digest: DIGEST })).toBe(sha256(DIGEST));
+  });
+
+  it("key a tag-only request on its deployment, so repeats of one deployment collapse and a redeploy does not", () => {
+    const [source] = request().sources;
+    if (source === undefined || source.kind === "manual") throw new Error("fixture");
+    const copy = { ...source, eventTime: "2025-03-14T09:21:40.0000000Z" }; // Accept, Event Grid copy
+    const key = (sources: ScanRequested["sources"]) =>
+      buildScanRequestedMessage(request({ sources })).messageId;
+    expect(key([source, copy])).toBe(key([source]));
+    expect(key([copy, source])).toBe(key([source]));
+    const redeploy = {
+      ...source,
+      correlationId: "5c0a3bd2-0bb4-4d44-9a1e-6d3f0f0b0b0b",
+      eventTime: "2025-03-15T08:00:00.000Z",
+    };
+    expect(key([redeploy])).not.toBe(key([source]));
+    // The newest deployment names the request: adding an older one (a batch merged differently on a retry) changes nothing.
+    expect(key([source, redeploy])).toBe(key([redeploy]));
+    // Without a correlation ID the event time names the deployment (a sweep stamps its run's time).
+    const { correlationId: _, ...timed } = source;
+    expect(key([timed])).toBe(sha256(`myreg.azurecr.io/payments/invoice-worker:2.4.1\n@${source.eventTime}`));
+    expect(key([{ ...timed, eventTime: "2025-03-15T00:00:00.000Z" }])).not.toBe(key([timed]));
+    // A digest names the content: deployments do not matter.
+    const pinned = parseImageRef(`myreg.azurecr.io/a:1@${DIGEST}`);
+    expect(buildScanRequestedMessage(request({ image: pinned, sources: [redeploy] })).messageId).toBe(
+      sha256(DIGEST),
+    );
   });
 
   it("add the request id as a nonce when forced, so a forced request is not dropped as a repeat", () => {

@@ -5,6 +5,7 @@ export interface DevPorts {
   servicebusAdmin: number;
   eventhubs: number;
   arm: number;
+  registry: number;
   blob: number;
   queue: number;
   table: number;
@@ -31,6 +32,12 @@ export const PORT_SETTINGS: readonly PortSetting[] = [
   },
   { key: "eventhubs", option: "--eventhubs-port", label: "Event Hubs emulator, AMQP", defaultPort: 5673 },
   { key: "arm", option: "--arm-port", label: "local ARM endpoint, HTTPS", defaultPort: 8443 },
+  {
+    key: "registry",
+    option: "--registry-port",
+    label: "local OCI registry (tag → digest)",
+    defaultPort: 5000,
+  },
   { key: "blob", option: "--blob-port", label: "Azurite blob", defaultPort: 10000 },
   { key: "queue", option: "--queue-port", label: "Azurite queue", defaultPort: 10001 },
   { key: "table", option: "--table-port", label: "Azurite table", defaultPort: 10002 },

@@ -26,6 +26,7 @@ const OWNED = [
   "ARM_ENDPOINT",
   "ARM_TOKEN",
   "ARM_CA_FILE",
+  "REGISTRY_API_BASE_URL",
   "RECORDER_API_KEY",
   "PORT",
   "HOST",
@@ -36,6 +37,8 @@ export interface LocalEndpoints {
   eventHubs: string;
   storage: string;
   arm: { endpoint: string; token: string; caFile: string };
+  /** The local registry: every registry host's API. */
+  registry: string;
   recorderApiKey: string;
 }
 
@@ -99,6 +102,8 @@ export function serviceEnv(base: Env, options: ServiceEnvOptions): Record<string
   if (options.service === "scanner") {
     env.TMPDIR = options.scannerTmpDir;
     env.QSCANNER_PATH = options.scanner.path;
+    // Tags resolve on the local registry, by the scanner and by the simulator alike.
+    env.REGISTRY_API_BASE_URL = endpoints.registry;
     if (options.scanner.kind === "simulator") {
       // The simulator wants a pod and a token like the real CLI; neither leaves this machine.
       Object.assign(env, {
@@ -108,9 +113,8 @@ export function serviceEnv(base: Env, options: ServiceEnvOptions): Record<string
         QSCANNER_VERSION: undefined,
       });
     }
-    // No managed identity on a laptop: qscanner reads public registries itself. Retries come
-    // after seconds rather than minutes, so the examples' retried scan finishes quickly.
-    defaults({ REGISTRY_AUTH: "none", SCAN_RETRY_DELAY_SECONDS: "1" });
+    // Retries come after seconds rather than minutes, so the examples' retried scan finishes quickly.
+    defaults({ SCAN_RETRY_DELAY_SECONDS: "1" });
   }
   return env;
 }

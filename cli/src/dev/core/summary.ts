@@ -16,6 +16,7 @@ export type RecordedResult = Pick<
   | "registry"
   | "repository"
   | "tag"
+  | "digest"
   | "status"
   | "skipReason"
   | "attempt"
@@ -57,6 +58,8 @@ export interface ImageOutcome {
   ref: string;
   /** `scanned`, `skipped (cached)`, `failed`, or `dead-lettered` when no result was recorded. */
   outcome: "scanned" | "skipped-cached" | "failed" | "dead-lettered";
+  /** The digest the image's tag resolved to (of the result shown), when known. */
+  digest: string | undefined;
   /** ScanCompleted results recorded for this image during the run. */
   results: number;
   /** Attempts the recorded result took. */
@@ -147,6 +150,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
           : deadLetterReasons.has(ref)
             ? "dead-lettered"
             : "failed",
+      digest: shown.digest,
       results: results.length,
       attempt: shown.attempt,
       vulnerabilities: shown.vulnerabilities,
@@ -158,6 +162,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
     outcomes.push({
       ref,
       outcome: "dead-lettered",
+      digest: undefined,
       results: 0,
       attempt: undefined,
       vulnerabilities: undefined,

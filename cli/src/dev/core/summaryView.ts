@@ -102,7 +102,10 @@ function imageRow(image: ImageOutcome): string[] {
   const v = image.vulnerabilities;
   const outcome = image.outcome === "skipped-cached" ? "skipped (cached)" : image.outcome;
   return [
-    `  ${image.ref}`,
+    // `tag → digest` where the tag resolved to content; a digest reference is shown as it is.
+    image.digest === undefined || image.ref.endsWith(`@${image.digest}`)
+      ? `  ${image.ref}`
+      : `  ${image.ref} → ${image.digest}`,
     outcome,
     String(image.results),
     image.attempt === undefined ? "-" : String(image.attempt),

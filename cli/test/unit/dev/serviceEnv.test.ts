@@ -12,6 +12,7 @@ const options = (overrides: Partial<ServiceEnvOptions> = {}): ServiceEnvOptions 
       "Endpoint=sb://127.0.0.1:5673;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
     storage: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;",
     arm: { endpoint: "https://127.0.0.1:8443", token: "arm-token", caFile: "/tmp/ca.pem" },
+    registry: "http://127.0.0.1:5000",
     recorderApiKey: "api-key",
   },
   scanner: { kind: "simulator", path: "/repo/emulators/src/qscanner-sim/qscanner.ts" },
@@ -66,7 +67,7 @@ describe("serviceEnv", () => {
       QSCANNER_PATH: "/repo/emulators/src/qscanner-sim/qscanner.ts",
       QUALYS_POD: "US2",
       QUALYS_ACCESS_TOKEN: "local-simulator-token",
-      REGISTRY_AUTH: "none",
+      REGISTRY_API_BASE_URL: "http://127.0.0.1:5000",
       SCAN_RETRY_DELAY_SECONDS: "1",
       TMPDIR: "/tmp/run",
     });

@@ -11,6 +11,7 @@ function result(overrides: Partial<RecordedResult>): RecordedResult {
     registry: "docker.io",
     repository: "library/nginx",
     tag: "1.27",
+    digest,
     status: "succeeded",
     attempt: 1,
     finishedAt: "2026-03-02T10:00:00.000Z",
@@ -48,6 +49,7 @@ const input: SummaryInput = {
       registry: "ghcr.io",
       repository: "contoso/gone",
       tag: "1-notfound",
+      digest: undefined,
       status: "failed",
       vulnerabilities: undefined,
       error: { class: "ImageNotFound", message: "manifest unknown" },
@@ -105,6 +107,15 @@ describe("buildSummary", () => {
     ]);
   });
 
+  it("gives each image the digest its tag resolved to", () => {
+    expect(summary.imageOutcomes.map((image) => [image.ref, image.digest])).toEqual([
+      ["docker.io/library/nginx:1.27", digest],
+      [`ghcr.io/contoso/api@${digest}`, digest],
+      ["ghcr.io/contoso/gone:1-notfound", undefined],
+      ["ghcr.io/contoso/worker:2-crash-first1", digest],
+    ]);
+  });
+
   it("counts requested, scanned, cached, dead-lettered images and the references ingest did not request", () => {
     expect(summary.images).toEqual({
       requested: 4,
@@ -143,6 +154,7 @@ describe("buildSummary", () => {
       {
         ref: "a.io/b:c",
         outcome: "dead-lettered",
+        digest: undefined,
         results: 0,
         attempt: undefined,
         vulnerabilities: undefined,
@@ -166,7 +178,10 @@ describe("renderSummary", () => {
       /dead-lettered\s+1\s+ImageNotFound 1, InvalidMessage 1, InvalidMessage \(scan-completed\/recorder\) 1/,
     );
     expect(text).toMatch(/not requested\s+1\s+invalid-reference 1/);
-    expect(text).toMatch(/docker\.io\/library\/nginx:1\.27\s+scanned\s+1\s+1\s+1\s+2\s+3\s+4/);
+    expect(text).toMatch(/docker\.io\/library\/nginx:1\.27 → sha256:a{64}\s+scanned\s+1\s+1\s+1\s+2\s+3\s+4/);
+    // A digest reference is its own content: no arrow.
+    expect(text).toMatch(/ghcr\.io\/contoso\/api@sha256:a{64}\s+skipped \(cached\)/);
+    expect(text).toMatch(/ghcr\.io\/contoso\/gone:1-notfound\s+dead-lettered/);
     expect(text).toContain("npx scanctl dlq list");
     expect(text).toContain(
       'curl -H "Authorization: Bearer $RECORDER_API_KEY" http://127.0.0.1:8080/api/scans',

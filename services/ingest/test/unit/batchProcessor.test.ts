@@ -157,7 +157,12 @@ describe("processing a batch of events", () => {
           },
         ],
       },
-      messageId: scanRequestMessageId({ ref: "contosoprod.azurecr.io/checkout/reconcile:2025.03.1" }),
+      // A tag-only request is keyed by its deployment too (ARCHITECTURE.md, contracts).
+      messageId: scanRequestMessageId(
+        { ref: "contosoprod.azurecr.io/checkout/reconcile:2025.03.1" },
+        undefined,
+        [{ kind: "aca-job", correlationId: "bad6c609-69ff-4dc0-919a-60d106c4614f" }],
+      ),
       subject: "ScanRequested",
       contentType: "application/json",
       applicationProperties: {

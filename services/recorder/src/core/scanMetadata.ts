@@ -83,7 +83,14 @@ export function applyScanToMetadata(
   if (recent.includes(scan.scanId)) return { outcome: "duplicate" };
 
   const finishedAt = new Date(scan.finishedAt);
-  const newer = isNewerThanStored(scan, current);
+  // A tag row follows the digest its tag last resolved to, even to content scanned under another tag.
+  const retagged =
+    key.kind === "tag" &&
+    scan.image.digest !== undefined &&
+    current?.Digest !== undefined &&
+    scan.image.digest !== current.Digest &&
+    new Date(scan.finishedAt).getTime() >= current.LastSeenAt.getTime();
+  const newer = retagged || isNewerThanStored(scan, current);
   const seenNewer = current === undefined || finishedAt.getTime() >= current.LastSeenAt.getTime();
   const next: ScanMetadataEntity = current
     ? { ...current }
@@ -133,6 +140,7 @@ export function applyScanToMetadata(
   if (successNewer) {
     next.LastSuccessAt = finishedAt;
     next.LastSuccessScanId = scan.scanId;
+    next.LastSuccessScannerVersion = scan.scanner.version;
     const counts = scan.vulnerabilities;
     next.VulnCritical = counts?.critical;
     next.VulnHigh = counts?.high;

@@ -73,6 +73,43 @@ function applyAll(
 }
 
 describe("applyScanToMetadata", () => {
+  it("points a tag row at the digest its tag last resolved to, each content change in turn", () => {
+    const moved = `sha256:${"cd".repeat(32)}`;
+    const movedImage = { ...parseImageRef(`mcr.microsoft.com/dotnet/runtime@${moved}`), tag: "8.0" };
+    const first = scan({ finishedAt: "2025-03-14T09:10:00.000Z" });
+    const second = scan({ image: movedImage, finishedAt: "2025-03-14T10:10:00.000Z" });
+    expect(applyAll([first], "tag")).toMatchObject({ Digest: DIGEST, Tag: "8.0", Alias: true });
+    expect(applyAll([first, second], "tag")).toMatchObject({ Digest: moved, LastScanId: second.scanId });
+    // The new content was scanned before under another tag: the cached skip still moves the tag row.
+    const skipped = scan({
+      image: movedImage,
+      status: "skipped",
+      skipReason: "cached",
+      vulnerabilities: undefined,
+      qualys: undefined,
+      finishedAt: "2025-03-14T11:10:00.000Z",
+    });
+    expect(applyAll([first, skipped], "tag")).toMatchObject({ Digest: moved, Status: "skipped" });
+    // An older result of the old content does not move it back.
+    const late = scan({ finishedAt: "2025-03-14T09:30:00.000Z" });
+    expect(applyAll([first, second, late], "tag")).toMatchObject({ Digest: moved });
+  });
+
+  it("keeps the qscanner version of the latest success, which a later failure does not change", () => {
+    const success = scan({ finishedAt: "2025-03-14T09:10:00.000Z" });
+    const upgradedFailure = scan({
+      status: "failed",
+      finishedAt: "2025-03-14T10:10:00.000Z",
+      vulnerabilities: undefined,
+      scanner: { name: "qscanner", version: "4.9.0-1", mode: "get-report" },
+      error: { class: "ScanTimeout", message: "qscanner ran longer than 1800 s" },
+    });
+    expect(applyAll([success, upgradedFailure])).toMatchObject({
+      ScannerVersion: "4.9.0-1",
+      LastSuccessScannerVersion: "4.8.0-2",
+    });
+  });
+
   it("creates the row from the first result", () => {
     const result = scan();
     const [key] = imageRecordKeys(result.image);

@@ -80,6 +80,8 @@ export interface Failure {
   /** What went wrong, already free of secrets. */
   message: string;
   exitCode?: number;
+  /** The registry's `Retry-After`: a retry waits at least this long. */
+  retryAfterMs?: number;
 }
 
 export type FailureDecision =
@@ -96,7 +98,8 @@ export function decideOnFailure(
 ): FailureDecision {
   const policy = FAILURE_POLICIES[failure.failureClass];
   if (policy.kind === "retry" && attempt < policy.maxAttempts) {
-    return { kind: "retry", delayMs: policy.delayUnits(attempt) * retryBaseDelayMs };
+    const delayMs = policy.delayUnits(attempt) * retryBaseDelayMs;
+    return { kind: "retry", delayMs: Math.max(delayMs, failure.retryAfterMs ?? 0) };
   }
   const gaveUp = policy.kind === "retry" ? ` (gave up after ${attempt} attempts)` : "";
   return {

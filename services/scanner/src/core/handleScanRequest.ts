@@ -15,10 +15,17 @@ import {
   type ScanRequested,
 } from "@qcs/shared";
 import { isCacheHit } from "./cache.ts";
-import { decideOnFailure, FAILURE_POLICIES, MAX_DESCRIPTION_LENGTH, truncate } from "./failurePolicy.ts";
+import {
+  decideOnFailure,
+  FAILURE_POLICIES,
+  type Failure,
+  MAX_DESCRIPTION_LENGTH,
+  truncate,
+} from "./failurePolicy.ts";
 import type {
   Clock,
   CoreLogger,
+  DigestResolver,
   QscannerProcess,
   RegistryAuthenticator,
   ScanCacheReader,
@@ -34,6 +41,8 @@ import { targetInfoFor } from "./targetInfo.ts";
 
 export interface ScanRequestHandlerDeps {
   cache: ScanCacheReader;
+  /** Resolves the tag of a tag-only request before the cache check. */
+  digests: DigestResolver;
   registryAuth: RegistryAuthenticator;
   qscanner: QscannerProcess;
   publisher: ScanCompletedPublisher;
@@ -48,6 +57,8 @@ export interface ScanRequestHandlerDeps {
 export interface ScanRequestHandlerOptions {
   pod: string;
   cacheMs: number;
+  /** A cached scan counts only when made by `scanner.version` (RESCAN_ON_SCANNER_UPGRADE). */
+  rescanOnScannerUpgrade: boolean;
   scanTimeoutMs: number;
   /** Unit of the retry delays in the failure policy table. */
   retryBaseDelayMs: number;
@@ -162,45 +173,7 @@ export function createScanRequestHandler(
       }
     };
 
-    try {
-      if (!request.force) {
-        const cached = await deps.cache.lastSuccessfulScan(request.image);
-        if (isCacheHit(request, cached, started, options.cacheMs)) {
-          const skipped = completed({ image: request.image, status: "skipped", skipReason: "cached" });
-          if (cached.vulnerabilities) skipped.vulnerabilities = cached.vulnerabilities;
-          if (!(await publish(skipped))) return abandon("ScanCompleted (skipped) not published");
-          deps.metrics.cacheHit();
-          record("skipped", undefined, started);
-          deps.logger.info(
-            { ...context, lastScan: cached.finishedAt.toISOString() },
-            "cache hit: not scanned",
-          );
-          return { action: "complete", outcome: "skipped" };
-        }
-      }
-
-      deps.logger.info({ ...context, force: request.force }, "scanning");
-      const scan = await attemptScan(request, delivery.signal);
-      if (scan.kind === "aborted" || delivery.signal.aborted) {
-        return abandon("scan aborted (lock lost or shutting down)");
-      }
-
-      if (scan.kind === "succeeded") {
-        const { report } = scan;
-        const succeeded = completed({
-          image: withDigest(request.image, report.digest),
-          status: "succeeded",
-          vulnerabilities: report.vulnerabilities,
-          qualys: qualysIds(options.pod, report),
-        });
-        if (!(await publish(succeeded))) return abandon("ScanCompleted not published");
-        deps.metrics.vulnerabilitiesFound(report.vulnerabilities);
-        record("succeeded", undefined, started);
-        deps.logger.info({ ...context, vulnerabilities: report.vulnerabilities }, "scan succeeded");
-        return { action: "complete", outcome: "succeeded" };
-      }
-
-      const { failure } = scan;
+    const settleFailure = async (failure: Failure, image: ImageRef): Promise<Settlement> => {
       const decision = decideOnFailure(failure, attempt, options.retryBaseDelayMs);
       if (decision.kind === "retry") {
         record("retried", failure.failureClass, started);
@@ -220,7 +193,7 @@ export function createScanRequestHandler(
         message: truncate(failure.message, 4096),
       };
       if (failure.exitCode !== undefined) error.exitCode = failure.exitCode;
-      if (!(await publish(completed({ image: request.image, status: "failed", error })))) {
+      if (!(await publish(completed({ image, status: "failed", error })))) {
         return abandon("ScanCompleted (failed) not published");
       }
       record("dead-lettered", failure.failureClass, started);
@@ -229,6 +202,56 @@ export function createScanRequestHandler(
         "dead-lettering",
       );
       return { action: "deadLetter", reason: decision.reason, description: decision.description };
+    };
+
+    try {
+      // The content a tag names now: what is cached, scanned and recorded (with the tag it came from).
+      const resolved = await resolveDigest(request.image, delivery.signal);
+      if (resolved.kind === "failed") return await settleFailure(resolved.failure, request.image);
+      const { image } = resolved;
+      const scanContext = { ...context, digest: image.digest };
+
+      if (!request.force) {
+        const cached = await deps.cache.lastSuccessfulScan(image);
+        const rule = {
+          cacheMs: options.cacheMs,
+          scannerVersion: options.rescanOnScannerUpgrade ? options.scanner.version : undefined,
+        };
+        if (isCacheHit(request, image.digest, cached, started, rule)) {
+          const skipped = completed({ image, status: "skipped", skipReason: "cached" });
+          if (cached.vulnerabilities) skipped.vulnerabilities = cached.vulnerabilities;
+          if (!(await publish(skipped))) return abandon("ScanCompleted (skipped) not published");
+          deps.metrics.cacheHit();
+          record("skipped", undefined, started);
+          deps.logger.info(
+            { ...scanContext, lastScan: cached.finishedAt.toISOString() },
+            "cache hit: not scanned",
+          );
+          return { action: "complete", outcome: "skipped" };
+        }
+      }
+
+      deps.logger.info({ ...scanContext, force: request.force }, "scanning");
+      const scan = await attemptScan(request, image, delivery.signal);
+      if (scan.kind === "aborted" || delivery.signal.aborted) {
+        return abandon("scan aborted (lock lost or shutting down)");
+      }
+
+      if (scan.kind === "succeeded") {
+        const { report } = scan;
+        const succeeded = completed({
+          image: withDigest(image, report.digest),
+          status: "succeeded",
+          vulnerabilities: report.vulnerabilities,
+          qualys: qualysIds(options.pod, report),
+        });
+        if (!(await publish(succeeded))) return abandon("ScanCompleted not published");
+        deps.metrics.vulnerabilitiesFound(report.vulnerabilities);
+        record("succeeded", undefined, started);
+        deps.logger.info({ ...scanContext, vulnerabilities: report.vulnerabilities }, "scan succeeded");
+        return { action: "complete", outcome: "succeeded" };
+      }
+      return await settleFailure(scan.failure, image);
     } catch (error) {
       // Storage, token endpoint or broker trouble: nothing is wrong with the request itself.
       return abandon(
@@ -237,13 +260,42 @@ export function createScanRequestHandler(
     }
   };
 
-  /** Registry credentials, then qscanner. A registry that refuses is a classified failure. */
-  async function attemptScan(request: ScanRequested, signal: AbortSignal): Promise<ScanAttempt> {
+  /** A tag-only image with the digest its tag names now; a registry that refuses is a classified failure. */
+  async function resolveDigest(
+    image: ImageRef,
+    signal: AbortSignal,
+  ): Promise<{ kind: "resolved"; image: ImageRef } | { kind: "failed"; failure: Failure }> {
+    if (image.digest !== undefined) return { kind: "resolved", image };
+    try {
+      const digest = await deps.digests.digestOf(image, signal);
+      if (digest === undefined) {
+        deps.logger.warn({ image: image.ref }, "the registry gave no digest for the tag; scanning by tag");
+        return { kind: "resolved", image };
+      }
+      return { kind: "resolved", image: withDigest(image, digest) };
+    } catch (error) {
+      if (!isScanFailure(error)) throw error;
+      const failure: Failure = { failureClass: error.code, message: deps.redact(error.message) };
+      if (error.retryAfterMs !== undefined) failure.retryAfterMs = error.retryAfterMs;
+      return { kind: "failed", failure };
+    }
+  }
+
+  /**
+   * Registry credentials, then qscanner, pinned to the digest when it is known (the canonical
+   * reference of a tag plus digest is `repo@digest`): the content resolved is scanned even if the
+   * tag moves meanwhile. A registry that refuses is a classified failure.
+   */
+  async function attemptScan(
+    request: ScanRequested,
+    image: ImageRef,
+    signal: AbortSignal,
+  ): Promise<ScanAttempt> {
     const started = deps.clock.now().getTime();
     try {
-      const credentials = await deps.registryAuth.credentialsFor(request.image, signal);
+      const credentials = await deps.registryAuth.credentialsFor(image, signal);
       return await scanImage(deps.qscanner, {
-        image: request.image,
+        image,
         pod: options.pod,
         timeoutMs: options.scanTimeoutMs,
         credentials,

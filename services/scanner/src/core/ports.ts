@@ -9,12 +9,23 @@ import type { OutputFile } from "./report.ts";
 export interface CachedScan {
   finishedAt: Date;
   digest?: string;
+  /** The qscanner version of that scan. */
+  scannerVersion?: string;
   vulnerabilities?: VulnerabilityCounts;
 }
 
 export interface ScanCacheReader {
   /** Looks the image up by digest when it has one, else by reference. Read-only. */
   lastSuccessfulScan(image: ImageRef): Promise<CachedScan | undefined>;
+}
+
+export interface DigestResolver {
+  /**
+   * The digest `image`'s tag points at now, or `undefined` when the registry does not say. Throws a
+   * `ScanFailure` when the registry refuses (`ImageNotFound`, `RegistryAuthFailed`, `RateLimited`);
+   * any other error is transient.
+   */
+  digestOf(image: ImageRef, signal: AbortSignal): Promise<string | undefined>;
 }
 
 /** Registry credentials handed to qscanner (basic auth). */

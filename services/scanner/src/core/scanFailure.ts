@@ -7,9 +7,12 @@ import type { FailureClass } from "@qcs/shared";
 export class ScanFailure extends Error {
   override readonly name = "ScanFailure";
   readonly code: FailureClass;
-  constructor(code: FailureClass, message: string) {
+  /** The registry's `Retry-After` of a `RateLimited` failure. */
+  readonly retryAfterMs: number | undefined;
+  constructor(code: FailureClass, message: string, retryAfterMs?: number) {
     super(message);
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

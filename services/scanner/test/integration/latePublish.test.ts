@@ -46,7 +46,7 @@ afterAll(async () => {
 function simulator(): QscannerProcessRunner {
   return new QscannerProcessRunner({
     executable: qscannerSimulatorPath,
-    env: qscannerEnvironment(process.env, "late-publish-token"),
+    env: qscannerEnvironment(process.env, "late-publish-token", "qscanner"),
   });
 }
 
@@ -62,6 +62,7 @@ function replica(
     maxPriorityStreak: 10,
     topicName: entities.topic,
     cache: neverScanned,
+    digests: { digestOf: async () => undefined },
     registryAuth: selfAuthenticatingRegistries,
     qscanner,
     meter: telemetry.meter,
@@ -71,6 +72,7 @@ function replica(
     handler: {
       pod: "US2",
       cacheMs: 0,
+      rescanOnScannerUpgrade: true,
       scanTimeoutMs: 20_000,
       retryBaseDelayMs: 100,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },

@@ -45,9 +45,11 @@ function scanner(entities: TestEntities, retryBaseDelayMs: number): ScannerServi
     topicName: entities.topic,
     cache: neverScanned,
     registryAuth: selfAuthenticatingRegistries,
+    // Tags are scanned as named: these registries exist only in the test.
+    digests: { digestOf: async () => undefined },
     qscanner: new QscannerProcessRunner({
       executable: qscannerSimulatorPath,
-      env: qscannerEnvironment(process.env, "priority-token"),
+      env: qscannerEnvironment(process.env, "priority-token", "qscanner"),
     }),
     meter: telemetry.meter,
     logger,
@@ -61,6 +63,7 @@ function scanner(entities: TestEntities, retryBaseDelayMs: number): ScannerServi
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
       sendTargetInfo: false,
       allowedPrivateRegistries: [],
+      rescanOnScannerUpgrade: true,
     },
   });
 }

@@ -23,7 +23,7 @@ function runner(
 ) {
   return new QscannerProcessRunner({
     executable: options.executable ?? qscannerSimulatorPath,
-    env: qscannerEnvironment({ ...process.env, TMPDIR: root }, TOKEN),
+    env: qscannerEnvironment({ ...process.env, TMPDIR: root }, TOKEN, "acr-exchange"),
     tempRoot,
     killGraceMs: options.killGraceMs ?? 300,
     ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
@@ -170,23 +170,44 @@ describe("qscanner process runner", () => {
 });
 
 describe("qscanner environment", () => {
-  it("passes locale, home, temp and proxy settings, and nothing else but the token", () => {
-    const env = qscannerEnvironment(
-      {
-        PATH: "/usr/bin",
-        HOME: "/home/scanner",
-        HTTPS_PROXY: "http://proxy:3128",
-        SERVICEBUS_CONNECTION_STRING: "Endpoint=sb://x;SharedAccessKey=secret",
-        STORAGE_CONNECTION_STRING: "AccountKey=secret",
-        QUALYS_ACCESS_TOKEN_FILE: "/run/secrets/token",
-      },
-      TOKEN,
-    );
+  const parent = {
+    PATH: "/usr/bin",
+    HOME: "/home/scanner",
+    HTTPS_PROXY: "http://proxy:3128",
+    SERVICEBUS_CONNECTION_STRING: "Endpoint=sb://x;SharedAccessKey=secret",
+    STORAGE_CONNECTION_STRING: "AccountKey=secret",
+    QUALYS_ACCESS_TOKEN_FILE: "/run/secrets/token",
+    AZURE_CLIENT_ID: "5b6e0c1a-0000-4000-8000-000000000001",
+    AZURE_TENANT_ID: "72f988bf-0000-4000-8000-000000000002",
+    IDENTITY_ENDPOINT: "http://localhost:42356/msi/token",
+    IDENTITY_HEADER: "identity-header-value",
+    MSI_ENDPOINT: "http://localhost:42356/msi/token",
+    MSI_SECRET: "msi-secret-value",
+    QSCANNER_REGISTRY_USERNAME: "someone",
+  };
+
+  it("passes locale, home, temp and proxy settings, and nothing else but the token (acr-exchange)", () => {
+    expect(qscannerEnvironment(parent, TOKEN, "acr-exchange")).toEqual({
+      PATH: "/usr/bin",
+      HOME: "/home/scanner",
+      HTTPS_PROXY: "http://proxy:3128",
+      QUALYS_ACCESS_TOKEN: TOKEN,
+    });
+  });
+
+  it("adds the managed identity's variables when qscanner authenticates itself, never QSCANNER_REGISTRY_*", () => {
+    const env = qscannerEnvironment(parent, TOKEN, "qscanner");
     expect(env).toEqual({
       PATH: "/usr/bin",
       HOME: "/home/scanner",
       HTTPS_PROXY: "http://proxy:3128",
       QUALYS_ACCESS_TOKEN: TOKEN,
+      AZURE_CLIENT_ID: parent.AZURE_CLIENT_ID,
+      AZURE_TENANT_ID: parent.AZURE_TENANT_ID,
+      IDENTITY_ENDPOINT: parent.IDENTITY_ENDPOINT,
+      IDENTITY_HEADER: parent.IDENTITY_HEADER,
+      MSI_ENDPOINT: parent.MSI_ENDPOINT,
+      MSI_SECRET: parent.MSI_SECRET,
     });
   });
 });

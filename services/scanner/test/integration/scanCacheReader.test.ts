@@ -53,13 +53,14 @@ describe("scan cache reader on Table Storage", () => {
     expect(await reader.reachable()).toBe(true);
   });
 
-  it("finds the last success by tag and by digest, with its counts", async () => {
+  it("finds the last success by tag and by digest, with its counts and qscanner version", async () => {
     await table.createTable();
     await record(result({}));
     const reader = new TableScanCacheReader(table);
     const expected = {
       finishedAt: new Date("2025-03-14T09:23:30.000Z"),
       digest: DIGEST,
+      scannerVersion: "4.8.0-2",
       vulnerabilities: { critical: 1, high: 2, medium: 3, low: 4, informational: 5, total: 15 },
     };
     expect(

@@ -23,7 +23,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "../../src/adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
-import type { QscannerProcess, RegistryAuthenticator, ScanCacheReader } from "../../src/core/ports.ts";
+import type {
+  DigestResolver,
+  QscannerProcess,
+  RegistryAuthenticator,
+  ScanCacheReader,
+} from "../../src/core/ports.ts";
 import { createScannerService, type ScannerService } from "../../src/scannerService.ts";
 import { storageDownConnectionString } from "../support/deadEndpoint.ts";
 import { ObservedRunner } from "../support/observedRunner.ts";
@@ -102,7 +107,7 @@ type Cleanup = (fn: () => Promise<void>) => void;
 function simulator(options: { killGraceMs?: number } = {}): QscannerProcess {
   return new QscannerProcessRunner({
     executable: qscannerSimulatorPath,
-    env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, TOKEN),
+    env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, TOKEN, "acr-exchange"),
     tempRoot,
     killGraceMs: options.killGraceMs ?? 500,
   });
@@ -116,6 +121,7 @@ function startScanner(
     scanTimeoutMs?: number;
     retryBaseDelayMs?: number;
     cache?: ScanCacheReader;
+    digests?: DigestResolver;
     registryAuth?: RegistryAuthenticator;
     qscanner?: QscannerProcess;
     topicName?: string;
@@ -131,6 +137,8 @@ function startScanner(
     maxPriorityStreak: 10,
     topicName: options.topicName ?? entities.topic,
     cache: options.cache ?? new TableScanCacheReader(table),
+    // These tests meet no registry: tags are scanned as named (contentScanning.test.ts resolves them).
+    digests: options.digests ?? { digestOf: async () => undefined },
     registryAuth: options.registryAuth ?? selfAuthenticatingRegistries,
     qscanner: options.qscanner ?? simulator(),
     meter: telemetry.meter,
@@ -140,6 +148,7 @@ function startScanner(
     handler: {
       pod: "US2",
       cacheMs: 24 * 3_600_000,
+      rescanOnScannerUpgrade: true,
       scanTimeoutMs: options.scanTimeoutMs ?? 20_000,
       retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
       scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
@@ -171,7 +180,7 @@ async function recordSuccess(ref: string, finishedAt: Date): Promise<void> {
     startedAt: new Date(finishedAt.getTime() - 1000).toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: 1000,
-    scanner: { name: "qscanner", version: "4.8.0-2", mode: "get-report" },
+    scanner: { name: "qscanner", version: "0.0.0-simulator", mode: "get-report" },
     vulnerabilities: { critical: 0, high: 1, medium: 0, low: 0, informational: 0, total: 1 },
   };
   for (const key of imageRecordKeys(scan.image)) {
@@ -207,9 +216,11 @@ describe.concurrent("scanner service", () => {
     onTestFinished,
   }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("cacheSkip", onTestFinished, { qscanner });
     const ref = `registry.example.com/team/cached:${uniqueTag("v1")}`;
-    await recordSuccess(ref, new Date(Date.now() - 3_600_000));
+    const digest = simulatedImage(ref).digest;
+    const digests = { digestOf: async () => digest };
+    const { entities } = startScanner("cacheSkip", onTestFinished, { qscanner, digests });
+    await recordSuccess(`${ref}@${digest}`, new Date(Date.now() - 3_600_000));
     const request = scanRequest(ref);
     await entities.send(request);
 
@@ -225,9 +236,13 @@ describe.concurrent("scanner service", () => {
 
   it("scans a forced request even though the cache is fresh", async ({ onTestFinished }) => {
     const qscanner = new ObservedRunner(simulator());
-    const { entities } = startScanner("cacheForce", onTestFinished, { qscanner });
     const ref = `registry.example.com/team/cached:${uniqueTag("v2")}`;
-    await recordSuccess(ref, new Date());
+    const digest = simulatedImage(ref).digest;
+    const { entities } = startScanner("cacheForce", onTestFinished, {
+      qscanner,
+      digests: { digestOf: async () => digest },
+    });
+    await recordSuccess(`${ref}@${digest}`, new Date());
     const request = scanRequest(ref, { force: true });
     await entities.send(request);
 

@@ -2,6 +2,7 @@
 import type { FailureClass, ImageRef, ScanCompleted, VulnerabilityCounts } from "@qcs/shared";
 import type {
   CachedScan,
+  DigestResolver,
   QscannerProcess,
   QscannerRunOptions,
   QscannerRunResult,
@@ -81,3 +82,15 @@ export class RecordingMetrics implements ScanMetrics {
 }
 
 export const silentLogger = { info: () => {}, warn: () => {} };
+
+/** Resolves tags from a map (ref → digest); an unknown tag resolves to nothing (scanned by tag). */
+export class FakeDigestResolver implements DigestResolver {
+  readonly digests = new Map<string, string>();
+  readonly lookups: string[] = [];
+  failWith: Error | undefined;
+  async digestOf(image: ImageRef): Promise<string | undefined> {
+    this.lookups.push(image.ref);
+    if (this.failWith) throw this.failWith;
+    return this.digests.get(image.ref);
+  }
+}

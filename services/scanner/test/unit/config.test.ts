@@ -19,7 +19,9 @@ describe("scanner configuration", () => {
       scanTypes: undefined,
       platform: "linux/amd64",
     });
-    expect(config.registryAuth).toBe("acr-exchange");
+    expect(config.registryAuth).toBe("qscanner");
+    expect(config.rescanOnScannerUpgrade).toBe(true);
+    expect(config.registryApiBaseUrl).toBeUndefined();
     expect(config.retryBaseDelayMs).toBe(60_000);
     expect(config.host).toBe("0.0.0.0");
     expect(config.concurrency).toBe(2);
@@ -32,14 +34,18 @@ describe("scanner configuration", () => {
         ...base,
         QSCANNER_SCAN_TYPES: "pkg, secret",
         QSCANNER_SEND_TARGET_INFO: "true",
-        REGISTRY_AUTH: "none",
+        REGISTRY_AUTH: "acr-exchange",
+        RESCAN_ON_SCANNER_UPGRADE: "false",
+        REGISTRY_API_BASE_URL: "http://127.0.0.1:5999/",
         SCAN_RETRY_DELAY_SECONDS: "5",
       },
       new SecretRedactor(),
     );
     expect(config.qscanner.scanTypes).toEqual(["pkg", "secret"]);
     expect(config.qscanner.sendTargetInfo).toBe(true);
-    expect(config.registryAuth).toBe("none");
+    expect(config.registryAuth).toBe("acr-exchange");
+    expect(config.rescanOnScannerUpgrade).toBe(false);
+    expect(config.registryApiBaseUrl).toBe("http://127.0.0.1:5999");
     expect(config.retryBaseDelayMs).toBe(5000);
     expect(JSON.stringify(effective)).not.toContain("token-value-123");
   });
@@ -68,7 +74,14 @@ describe("scanner configuration", () => {
 
   it("rejects an unknown registry auth mode", () => {
     expect(() =>
-      loadServiceConfig(scannerConfigSpec, { ...base, REGISTRY_AUTH: "basic" }, new SecretRedactor()),
+      loadServiceConfig(scannerConfigSpec, { ...base, REGISTRY_AUTH: "none" }, new SecretRedactor()),
     ).toThrow(/REGISTRY_AUTH/);
+    expect(() =>
+      loadServiceConfig(
+        scannerConfigSpec,
+        { ...base, REGISTRY_API_BASE_URL: "ftp://x" },
+        new SecretRedactor(),
+      ),
+    ).toThrow(/REGISTRY_API_BASE_URL/);
   });
 });

@@ -11,6 +11,7 @@ import type { OutputFile } from "../../src/core/report.ts";
 import { ScanFailure } from "../../src/core/scanFailure.ts";
 import {
   CapturingPublisher,
+  FakeDigestResolver,
   FakeRegistryAuth,
   InMemoryScanCache,
   RecordingMetrics,
@@ -52,6 +53,7 @@ function request(overrides: Partial<ScanRequested> = {}): ScanRequested {
 const options: ScanRequestHandlerOptions = {
   pod: "US2",
   cacheMs: 24 * HOUR,
+  rescanOnScannerUpgrade: true,
   scanTimeoutMs: 60_000,
   retryBaseDelayMs: 1000,
   scanner: { name: "qscanner", version: "4.8.0-2", mode: "get-report" },
@@ -60,12 +62,14 @@ const options: ScanRequestHandlerOptions = {
 };
 
 let cache: InMemoryScanCache;
+let digests: FakeDigestResolver;
 let registryAuth: FakeRegistryAuth;
 let publisher: CapturingPublisher;
 let metrics: RecordingMetrics;
 
 beforeEach(() => {
   cache = new InMemoryScanCache();
+  digests = new FakeDigestResolver();
   registryAuth = new FakeRegistryAuth();
   publisher = new CapturingPublisher();
   metrics = new RecordingMetrics();
@@ -76,6 +80,7 @@ function handlerWith(qscanner: ScriptedQscanner, overrides: Partial<ScanRequestH
   return createScanRequestHandler(
     {
       cache,
+      digests,
       registryAuth,
       qscanner,
       publisher,
@@ -140,10 +145,13 @@ describe("handling a scan request", () => {
     expect(on.runs[0]?.args).toContain("resource_group=rg-a");
   });
 
-  it("skips an image scanned successfully within the cache window, without running qscanner", async () => {
+  it("skips a digest scanned successfully by this qscanner within the cache window, without running qscanner", async () => {
     const counts = { critical: 0, high: 2, medium: 0, low: 0, informational: 1, total: 3 };
-    cache.byKey.set(request().image.ref, {
+    digests.digests.set(request().image.ref, DIGEST);
+    cache.byKey.set(DIGEST, {
       finishedAt: new Date(NOW.getTime() - HOUR),
+      digest: DIGEST,
+      scannerVersion: "4.8.0-2",
       vulnerabilities: counts,
     });
     const qscanner = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
@@ -154,9 +162,84 @@ describe("handling a scan request", () => {
     expect(ScanCompletedV1.parse(publisher.published[0])).toMatchObject({
       status: "skipped",
       skipReason: "cached",
+      image: { ref: `contosoprod.azurecr.io/checkout/api@${DIGEST}`, tag: "2.4.1", digest: DIGEST },
       vulnerabilities: counts,
     });
     expect(metrics.cacheHits).toBe(1);
+  });
+
+  it("resolves a tag before the cache check and scans the digest it names, recorded with the tag", async () => {
+    const moved = "sha256:9c1f4e0b5a7d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b";
+    digests.digests.set(request().image.ref, moved);
+    // The tag's old content is cached; the tag moved.
+    cache.byKey.set(request().image.ref, { finishedAt: NOW, scannerVersion: "4.8.0-2" });
+    cache.byKey.set(DIGEST, { finishedAt: NOW, digest: DIGEST, scannerVersion: "4.8.0-2" });
+    const qscanner = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
+    const settlement = await handlerWith(qscanner)(delivery(request()));
+
+    expect(settlement).toEqual({ action: "complete", outcome: "succeeded" });
+    expect(digests.lookups).toEqual(["contosoprod.azurecr.io/checkout/api:2.4.1"]);
+    expect(cache.lookups).toEqual([moved]);
+    const args = qscanner.runs[0]?.args ?? [];
+    expect(args[args.indexOf("image") + 1]).toBe(`contosoprod.azurecr.io/checkout/api@${moved}`);
+    expect(publisher.published[0]?.image).toMatchObject({ tag: "2.4.1", digest: moved });
+  });
+
+  it("rescans a cached digest after a qscanner upgrade, unless RESCAN_ON_SCANNER_UPGRADE is off", async () => {
+    const pinned = request({ image: parseImageRef(`contosoprod.azurecr.io/checkout/api@${DIGEST}`) });
+    cache.byKey.set(DIGEST, { finishedAt: NOW, digest: DIGEST, scannerVersion: "4.7.0-1" });
+    const upgraded = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
+    expect(await handlerWith(upgraded)(delivery(pinned))).toMatchObject({ outcome: "succeeded" });
+    expect(upgraded.runs).toHaveLength(1);
+    expect(digests.lookups).toEqual([]);
+
+    const kept = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
+    const settlement = await handlerWith(kept, { rescanOnScannerUpgrade: false })(delivery(pinned));
+    expect(settlement).toMatchObject({ outcome: "skipped" });
+    expect(kept.runs).toHaveLength(0);
+  });
+
+  it("scans by tag, uncached, when the registry names no digest", async () => {
+    cache.byKey.set(request().image.ref, { finishedAt: NOW, scannerVersion: "4.8.0-2" });
+    const qscanner = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
+    expect(await handlerWith(qscanner)(delivery(request()))).toMatchObject({ outcome: "succeeded" });
+    const args = qscanner.runs[0]?.args ?? [];
+    expect(args[args.indexOf("image") + 1]).toBe("contosoprod.azurecr.io/checkout/api:2.4.1");
+  });
+
+  it.each([
+    ["ImageNotFound", { action: "deadLetter", reason: "ImageNotFound" }],
+    ["RegistryAuthFailed", { action: "deadLetter", reason: "RegistryAuthFailed" }],
+  ] as const)(
+    "settles a registry's %s answer to the tag's HEAD by the failure policy, without qscanner",
+    async (failureClass, expected) => {
+      digests.failWith = new ScanFailure(
+        failureClass,
+        "contosoprod.azurecr.io/checkout/api:2.4.1: HEAD manifest answered HTTP 404",
+      );
+      const qscanner = new ScriptedQscanner([]);
+      expect(await handlerWith(qscanner)(delivery(request()))).toMatchObject(expected);
+      expect(qscanner.runs).toHaveLength(0);
+      expect(cache.lookups).toEqual([]);
+      expect(publisher.published[0]).toMatchObject({ status: "failed", error: { class: failureClass } });
+    },
+  );
+
+  it("retries a rate-limited HEAD no sooner than the registry's Retry-After", async () => {
+    digests.failWith = new ScanFailure("RateLimited", "HTTP 429", 30_000);
+    expect(await handlerWith(new ScriptedQscanner([]))(delivery(request()))).toEqual({
+      action: "retry",
+      attempt: 1,
+      delayMs: 30_000,
+      failureClass: "RateLimited",
+    });
+  });
+
+  it("abandons the request when the registry fails transiently (5xx, timeout)", async () => {
+    digests.failWith = new Error("ghcr.io answered HTTP 503");
+    const settlement = await handlerWith(new ScriptedQscanner([]))(delivery(request()));
+    expect(settlement).toMatchObject({ action: "abandon" });
+    expect(publisher.published).toEqual([]);
   });
 
   it("looks the cache up by digest when the request carries one", async () => {
@@ -166,7 +249,8 @@ describe("handling a scan request", () => {
   });
 
   it("scans a forced request even when the cache is fresh, without reading the cache", async () => {
-    cache.byKey.set(request().image.ref, { finishedAt: NOW });
+    digests.digests.set(request().image.ref, DIGEST);
+    cache.byKey.set(DIGEST, { finishedAt: NOW, digest: DIGEST, scannerVersion: "4.8.0-2" });
     const qscanner = new ScriptedQscanner([{ exitCode: 0, files: reportFiles }]);
     const settlement = await handlerWith(qscanner)(delivery(request({ force: true })));
     expect(settlement).toMatchObject({ outcome: "succeeded" });

@@ -6,6 +6,7 @@ import { createScanRequestHandler } from "../../src/core/handleScanRequest.ts";
 import { privateRegistryRefusal } from "../../src/core/privateRegistry.ts";
 import {
   CapturingPublisher,
+  FakeDigestResolver,
   FakeRegistryAuth,
   InMemoryScanCache,
   RecordingMetrics,
@@ -79,12 +80,15 @@ describe("a request for a private registry", () => {
     cache.failWith = new Error("the cache must not be read");
     const registryAuth = new FakeRegistryAuth();
     registryAuth.failWith = new Error("the registry must not be asked");
+    const digests = new FakeDigestResolver();
+    digests.failWith = new Error("the registry must not be asked for a digest");
     const qscanner = new ScriptedQscanner([{ exitCode: 0 }]);
     const publisher = new CapturingPublisher();
     const metrics = new RecordingMetrics();
     const handle = createScanRequestHandler(
       {
         cache,
+        digests,
         registryAuth,
         qscanner,
         publisher,
@@ -97,6 +101,7 @@ describe("a request for a private registry", () => {
       {
         pod: "US2",
         cacheMs: 0,
+        rescanOnScannerUpgrade: true,
         scanTimeoutMs: 60_000,
         retryBaseDelayMs: 1000,
         scanner: { name: "qscanner", version: "4.8.0-2", mode: "get-report" },
@@ -125,6 +130,7 @@ describe("a request for a private registry", () => {
       /^registry 169\.254\.169\.254 is a link-local address .*SCANNER_ALLOWED_PRIVATE_REGISTRIES names it\./,
     );
     expect(qscanner.runs).toEqual([]);
+    expect(digests.lookups).toEqual([]);
     expect(publisher.published).toEqual([]);
   });
 });

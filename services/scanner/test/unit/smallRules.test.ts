@@ -7,24 +7,42 @@ const HOUR = 3_600_000;
 const now = new Date("2025-03-14T12:00:00Z");
 
 describe("scan cache decision", () => {
-  const cached = { finishedAt: new Date(now.getTime() - 2 * HOUR) };
+  const D1 = `sha256:${"1".repeat(64)}`;
+  const D2 = `sha256:${"2".repeat(64)}`;
+  const cached = { finishedAt: new Date(now.getTime() - 2 * HOUR), digest: D1, scannerVersion: "4.8.0-2" };
+  const rule = { cacheMs: 24 * HOUR, scannerVersion: "4.8.0-2" };
 
-  it("skips an image scanned successfully within the cache window", () => {
-    expect(isCacheHit({ force: false }, cached, now, 24 * HOUR)).toBe(true);
+  it("skips a digest scanned successfully by the same qscanner version within the cache window", () => {
+    expect(isCacheHit({ force: false }, D1, cached, now, rule)).toBe(true);
   });
 
   it("scans again when the last success is older than the window, absent, forced or the cache is off", () => {
-    expect(isCacheHit({ force: false }, cached, now, 1 * HOUR)).toBe(false);
-    expect(isCacheHit({ force: false }, undefined, now, 24 * HOUR)).toBe(false);
-    expect(isCacheHit({ force: true }, cached, now, 24 * HOUR)).toBe(false);
-    expect(isCacheHit({ force: false }, cached, now, 0)).toBe(false);
+    expect(isCacheHit({ force: false }, D1, cached, now, { ...rule, cacheMs: 1 * HOUR })).toBe(false);
+    expect(isCacheHit({ force: false }, D1, undefined, now, rule)).toBe(false);
+    expect(isCacheHit({ force: true }, D1, cached, now, rule)).toBe(false);
+    expect(isCacheHit({ force: false }, D1, cached, now, { ...rule, cacheMs: 0 })).toBe(false);
+  });
+
+  it("keys on content: other content, or content not known, is scanned", () => {
+    expect(isCacheHit({ force: false }, D2, cached, now, rule)).toBe(false);
+    expect(isCacheHit({ force: false }, undefined, cached, now, rule)).toBe(false);
+    expect(isCacheHit({ force: false }, D1, { finishedAt: cached.finishedAt }, now, rule)).toBe(false);
+  });
+
+  it("keys on the scanner: another (or an unrecorded) qscanner version rescans, unless any version will do", () => {
+    expect(isCacheHit({ force: false }, D1, cached, now, { ...rule, scannerVersion: "4.9.0-1" })).toBe(false);
+    const unversioned = { finishedAt: cached.finishedAt, digest: D1 };
+    expect(isCacheHit({ force: false }, D1, unversioned, now, rule)).toBe(false);
+    const anyVersion = { ...rule, scannerVersion: undefined };
+    expect(isCacheHit({ force: false }, D1, { ...cached, scannerVersion: "4.7.0-1" }, now, anyVersion)).toBe(
+      true,
+    );
   });
 
   it("counts a success as cached only within the window", () => {
-    const success = { finishedAt: new Date("2025-03-14T10:00:00Z") };
-    expect(isCacheHit({ force: false }, success, new Date("2025-03-15T09:59:59Z"), 24 * HOUR)).toBe(true);
-    expect(isCacheHit({ force: false }, success, new Date("2025-03-15T10:00:00Z"), 24 * HOUR)).toBe(false);
-    expect(isCacheHit({ force: false }, undefined, new Date(), 24 * HOUR)).toBe(false);
+    const success = { finishedAt: new Date("2025-03-14T10:00:00Z"), digest: D1, scannerVersion: "4.8.0-2" };
+    expect(isCacheHit({ force: false }, D1, success, new Date("2025-03-15T09:59:59Z"), rule)).toBe(true);
+    expect(isCacheHit({ force: false }, D1, success, new Date("2025-03-15T10:00:00Z"), rule)).toBe(false);
   });
 });
 

@@ -44,22 +44,23 @@ export class AcrRegistryAuth implements RegistryAuthenticator {
 
   async credentialsFor(image: ImageRef, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
     if (registryAuthKind(image.registry) !== "acr") return undefined;
+    return { username: ACR_REFRESH_TOKEN_USER, password: await this.refreshToken(image.registry, signal) };
+  }
+
+  /** An ACR refresh token for `registry` (reused until shortly before it expires). */
+  async refreshToken(registry: string, signal: AbortSignal): Promise<string> {
     const now = this.#options.now ?? Date.now;
-    const cached = this.#cache.get(image.registry);
+    const cached = this.#cache.get(registry);
     if (cached && cached.expiresAt - (this.#options.refreshMarginMs ?? 300_000) > now()) {
-      return { username: ACR_REFRESH_TOKEN_USER, password: cached.password };
+      return cached.password;
     }
-    const refreshToken = await this.#exchange(
-      image.registry,
-      await this.#entraToken(image.registry, signal),
-      signal,
-    );
+    const refreshToken = await this.#exchange(registry, await this.#entraToken(registry, signal), signal);
     this.#options.onSecret?.(refreshToken);
-    this.#cache.set(image.registry, {
+    this.#cache.set(registry, {
       password: refreshToken,
       expiresAt: expiryOf(refreshToken) ?? now() + DEFAULT_LIFETIME_MS,
     });
-    return { username: ACR_REFRESH_TOKEN_USER, password: refreshToken };
+    return refreshToken;
   }
 
   async #entraToken(registry: string, signal: AbortSignal): Promise<string> {
@@ -129,7 +130,7 @@ export class AcrRegistryAuth implements RegistryAuthenticator {
   }
 }
 
-/** Reads nothing: qscanner authenticates by itself (REGISTRY_AUTH=none). */
+/** Hands qscanner nothing: it authenticates by itself (REGISTRY_AUTH=qscanner). */
 export const selfAuthenticatingRegistries: RegistryAuthenticator = {
   credentialsFor: async () => undefined,
 };

@@ -50,15 +50,38 @@ const PASSED_THROUGH = [
   "no_proxy",
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
+  // Local stack and tests only: the simulator resolves tags where the scanner does.
+  "REGISTRY_API_BASE_URL",
 ];
 
-/** The child's base environment: the pass-through variables of `parent` and the Qualys token. */
+/**
+ * The identity qscanner authenticates to ACR with when it does so itself (REGISTRY_AUTH=qscanner):
+ * which managed identity, and the platform's endpoint for its tokens (App Service / Container Apps
+ * and the older MSI names).
+ */
+const IDENTITY_VARIABLES = [
+  "AZURE_CLIENT_ID",
+  "AZURE_TENANT_ID",
+  "IDENTITY_ENDPOINT",
+  "IDENTITY_HEADER",
+  "MSI_ENDPOINT",
+  "MSI_SECRET",
+];
+
+/**
+ * The child's base environment: the pass-through variables of `parent`, the Qualys token and, when
+ * qscanner authenticates to registries itself, the identity variables (and never `QSCANNER_REGISTRY_*`,
+ * which conflict with it).
+ */
 export function qscannerEnvironment(
   parent: Readonly<Record<string, string | undefined>>,
   accessToken: string,
+  registryAuth: "qscanner" | "acr-exchange",
 ) {
   const env: Record<string, string> = {};
-  for (const name of PASSED_THROUGH) {
+  for (const name of registryAuth === "qscanner"
+    ? [...PASSED_THROUGH, ...IDENTITY_VARIABLES]
+    : PASSED_THROUGH) {
     const value = parent[name];
     if (value !== undefined) env[name] = value;
   }

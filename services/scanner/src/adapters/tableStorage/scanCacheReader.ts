@@ -1,6 +1,6 @@
 /**
  * The scanner's read-only view of the recorder's ScanMetadata table: one point read per request,
- * by digest when the request has one, else by tag (`scanCacheKey`).
+ * by digest when the request has one, else by tag (`scanCacheKey`), with the scan's qscanner version.
  */
 import type { TableClient } from "@azure/data-tables";
 import { type ImageRef, parseScanMetadataEntity, scanCacheKey, vulnerabilityCountsOf } from "@qcs/shared";
@@ -27,6 +27,10 @@ export class TableScanCacheReader implements ScanCacheReader {
     if (!parsed?.LastSuccessAt) return undefined;
     const cached: CachedScan = { finishedAt: parsed.LastSuccessAt };
     if (parsed.Digest) cached.digest = parsed.Digest;
+    // Rows written before LastSuccessScannerVersion: ScannerVersion is the success's when it is the latest.
+    const version =
+      parsed.LastSuccessScannerVersion ?? (parsed.Status === "succeeded" ? parsed.ScannerVersion : undefined);
+    if (version) cached.scannerVersion = version;
     const vulnerabilities = vulnerabilityCountsOf(parsed);
     if (vulnerabilities) cached.vulnerabilities = vulnerabilities;
     return cached;
