@@ -9,7 +9,9 @@ import { ServiceBusClient } from "@azure/service-bus";
 import {
   qscannerSimulatorPath,
   type RunningAzurite,
+  type RunningRegistryEmulator,
   startAzurite,
+  startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { waitFor } from "@qcs/test-support";
@@ -27,13 +29,16 @@ const ENTITIES = {
 
 let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
 let azurite: RunningAzurite;
+/** Where tags resolve to digests, as a registry would answer the scanner and the simulator. */
+let registry: RunningRegistryEmulator;
 let client: ServiceBusClient;
 let tempRoot: string;
 
 beforeAll(async () => {
-  [emulator, azurite] = await Promise.all([
+  [emulator, azurite, registry] = await Promise.all([
     startServiceBusEmulator({ config: emulatorConfig(ENTITIES) }),
     startAzurite(),
+    startRegistryEmulator(),
   ]);
   client = new ServiceBusClient(emulator.connectionString);
   tempRoot = mkdtempSync(join(tmpdir(), "scanner-process-test-"));
@@ -43,8 +48,16 @@ afterAll(async () => {
   await client?.close();
   await emulator?.close();
   await azurite?.stop();
+  await registry?.close();
   rmSync(tempRoot, { recursive: true, force: true });
 });
+
+/** A request for a new tag of an image the registry serves (a push, as a deployment follows one). */
+function servedRequest(words: string) {
+  const ref = `registry.example.com/team/app:${uniqueTag(words)}`;
+  registry.push(ref);
+  return scanRequest(ref);
+}
 
 class ScannerProcess {
   readonly child: ChildProcess;
@@ -60,6 +73,7 @@ class ScannerProcess {
         TMPDIR: tempRoot,
         SERVICEBUS_CONNECTION_STRING: emulator.connectionString,
         STORAGE_CONNECTION_STRING: azurite.connectionString,
+        REGISTRY_API_BASE_URL: registry.url,
         QUALYS_POD: "US2",
         QUALYS_ACCESS_TOKEN: TOKEN,
         QSCANNER_PATH: qscannerSimulatorPath,
@@ -169,14 +183,15 @@ describe("scanner process", { timeout: 90_000 }, () => {
       status: 200,
       body: { status: "ready", phase: "running", dependencies: { servicebus: "ok", storage: "ok" } },
     });
-    const request = scanRequest(`registry.example.com/team/app:${uniqueTag("slow3000")}`);
+    const request = servedRequest("slow3000");
     await queue.send(request);
     const victim = await Promise.any(
       replicas.map((replica) => replica.logged("scanning").then(() => replica)),
     );
     const qscannerPid = await victim.firstChild();
     const cmdline = readFileSync(`/proc/${qscannerPid}/cmdline`, "utf8");
-    expect(cmdline).toContain(request.image.ref);
+    // The scanner resolved the tag first and scans the content it names.
+    expect(cmdline).toContain(`registry.example.com/team/app@${registry.digestOf(request.image.ref)}`);
     expect(cmdline).not.toContain(TOKEN);
 
     victim.child.kill("SIGKILL");
@@ -193,7 +208,7 @@ describe("scanner process", { timeout: 90_000 }, () => {
     const queue = entities("orphan");
     const running = scanner("orphan", { QSCANNER_PATH: QUIET_QSCANNER });
     await running.ready();
-    await queue.send(scanRequest(`registry.example.com/team/app:${uniqueTag("quiet")}`));
+    await queue.send(servedRequest("quiet"));
     await running.logged("scanning");
     const descendants = await waitFor(() => descendantsOf(running.child.pid), "qscanner under its watchdog", {
       until: (pids) => pids.some((pid) => commandLine(pid)[0] === "sleep"),
@@ -212,8 +227,8 @@ describe("scanner process", { timeout: 90_000 }, () => {
     const queue = entities("drain");
     const running = scanner("drain", { SHUTDOWN_GRACE_SECONDS: "6", SCANNER_CONCURRENCY: "2" });
     await running.ready();
-    const quick = scanRequest(`registry.example.com/team/app:${uniqueTag("slow2500")}`);
-    const long = scanRequest(`registry.example.com/team/app:${uniqueTag("slow60000")}`);
+    const quick = servedRequest("slow2500");
+    const long = servedRequest("slow60000");
     await queue.send(quick);
     await queue.send(long);
     await running.logged("scanning", 1);
