@@ -87,6 +87,7 @@ var entities = {
   scanMetadataTable: 'ScanMetadata'
   scanHistoryTable: 'ScanHistory'
   workloadsTable: 'Workloads'
+  notificationsQueue: 'notifications'
 }
 
 // Lower case and each once: role assignment and deployment names derive from the IDs, so the same
@@ -166,6 +167,7 @@ module serviceBus 'modules/serviceBus.bicep' = {
     queueName: entities.scanRequestsQueue
     topicName: entities.scanCompletedTopic
     subscriptionName: entities.recorderSubscription
+    notificationsQueueName: entities.notificationsQueue
     duplicateDetectionHours: scanCacheHours
   }
 }
@@ -228,6 +230,7 @@ module roles 'modules/roles.bicep' = {
     vaultName: keyVault.outputs.vaultName
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
     registryName: registry.outputs.registryName
     principals: {
       ingest: identity.ingest.principalId
@@ -439,6 +442,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'RECORDER_SUBSCRIPTION', value: entities.recorderSubscription }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
+      { name: 'NOTIFICATIONS_QUEUE', value: entities.notificationsQueue }
     ])
     keyVaultSecrets: [
       { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
@@ -452,6 +456,17 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
           topicName: entities.scanCompletedTopic
           subscriptionName: entities.recorderSubscription
           messageCount: '100'
+          activationMessageCount: '0'
+        }
+      }
+      {
+        // The notifier runs in the recorder: notifications waiting wake it (and add replicas) too.
+        name: 'notifications'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          queueName: entities.notificationsQueue
+          messageCount: '20'
           activationMessageCount: '0'
         }
       }

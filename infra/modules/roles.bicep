@@ -20,6 +20,7 @@ param scanHistoryTableName string
 param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
+param notificationsQueueName string
 param registryName string
 param principals { ingest: string, scanner: string, recorder: string }
 
@@ -38,6 +39,10 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
 
   resource topic 'topics' existing = {
     name: topicName
+  }
+
+  resource notifications 'queues' existing = {
+    name: notificationsQueueName
   }
 }
 
@@ -253,6 +258,29 @@ resource scannerScaleQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' 
 resource recorderScaleTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
   name: guid(serviceBus::topic.id, scalePrincipals.recorder, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: scalePrincipals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// recorder's notifier: queue notifications as it records, deliver them, dead-letter what receivers refuse.
+resource recorderNotifications 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roleIds.serviceBusDataReceiver, roleIds.serviceBusDataSender]: {
+    scope: serviceBus::notifications
+    name: guid(serviceBus::notifications.id, principals.recorder, role)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: principals.recorder
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource recorderScaleNotifications 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::notifications
+  name: guid(serviceBus::notifications.id, scalePrincipals.recorder, roleIds.serviceBusDataOwner)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
     principalId: scalePrincipals.recorder

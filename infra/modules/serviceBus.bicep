@@ -1,5 +1,5 @@
-// Service Bus Standard (Basic has no topics and no duplicate detection): queue "scan-requests" and
-// topic "scan-completed" with subscription "recorder". Settings mirror emulators/config/servicebus/Config.json.
+// Service Bus Standard (Basic has no topics and no duplicate detection): queues "scan-requests" and
+// "notifications", topic "scan-completed" with subscription "recorder". Settings mirror emulators/config/servicebus/Config.json.
 
 param location string
 param tags object
@@ -7,6 +7,7 @@ param namespaceName string
 param queueName string
 param topicName string
 param subscriptionName string
+param notificationsQueueName string
 
 @description('Duplicate-detection window of the queue and the topic, in hours: the scan cache (SCAN_CACHE_HOURS), at most 7 days.')
 @minValue(1)
@@ -51,6 +52,22 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
   }
 }
 
+// Notifications the recorder decided, for its notifier; messageId = scan ID + type, so a result
+// handled again decides the same notification and the queue drops it.
+resource notificationsQueue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
+  parent: namespace
+  name: notificationsQueueName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT24H'
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: resultTimeToLive
+    requiresSession: false
+  }
+}
+
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2026-01-01' = {
   parent: namespace
   name: topicName
@@ -76,5 +93,6 @@ resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026
 
 output namespaceName string = namespace.name
 output queueName string = queue.name
+output notificationsQueueName string = notificationsQueue.name
 output topicName string = topic.name
 output subscriptionName string = subscription.name
