@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
+import { registerNotify } from "./commands/notify.ts";
 import { registerReplay } from "./commands/replay.ts";
 import { registerRescan } from "./commands/rescan.ts";
 import { registerScans } from "./commands/scans.ts";
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerRescan,
   registerReplay,
   registerScans,
+  registerNotify,
   registerDev,
 ];
 

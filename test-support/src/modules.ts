@@ -13,8 +13,18 @@ registerHooks({
     return result;
   },
 });
-// Synchronous: an asynchronous write to a pipe may be cut off when the process exits.
-process.on("exit", () => writeSync(1, JSON.stringify([...loaded])));
+// Synchronous: an asynchronous write to a pipe may be cut off when the process exits. A pipe may
+// take only part of a large write (or none: EAGAIN), so write until all of it is out.
+process.on("exit", () => {
+  const out = Buffer.from(JSON.stringify([...loaded]));
+  for (let at = 0; at < out.length; ) {
+    try {
+      at += writeSync(1, out, at);
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+    }
+  }
+});
 `;
 
 /** The URLs of every module a fresh Node process loads when it imports `entry` (resolved from `cwd`). */

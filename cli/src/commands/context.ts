@@ -3,7 +3,9 @@
  * need. `main.ts` implements it; a factory builds its SDK client on first use, so a command that
  * needs only the recorder never needs Service Bus settings.
  */
-import type { Env } from "@qcs/shared";
+
+import type { DeliveryResult } from "@qcs/recorder/webhooks";
+import type { Env, Notification, Webhook } from "@qcs/shared";
 import type { DeadLetterEntity } from "../core/deadLetters.ts";
 import type {
   DeadLetterQueue,
@@ -43,6 +45,11 @@ export interface ScanctlContext {
   /** Throws a configuration error when RECORDER_URL is not set. */
   recorder(): RecorderApi;
   hasRecorder(): boolean;
+  /** NOTIFY_WEBHOOKS (or these FORMAT=URL items instead) and how to post to one, as the recorder does. */
+  webhooks(override?: readonly string[]): Promise<{
+    webhooks: readonly Webhook[];
+    post(webhook: Webhook, notification: Notification): Promise<DeliveryResult>;
+  }>;
   /** Who runs the command, for `sources[].requestedBy` of a manual scan request. */
   operator(): string | undefined;
   /** The process environment (`dev` hands it on to the services it starts). */

@@ -5,9 +5,9 @@
  */
 import { APP_PROPERTY } from "@qcs/shared";
 
-/** The two dead-letter queues scanctl works on. */
-export type DeadLetterEntity = "requests" | "results";
-export const DEAD_LETTER_ENTITIES: readonly DeadLetterEntity[] = ["requests", "results"];
+/** The dead-letter queues scanctl works on. */
+export type DeadLetterEntity = "requests" | "results" | "notifications";
+export const DEAD_LETTER_ENTITIES: readonly DeadLetterEntity[] = ["requests", "results", "notifications"];
 
 export interface DeadLetter {
   /** Unique within the dead-letter queue; bigint because Service Bus sequence numbers are 64-bit. */

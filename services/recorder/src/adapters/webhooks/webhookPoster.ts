@@ -9,6 +9,8 @@ import { type Notification, redactSecrets, type Webhook } from "@qcs/shared";
 import type { DeliveryResult } from "../../core/deliveryPolicy.ts";
 import { webhookRequest } from "./webhookPayloads.ts";
 
+export type { DeliveryResult };
+
 export const SIGNATURE_HEADER = "x-qcs-signature";
 const EXCERPT_LENGTH = 300;
 
