@@ -228,12 +228,14 @@ async function summarize(
     ingest,
     results,
     deadLetters,
+    notificationsSent: stack.watch.notificationsSent() ?? [],
   });
 }
 
 function where(stack: DevStack, envFile: string) {
   return {
     recorderUrl: stack.urls.recorder,
+    ...(stack.urls.webhooks === undefined ? {} : { webhookSinkUrl: stack.urls.webhooks }),
     envFile,
     scanner: stack.scanner.kind,
     processes: stack.processes(),

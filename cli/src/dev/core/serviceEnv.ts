@@ -17,6 +17,7 @@ const OWNED = [
   "SCAN_REQUESTS_QUEUE",
   "SCAN_COMPLETED_TOPIC",
   "RECORDER_SUBSCRIPTION",
+  "NOTIFICATIONS_QUEUE",
   "EVENTHUB_NAME",
   "EVENTHUB_CONSUMER_GROUP",
   "CHECKPOINT_CONTAINER",
@@ -36,6 +37,8 @@ export interface LocalEndpoints {
   storage: string;
   arm: { endpoint: string; token: string; caFile: string };
   recorderApiKey: string;
+  /** The local webhook sink, unless the user's NOTIFY_WEBHOOKS replaces it. */
+  notify?: { webhooks: string; secret: string } | undefined;
 }
 
 export interface ScannerChoice {
@@ -94,7 +97,16 @@ export function serviceEnv(base: Env, options: ServiceEnvOptions): Record<string
       ARM_CA_FILE: endpoints.arm.caFile,
     });
   }
-  if (options.service === "recorder") env.RECORDER_API_KEY = endpoints.recorderApiKey;
+  if (options.service === "recorder") {
+    env.RECORDER_API_KEY = endpoints.recorderApiKey;
+    if (endpoints.notify) {
+      Object.assign(env, {
+        NOTIFY_WEBHOOKS: endpoints.notify.webhooks,
+        NOTIFY_WEBHOOK_SECRET: endpoints.notify.secret,
+        NOTIFY_WEBHOOK_SECRET_FILE: undefined,
+      });
+    }
+  }
   if (options.service === "scanner") {
     env.TMPDIR = options.scannerTmpDir;
     env.QSCANNER_PATH = options.scanner.path;

@@ -79,6 +79,13 @@ export interface DevSummary {
   };
   deadLetters: { byReason: Record<string, number>; items: DeadLetter[] };
   imageOutcomes: ImageOutcome[];
+  /** Sent: accepted by the local sink (empty when NOTIFY_WEBHOOKS replaced it); failed: dead-lettered. */
+  notifications: { sent: number; failed: number; items: NotificationSent[] };
+}
+
+export interface NotificationSent {
+  type: string;
+  ref: string;
 }
 
 export interface SummaryInput {
@@ -89,9 +96,11 @@ export interface SummaryInput {
   ingest: IngestCounts;
   results: readonly RecordedResult[];
   deadLetters: readonly DeadLetter[];
+  notificationsSent: readonly NotificationSent[];
 }
 
 export const SCAN_REQUESTS_ENTITY = "scan-requests";
+export const NOTIFICATIONS_ENTITY = "notifications";
 
 /**
  * The reference an image was requested by: the tag form when the result has a tag (the recorder
@@ -175,5 +184,12 @@ export function buildSummary(input: SummaryInput): DevSummary {
     },
     deadLetters: { byReason, items: [...input.deadLetters] },
     imageOutcomes: outcomes,
+    notifications: {
+      sent: input.notificationsSent.length,
+      failed: input.deadLetters.filter((letter) => letter.entity === NOTIFICATIONS_ENTITY).length,
+      items: [...input.notificationsSent].sort(
+        (a, b) => a.type.localeCompare(b.type) || a.ref.localeCompare(b.ref),
+      ),
+    },
   };
 }

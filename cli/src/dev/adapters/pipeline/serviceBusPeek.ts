@@ -1,5 +1,6 @@
 /**
- * What is still in the scan requests queue and the recorder's subscription, by peeking: a peek
+ * What is still in the scan requests queue, the recorder's subscription and the notifications
+ * queue (a result is handled once its notification is delivered or dead-lettered), by peeking: a peek
  * locks nothing and sees messages in every state, locked ones included, so it never disturbs the
  * services.
  */
@@ -12,6 +13,7 @@ export interface PeekedEntities {
   queue: string;
   topic: string;
   subscription: string;
+  notifications: string;
 }
 
 const PAGE = 250;
@@ -32,8 +34,16 @@ export class ServiceBusPeek {
 
   async pendingResults(now = Date.now()): Promise<PendingMessage[]> {
     const { topic, subscription } = this.#entities;
-    const messages = await this.#peekAll(this.#client.createReceiver(topic, subscription));
-    return messages.map((message) => pending(message, bodyImageRef(message), now));
+    const [results, notifications] = await Promise.all([
+      this.#peekAll(this.#client.createReceiver(topic, subscription)),
+      this.#peekAll(this.#client.createReceiver(this.#entities.notifications)),
+    ]);
+    return [
+      ...results.map((message) => pending(message, bodyImageRef(message), now)),
+      ...notifications.map((message) =>
+        pending(message, stringProperty(message, APP_PROPERTY.imageRef), now),
+      ),
+    ];
   }
 
   /**
