@@ -31,6 +31,17 @@ param qualysAccessToken string = ''
 @description('Bearer key for the recorder API, stored in Key Vault. Empty keeps the value already stored.')
 param recorderApiKey string = ''
 
+@secure()
+@description('NOTIFY_WEBHOOKS (FORMAT=URL,...), stored in Key Vault as notify-webhooks. Empty keeps the value already stored.')
+param notifyWebhooks string = ''
+
+@secure()
+@description('NOTIFY_WEBHOOK_SECRET (HMAC key of X-QCS-Signature), stored in Key Vault as notify-webhook-secret. Empty keeps the value already stored.')
+param notifyWebhookSecret string = ''
+
+@description('Give the recorder notify-webhooks and notify-webhook-secret from Key Vault: only once both are stored, since a reference to a missing secret fails the revision.')
+param notifications bool = false
+
 @description('Image tag of the three services in the registry (deploy.sh passes the git commit).')
 param imageTag string
 
@@ -191,6 +202,8 @@ module keyVault 'modules/keyVault.bicep' = {
     vaultName: names.vault
     qualysAccessToken: qualysAccessToken
     recorderApiKey: recorderApiKey
+    notifyWebhooks: notifyWebhooks
+    notifyWebhookSecret: notifyWebhookSecret
   }
 }
 
@@ -231,6 +244,8 @@ module roles 'modules/roles.bicep' = {
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
     notificationsQueueName: serviceBus.outputs.notificationsQueueName
+    notifications: notifications
+    notifySecretNames: [keyVault.outputs.notifyWebhooksSecretName, keyVault.outputs.notifyWebhookSecretSecretName]
     registryName: registry.outputs.registryName
     principals: {
       ingest: identity.ingest.principalId
@@ -444,9 +459,21 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
       { name: 'NOTIFICATIONS_QUEUE', value: entities.notificationsQueue }
     ])
-    keyVaultSecrets: [
-      { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
-    ]
+    keyVaultSecrets: concat(
+      [
+        { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
+      ],
+      notifications
+        ? [
+            { name: 'notify-webhooks', keyVaultUrl: keyVault.outputs.notifyWebhooksSecretUrl, variable: 'NOTIFY_WEBHOOKS' }
+            {
+              name: 'notify-webhook-secret'
+              keyVaultUrl: keyVault.outputs.notifyWebhookSecretSecretUrl
+              variable: 'NOTIFY_WEBHOOK_SECRET'
+            }
+          ]
+        : []
+    )
     scaleRules: [
       {
         name: 'scan-completed'

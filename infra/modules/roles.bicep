@@ -21,6 +21,10 @@ param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
 param notificationsQueueName string
+
+@description('Whether the recorder reads its notification secrets (notifySecretNames) from Key Vault.')
+param notifications bool
+param notifySecretNames string[]
 param registryName string
 param principals { ingest: string, scanner: string, recorder: string }
 
@@ -210,6 +214,25 @@ resource recorderSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalType: 'ServicePrincipal'
   }
 }
+
+resource notifySecrets 'Microsoft.KeyVault/vaults/secrets@2026-02-01' existing = [
+  for name in notifySecretNames: {
+    parent: vault
+    name: name
+  }
+]
+
+resource recorderNotifySecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in notifySecretNames: if (notifications) {
+    scope: notifySecrets[i]
+    name: guid(notifySecrets[i].id, principals.recorder, roleIds.keyVaultSecretsUser)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+      principalId: principals.recorder
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
 
 resource pulls 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for principal in [principals.ingest, principals.recorder]: {

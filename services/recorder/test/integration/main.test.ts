@@ -41,6 +41,8 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
         PORT: "0",
         LOG_LEVEL: "silent",
         SHUTDOWN_GRACE_SECONDS: "2",
+        // The poll below wants fresh counts: a first count taken before both results landed must not stick.
+        RECORDER_STATS_CACHE_SECONDS: "0",
       },
     });
     const api = (path: string) =>
