@@ -38,8 +38,6 @@ export interface NotificationHandlerOptions {
   post: WebhookPoster;
   policy: DeliveryPolicy;
   logger: Logger;
-  /** Counts each webhook's final outcome. */
-  delivered?: (webhook: Webhook, outcome: "sent" | "failed") => void;
 }
 
 export function createNotificationHandler(options: NotificationHandlerOptions) {
@@ -64,9 +62,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions) {
     await Promise.all(
       targets.map(async (webhook) => {
         const failure = await deliverWithRetries(options, webhook, notification, deadline);
-        if (failure === "aborted") return;
-        options.delivered?.(webhook, failure === undefined ? "sent" : "failed");
-        if (failure !== undefined) failures.push([webhook, failure]);
+        if (failure !== undefined && failure !== "aborted") failures.push([webhook, failure]);
       }),
     );
     if (deadline.aborted) return { action: "abandon" };
@@ -97,8 +93,8 @@ async function deliverWithRetries(
   for (let attempt = 1; ; attempt += 1) {
     const result = await options.post(webhook, notification);
     const decision = decideDelivery(result, attempt, options.policy, new Date());
-    if (decision.kind === "done") return undefined;
-    if (result.kind === "delivered") return undefined;
+    // "done" is decided for a delivery only; the second test tells the compiler.
+    if (decision.kind === "done" || result.kind === "delivered") return undefined;
     const text = describeFailure(result);
     if (decision.kind === "give-up") {
       options.logger.warn(
