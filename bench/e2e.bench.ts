@@ -103,6 +103,11 @@ const stack = await startDevStack({
   },
   paint: (name) => name,
   say: () => {},
+  // A restarted service would distort the measurement: any crash ends the run.
+  onRestart: (name, status) => {
+    console.error(`${name} exited: ${JSON.stringify(status)}`);
+    stop.abort();
+  },
   onUnexpectedExit: (name, status) => {
     console.error(`${name} exited: ${JSON.stringify(status)}`);
     stop.abort();

@@ -45,8 +45,8 @@ const config = {
     Namespaces: [
       {
         Name: "sbemulatorns",
-        Queues: RUNS.map((run) => ({
-          Name: `requests-${run.name}`,
+        Queues: RUNS.flatMap((run) => [`requests-${run.name}`, `requests-${run.name}-sweep`]).map((name) => ({
+          Name: name,
           Properties: { LockDuration: "PT1M", MaxDeliveryCount: 5, RequiresDuplicateDetection: true },
         })),
         Topics: RUNS.map((run) => ({
@@ -117,6 +117,8 @@ async function measure(run: Run): Promise<void> {
   const service = createScannerService({
     serviceBus: client,
     queueName: `requests-${run.name}`,
+    sweepQueueName: `requests-${run.name}-sweep`,
+    maxPriorityStreak: 10,
     topicName: `completed-${run.name}`,
     cache: new TableScanCacheReader(table),
     registryAuth: selfAuthenticatingRegistries,

@@ -76,11 +76,23 @@ param eventHubPartitionCount int = 4
 @maxValue(300)
 param scannerMaxReplicas int = 10
 
+@description('Most scanner replicas the sweep queue alone scales to, so a sweep cannot exhaust the registries\' or Qualys\'s budget; deployment requests still scale to scannerMaxReplicas.')
+@minValue(1)
+@maxValue(300)
+param sweepMaxReplicas int = 2
+
+@description('Largest sweep backlog the sweep cap is sized for (about the number of distinct running images): the sweep queue\'s KEDA rule asks one replica per ceil(sweepMaxBacklog / sweepMaxReplicas) waiting sweep requests.')
+@minValue(1)
+param sweepMaxBacklog int = 5000
+
 @description('Stream the Activity Log to the hub as well as Event Grid (minutes of latency; needs a SAS policy on the Event Hubs namespace for Azure Monitor).')
 param activityLogStream bool = true
 
 @description('Subscriptions whose container groups, apps and jobs are scanned (same tenant); empty means the one deployed to. Each gets the Activity Log setting, an Event Grid system topic in its own resource group named resourceGroupName, and the read and pull roles.')
 param monitoredSubscriptionIds string[] = []
+
+@description('Schedule (cron, UTC) of the sweep job, which lists every workload through Resource Graph, reconciles Workloads and requests a scan of each image.')
+param sweepCron string = '0 */6 * * *'
 
 @description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
 param recorderExternalIngress bool = false
@@ -90,6 +102,7 @@ param tags object = { application: 'container-image-scanning', environment: envi
 // Entity names the services read (defaults in shared/src/config/fields.ts ENTITY_DEFAULTS).
 var entities = {
   scanRequestsQueue: 'scan-requests'
+  scanRequestsSweepQueue: 'scan-requests-sweep'
   scanCompletedTopic: 'scan-completed'
   recorderSubscription: 'recorder'
   eventHubName: 'activity-log'
@@ -106,6 +119,10 @@ var entities = {
 var monitoredSubscriptions = empty(monitoredSubscriptionIds)
   ? [subscription().subscriptionId]
   : union(map(monitoredSubscriptionIds, id => toLower(id)), [])
+
+// Waiting sweep requests per scanner replica: sweepMaxBacklog of them make sweepMaxReplicas, never less
+// than one replica's slots.
+var sweepMessageCount = max(scannerConcurrency, (sweepMaxBacklog + sweepMaxReplicas - 1) / sweepMaxReplicas)
 
 // Resource names allow lower case only (Container Apps, storage, registry).
 var prefix = toLower(environmentName)
@@ -129,6 +146,7 @@ var names = {
     recorderScale: 'id-${prefix}-recorder-scale'
     eventGrid: 'id-${prefix}-eventgrid'
   }
+  sweepJob: 'caj-${prefix}-sweep'
   apps: {
     ingest: 'ca-${prefix}-ingest'
     scanner: 'ca-${prefix}-scanner'
@@ -176,6 +194,7 @@ module serviceBus 'modules/serviceBus.bicep' = {
     tags: tags
     namespaceName: names.serviceBus
     queueName: entities.scanRequestsQueue
+    sweepQueueName: entities.scanRequestsSweepQueue
     topicName: entities.scanCompletedTopic
     subscriptionName: entities.recorderSubscription
     notificationsQueueName: entities.notificationsQueue
@@ -233,6 +252,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     serviceBusNamespaceName: serviceBus.outputs.namespaceName
     queueName: serviceBus.outputs.queueName
+    sweepQueueName: serviceBus.outputs.sweepQueueName
     topicName: serviceBus.outputs.topicName
     eventHubsNamespaceName: eventHubs.outputs.namespaceName
     hubName: eventHubs.outputs.hubName
@@ -240,6 +260,7 @@ module roles 'modules/roles.bicep' = {
     checkpointContainerName: storage.outputs.checkpointContainerName
     scanMetadataTableName: entities.scanMetadataTable
     scanHistoryTableName: entities.scanHistoryTable
+    workloadsTableName: entities.workloadsTable
     vaultName: keyVault.outputs.vaultName
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
@@ -385,6 +406,29 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
   }
 }
 
+// The sweep: ingest's image and identity, its second entry point, on a schedule.
+module sweepJob 'modules/sweepJob.bicep' = if (deployApps) {
+  scope: rg
+  dependsOn: [roles, monitored]
+  params: {
+    location: location
+    tags: tags
+    jobName: names.sweepJob
+    environmentId: environment.outputs.environmentId
+    identityId: identity.ingest.id
+    registryServer: registry.outputs.loginServer
+    image: format(image, 'ingest')
+    cronExpression: sweepCron
+    env: concat(commonEnv(identity.ingest.clientId, 'sweep', shutdownGraceSeconds.ingest), [
+      { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
+      { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
+      { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
+      { name: 'SWEEP_REQUESTS_QUEUE', value: entities.scanRequestsSweepQueue }
+      { name: 'SWEEP_SUBSCRIPTIONS', value: join(monitoredSubscriptions, ',') }
+    ])
+  }
+}
+
 module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
   scope: rg
   dependsOn: [roles, monitored]
@@ -405,6 +449,7 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SERVICEBUS_NAMESPACE', value: names.serviceBus }
       { name: 'STORAGE_ACCOUNT_NAME', value: names.storage }
       { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
+      { name: 'SCAN_REQUESTS_SWEEP_QUEUE', value: entities.scanRequestsSweepQueue }
       { name: 'SCAN_COMPLETED_TOPIC', value: entities.scanCompletedTopic }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'QUALYS_POD', value: qualysPod }
@@ -425,6 +470,19 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
           queueName: entities.scanRequestsQueue
           // One replica per SCANNER_CONCURRENCY waiting or running requests.
           messageCount: string(scannerConcurrency)
+          activationMessageCount: '0'
+        }
+      }
+      {
+        // KEDA takes the larger of the two rules' replica counts. This one reaches sweepMaxReplicas only
+        // at sweepMaxBacklog waiting sweep requests, so the sweep alone stays within its cap while the
+        // rule above gives deployment requests all the replicas they need (each replica serves them first).
+        name: 'scan-requests-sweep'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          queueName: entities.scanRequestsSweepQueue
+          messageCount: string(sweepMessageCount)
           activationMessageCount: '0'
         }
       }
@@ -458,6 +516,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
       { name: 'NOTIFICATIONS_QUEUE', value: entities.notificationsQueue }
+      { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
     ])
     keyVaultSecrets: concat(
       [

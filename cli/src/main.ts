@@ -12,10 +12,12 @@ import {
   loadServiceConfig,
   parseWebhooks,
   type ScanctlConfig,
+  type SweepConfig,
   scanctlConfigSpec,
   secretRedactor,
+  sweepConfigSpec,
 } from "@qcs/shared";
-import { createCredential, createServiceBusClient } from "@qcs/shared/runtime";
+import { createCredential, createLogger, createServiceBusClient } from "@qcs/shared/runtime";
 import { CommanderError } from "commander";
 import { EventHubEventSender } from "./adapters/eventHubs/eventSender.ts";
 import { FileReplayInputReader } from "./adapters/files/replayFiles.ts";
@@ -99,9 +101,11 @@ export async function runScanctl(
       const source =
         entity === "requests"
           ? { queue: settings.scanRequestsQueue }
-          : entity === "notifications"
-            ? { queue: settings.notificationsQueue }
-            : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
+          : entity === "sweep"
+            ? { queue: settings.scanRequestsSweepQueue }
+            : entity === "notifications"
+              ? { queue: settings.notificationsQueue }
+              : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
       return new ServiceBusDeadLetterQueue(serviceBusClient(), source, {
         ...(tuning.receiveWaitMs === undefined ? {} : { receiveWaitMs: tuning.receiveWaitMs }),
       });
@@ -144,7 +148,7 @@ export async function runScanctl(
         admin.pipeline.addPolicy(developmentEmulatorPolicy(settings.serviceBusEmulatorAdminPort));
       }
       return new ServiceBusEntityCounts(admin, {
-        queue: settings.scanRequestsQueue,
+        queues: [settings.scanRequestsQueue, settings.scanRequestsSweepQueue],
         topic: settings.scanCompletedTopic,
         subscription: settings.recorderSubscription,
       });
@@ -187,6 +191,34 @@ export async function runScanctl(
         );
       }
       return new HttpRecorderApi(recorder);
+    },
+    async sweep(dryRun) {
+      let config: SweepConfig;
+      try {
+        config = loadServiceConfig(sweepConfigSpec, env).config;
+      } catch (error) {
+        if (!isConfigError(error)) throw error;
+        throw new CliError("CONFIG", error.issues.map((i) => `${i.variable}: ${i.message}`).join("; "));
+      }
+      // The sweep's SDK clients load only for this command.
+      const { sweepFromConfig } = await import("@qcs/ingest/sweep");
+      const logger = createLogger({
+        name: "sweep",
+        level: config.logLevel === "info" ? "warn" : config.logLevel,
+        format: "json",
+        destination: { write: (line: string) => void io.stderr.write(line) },
+      });
+      try {
+        return await sweepFromConfig(config, { dryRun, logger });
+      } catch (error) {
+        throw new CliError(
+          "UNAVAILABLE",
+          `the sweep failed: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
     },
     operator: () => env.USER ?? env.USERNAME,
     environment: () => env,

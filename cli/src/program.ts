@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
+import { registerCoverage } from "./commands/coverage.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
 import { registerNotify } from "./commands/notify.ts";
@@ -11,6 +12,7 @@ import { registerReplay } from "./commands/replay.ts";
 import { registerRescan } from "./commands/rescan.ts";
 import { registerScans } from "./commands/scans.ts";
 import { registerStatus } from "./commands/status.ts";
+import { registerSweep } from "./commands/sweep.ts";
 
 export type CommandModule = (program: Command, context: ScanctlContext) => void;
 
@@ -22,6 +24,8 @@ export const COMMANDS: readonly CommandModule[] = [
   registerReplay,
   registerScans,
   registerNotify,
+  registerSweep,
+  registerCoverage,
   registerDev,
 ];
 

@@ -10,6 +10,8 @@ export * from "./azurite/azurite.ts";
 // Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
 export * from "./eventhubs/emulator.ts";
 export * from "./faults/faultRules.ts";
+// Makes a Node child process end with its parent: `node --import <lifelinePath>` and a socket on fd 3.
+export * from "./process/index.ts";
 export * from "./qscanner-sim/index.ts";
 // The local OCI registry: `startRegistryEmulator`, and where an image lives on it.
 export { type RegistryImage, registryImageOf } from "./registry/imageRef.ts";

@@ -10,6 +10,7 @@ import { roleIds } from 'roleDefinitions.bicep'
 
 param serviceBusNamespaceName string
 param queueName string
+param sweepQueueName string
 param topicName string
 param eventHubsNamespaceName string
 param hubName string
@@ -17,6 +18,7 @@ param storageAccountName string
 param checkpointContainerName string
 param scanMetadataTableName string
 param scanHistoryTableName string
+param workloadsTableName string
 param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
@@ -39,6 +41,10 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
 
   resource queue 'queues' existing = {
     name: queueName
+  }
+
+  resource sweepQueue 'queues' existing = {
+    name: sweepQueueName
   }
 
   resource topic 'topics' existing = {
@@ -78,6 +84,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
 
     resource scanHistory 'tables' existing = {
       name: scanHistoryTableName
+    }
+
+    resource workloads 'tables' existing = {
+      name: workloadsTableName
     }
   }
 }
@@ -119,9 +129,31 @@ resource ingestCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
+// ingest and its sweep job are the one writer of Workloads.
+resource ingestWorkloads 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::workloads
+  name: guid(storage::tableService::workloads.id, principals.ingest, roleIds.storageTableDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource ingestQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::queue
   name: guid(serviceBus::queue.id, principals.ingest, roleIds.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataSender)
+    principalId: principals.ingest
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The sweep runs with ingest's identity and sends to its own queue.
+resource ingestSweepQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::sweepQueue
+  name: guid(serviceBus::sweepQueue.id, principals.ingest, roleIds.serviceBusDataSender)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataSender)
     principalId: principals.ingest
@@ -136,6 +168,18 @@ resource scannerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in [roleIds.serviceBusDataReceiver, roleIds.serviceBusDataSender]: {
     scope: serviceBus::queue
     name: guid(serviceBus::queue.id, principals.scanner, role)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: principals.scanner
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource scannerSweepQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roleIds.serviceBusDataReceiver, roleIds.serviceBusDataSender]: {
+    scope: serviceBus::sweepQueue
+    name: guid(serviceBus::sweepQueue.id, principals.scanner, role)
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
       principalId: principals.scanner
@@ -174,7 +218,8 @@ resource scannerSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// recorder: receive its subscription, write both tables, read its API key, pull its image.
+// recorder: receive its subscription, write both scan tables, read Workloads (coverage), read its API
+// key, pull its image.
 resource recorderTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
   name: guid(serviceBus::topic.id, principals.recorder, roleIds.serviceBusDataReceiver)
@@ -200,6 +245,16 @@ resource recorderHistory 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   name: guid(storage::tableService::scanHistory.id, principals.recorder, roleIds.storageTableDataContributor)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource recorderWorkloads 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::tableService::workloads
+  name: guid(storage::tableService::workloads.id, principals.recorder, roleIds.storageTableDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataReader)
     principalId: principals.recorder
     principalType: 'ServicePrincipal'
   }
@@ -267,10 +322,20 @@ resource ingestScaleCheckpoints 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }
 
-// KEDA, scanner's and recorder's rules: message counts of their one entity (Manage, see above).
+// KEDA, scanner's and recorder's rules: message counts of their entities (Manage, see above).
 resource scannerScaleQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::queue
   name: guid(serviceBus::queue.id, scalePrincipals.scanner, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: scalePrincipals.scanner
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource scannerScaleSweepQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::sweepQueue
+  name: guid(serviceBus::sweepQueue.id, scalePrincipals.scanner, roleIds.serviceBusDataOwner)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
     principalId: scalePrincipals.scanner

@@ -1,10 +1,13 @@
-// Service Bus Standard (Basic has no topics and no duplicate detection): queues "scan-requests" and
-// "notifications", topic "scan-completed" with subscription "recorder". Settings mirror emulators/config/servicebus/Config.json.
+// Service Bus Standard (Basic has no topics and no duplicate detection): queues "scan-requests"
+// (deployments, people), "scan-requests-sweep" (the sweep; same settings, its own dead-letter queue) and
+// "notifications" (the recorder's webhook deliveries), topic "scan-completed" with subscription "recorder".
+// Settings mirror emulators/config/servicebus/Config.json.
 
 param location string
 param tags object
 param namespaceName string
 param queueName string
+param sweepQueueName string
 param topicName string
 param subscriptionName string
 param notificationsQueueName string
@@ -38,18 +41,26 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   }
 }
 
+var requestQueueProperties = {
+  requiresDuplicateDetection: true
+  duplicateDetectionHistoryTimeWindow: 'PT${duplicateDetectionHours}H'
+  lockDuration: lockDuration
+  maxDeliveryCount: maxDeliveryCount
+  deadLetteringOnMessageExpiration: true
+  defaultMessageTimeToLive: requestTimeToLive
+  requiresSession: false
+}
+
 resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
   parent: namespace
   name: queueName
-  properties: {
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: 'PT${duplicateDetectionHours}H'
-    lockDuration: lockDuration
-    maxDeliveryCount: maxDeliveryCount
-    deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: requestTimeToLive
-    requiresSession: false
-  }
+  properties: requestQueueProperties
+}
+
+resource sweepQueue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
+  parent: namespace
+  name: sweepQueueName
+  properties: requestQueueProperties
 }
 
 // Notifications the recorder decided, for its notifier; messageId = scan ID + type, so a result
@@ -94,5 +105,6 @@ resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026
 output namespaceName string = namespace.name
 output queueName string = queue.name
 output notificationsQueueName string = notificationsQueue.name
+output sweepQueueName string = sweepQueue.name
 output topicName string = topic.name
 output subscriptionName string = subscription.name

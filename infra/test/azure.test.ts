@@ -93,6 +93,32 @@ describe.skipIf(!bicep.available)(
       ]);
     });
 
+    it("runs the sweep as a scheduled job: ingest's image, identity and sweep entry point, every 6 hours by default", () => {
+      const job = one("Microsoft.App/jobs");
+      expect(job.name).toBe("caj-qcs-sweep");
+      expect(Object.keys(job.identity?.userAssignedIdentities ?? {})).toEqual([
+        `${MAIN_RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-qcs-ingest`,
+      ]);
+      const { configuration, template } = job.properties;
+      expect(configuration).toMatchObject({
+        triggerType: "Schedule",
+        replicaRetryLimit: 0,
+        scheduleTriggerConfig: { cronExpression: "0 */6 * * *", parallelism: 1, replicaCompletionCount: 1 },
+      });
+      const [container] = template.containers;
+      const ingest = apps.find((app) => app.name === "ca-qcs-ingest");
+      expect(container.image).toBe(ingest?.properties.template.containers[0].image);
+      expect(container.command).toEqual(["node", "services/ingest/src/sweep.ts"]);
+      const env = Object.fromEntries(
+        (container.env as { name: string; value: string }[]).map(({ name, value }) => [name, value]),
+      );
+      expect(env).toMatchObject({
+        WORKLOADS_TABLE: "Workloads",
+        SWEEP_REQUESTS_QUEUE: "scan-requests-sweep",
+        SWEEP_SUBSCRIPTIONS: HOME,
+      });
+    });
+
     it("turns off shared keys on Service Bus, Storage and Log Analytics and reads no key anywhere", () => {
       expect(one("Microsoft.ServiceBus/namespaces").properties.disableLocalAuth).toBe(true);
       expect(one("Microsoft.Storage/storageAccounts").properties.allowSharedKeyAccess).toBe(false);
@@ -222,7 +248,10 @@ describe.skipIf(!bicep.available)(
         "storageBlobDataReader on containers/checkpoints",
       ]);
       // Service Bus hands out runtime counts only with Manage, which only Data Owner grants with Entra ID.
-      expect(grants["id-qcs-scanner-scale"]).toEqual(["serviceBusDataOwner on queues/scan-requests"]);
+      expect(grants["id-qcs-scanner-scale"]).toEqual([
+        "serviceBusDataOwner on queues/scan-requests",
+        "serviceBusDataOwner on queues/scan-requests-sweep",
+      ]);
       expect(grants["id-qcs-recorder-scale"]).toEqual([
         "serviceBusDataOwner on queues/notifications",
         "serviceBusDataOwner on topics/scan-completed",
@@ -235,14 +264,18 @@ describe.skipIf(!bicep.available)(
         `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
         "eventHubsDataReceiver on eventhubs/activity-log",
         "serviceBusDataSender on queues/scan-requests",
+        "serviceBusDataSender on queues/scan-requests-sweep",
         "storageBlobDataContributor on containers/checkpoints",
+        "storageTableDataContributor on tables/Workloads",
         `workloadReader on subscriptions/${HOME}`,
       ]);
       expect(grants["id-qcs-scanner"]).toEqual([
         `acrPull on subscriptions/${HOME}`,
         "keyVaultSecretsUser on secrets/qualys-access-token",
         "serviceBusDataReceiver on queues/scan-requests",
+        "serviceBusDataReceiver on queues/scan-requests-sweep",
         "serviceBusDataSender on queues/scan-requests",
+        "serviceBusDataSender on queues/scan-requests-sweep",
         "serviceBusDataSender on topics/scan-completed",
         "storageTableDataReader on tables/ScanMetadata",
       ]);
@@ -254,6 +287,7 @@ describe.skipIf(!bicep.available)(
         "serviceBusDataSender on queues/notifications",
         "storageTableDataContributor on tables/ScanHistory",
         "storageTableDataContributor on tables/ScanMetadata",
+        "storageTableDataReader on tables/Workloads",
       ]);
       const secretUsers = roleAssignments.filter(
         (a) => roleName(a.properties.roleDefinitionId) === "keyVaultSecretsUser",
@@ -274,6 +308,30 @@ describe.skipIf(!bicep.available)(
         expect(app.properties.template.scale.minReplicas).toBe(0);
         expect(app.properties.configuration.activeRevisionsMode).toBe("Single");
       }
+    });
+
+    it("scales the scanner on both request queues, the sweep queue alone to at most sweepMaxReplicas", () => {
+      const scanner = apps.find((app) => app.name.endsWith("-scanner"));
+      const { scale, containers } = scanner?.properties.template ?? {};
+      const env = Object.fromEntries(
+        containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+      );
+      const rules = scale.rules.map((rule: { name: string; custom: { type: string; metadata: object } }) => ({
+        name: rule.name,
+        type: rule.custom.type,
+        ...rule.custom.metadata,
+      }));
+      expect(rules).toEqual([
+        expect.objectContaining({ queueName: "scan-requests", messageCount: env.SCANNER_CONCURRENCY }),
+        expect.objectContaining({ queueName: "scan-requests-sweep", activationMessageCount: "0" }),
+      ]);
+      expect(env.SCAN_REQUESTS_SWEEP_QUEUE).toBe("scan-requests-sweep");
+      // KEDA asks ceil(waiting / messageCount) replicas per rule; the defaults (sweepMaxReplicas 2,
+      // sweepMaxBacklog 5000) put the sweep's cap at 5000 waiting sweep requests.
+      const sweepPerReplica = Number(rules[1].messageCount);
+      expect(sweepPerReplica).toBe(2500);
+      expect(Math.ceil(5000 / sweepPerReplica)).toBe(2);
+      expect(scale.maxReplicas).toBeGreaterThan(2);
     });
 
     it("lets a scanner replica finish its scans: SIGTERM grace of 600 s, drained within it", () => {
@@ -351,6 +409,11 @@ describe.skipIf(!bicep.available)(
         expect(ofType(type).map((r) => r.id.split("/")[2])).toEqual([HOME]);
       }
       expect(ofType("Microsoft.App/containerApps")).toHaveLength(3);
+      // One sweep job lists both subscriptions with a single Resource Graph query.
+      const [job, ...others] = ofType("Microsoft.App/jobs");
+      expect(others).toEqual([]);
+      const env = job?.properties.template.containers[0].env as { name: string; value: string }[];
+      expect(env.find((variable) => variable.name === "SWEEP_SUBSCRIPTIONS")?.value).toBe(`${OTHER},${HOME}`);
     });
 
     it.each([OTHER, HOME])(

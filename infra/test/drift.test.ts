@@ -108,6 +108,7 @@ describe.skipIf(!bicep.available)(
       expectEqual("infra queues", named("Microsoft.ServiceBus/namespaces/queues").sort(), [
         E.NOTIFICATIONS_QUEUE,
         E.SCAN_REQUESTS_QUEUE,
+        E.SCAN_REQUESTS_SWEEP_QUEUE,
       ]);
       expectEqual("infra topics", named("Microsoft.ServiceBus/namespaces/topics"), [E.SCAN_COMPLETED_TOPIC]);
       expectEqual("infra subscriptions", named("Microsoft.ServiceBus/namespaces/topics/subscriptions"), [
@@ -207,9 +208,11 @@ describe.skipIf(!bicep.available)(
         },
       );
       expectEqual(
-        "infra scanner KEDA rule queue",
-        rule("scanner")?.metadata.queueName,
-        E.SCAN_REQUESTS_QUEUE,
+        "infra scanner KEDA rule queues (deployment, sweep)",
+        apps.scanner?.properties.template.scale.rules.map(
+          (r: { custom?: { metadata: { queueName?: string } } }) => r.custom?.metadata.queueName,
+        ),
+        [E.SCAN_REQUESTS_QUEUE, E.SCAN_REQUESTS_SWEEP_QUEUE],
       );
       expectEqual(
         "infra scanner KEDA messageCount (one replica per SCANNER_CONCURRENCY requests)",
@@ -283,13 +286,22 @@ describe.skipIf(!bicep.available)(
       );
       const queue = namespace?.Queues.find((q: { Name: string }) => q.Name === E.SCAN_REQUESTS_QUEUE);
       const notifications = namespace?.Queues.find((q: { Name: string }) => q.Name === E.NOTIFICATIONS_QUEUE);
+      const sweepQueue = namespace?.Queues.find(
+        (q: { Name: string }) => q.Name === E.SCAN_REQUESTS_SWEEP_QUEUE,
+      );
       const topic = namespace?.Topics.find((t: { Name: string }) => t.Name === E.SCAN_COMPLETED_TOPIC);
       const subscription = topic?.Subscriptions.find(
         (s: { Name: string }) => s.Name === E.RECORDER_SUBSCRIPTION,
       );
-      const azure = (type: string) => settings(resource(type)?.properties ?? {});
+      const azure = (type: string, name: string) =>
+        settings(
+          snapshot.predictedResources.find(
+            (r) => r.type === type && r.name.split("/").slice(1).join("/") === name,
+          )?.properties ?? {},
+        );
       const pairs: Array<[string, { Properties?: Record<string, unknown> } | undefined, string]> = [
         [E.SCAN_REQUESTS_QUEUE, queue, "Microsoft.ServiceBus/namespaces/queues"],
+        [E.SCAN_REQUESTS_SWEEP_QUEUE, sweepQueue, "Microsoft.ServiceBus/namespaces/queues"],
         [E.SCAN_COMPLETED_TOPIC, topic, "Microsoft.ServiceBus/namespaces/topics"],
         [
           `${E.SCAN_COMPLETED_TOPIC}/${E.RECORDER_SUBSCRIPTION}`,
@@ -313,7 +325,7 @@ describe.skipIf(!bicep.available)(
           problems.push(`Service Bus emulator config: no ${name}`);
           continue;
         }
-        const deployed = azure(type);
+        const deployed = azure(type, name);
         for (const [setting, value] of Object.entries(settings(emulated.Properties ?? {}))) {
           expectEqual(`${name} ${setting} (emulator vs infra)`, deployed[setting], value);
         }
@@ -322,7 +334,8 @@ describe.skipIf(!bicep.available)(
       const scanner = apps.scanner && load("scanner", envOf(apps.scanner), "infra scanner app", []);
       expectEqual(
         "scan-requests duplicate-detection window vs SCAN_CACHE_HOURS",
-        azure("Microsoft.ServiceBus/namespaces/queues").DuplicateDetectionHistoryTimeWindow,
+        azure("Microsoft.ServiceBus/namespaces/queues", E.SCAN_REQUESTS_QUEUE)
+          .DuplicateDetectionHistoryTimeWindow,
         Number(scanner?.cacheMs) / 1000,
       );
 

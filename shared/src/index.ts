@@ -10,6 +10,7 @@ export * from "./config/load.ts";
 export * from "./config/notify.ts";
 export * from "./config/recorder.ts";
 export * from "./config/scanner.ts";
+export * from "./config/sweep.ts";
 export * from "./contracts/contractError.ts";
 export * from "./contracts/dedupKey.ts";
 export * from "./contracts/messages.ts";

@@ -79,3 +79,26 @@ export function workloadImagesOf(entity: Pick<WorkloadEntity, "Images">): Worklo
     return [];
   }
 }
+
+/**
+ * The time of the last finished sweep: one marker row in `Workloads` that the sweep writes when it
+ * has reconciled every subscription (PartitionKey `_sweep`, never a subscription ID, RowKey `last`,
+ * column `FinishedAt`). The recorder shows it as coverage's `lastSweepAt`; readers of workloads
+ * skip its partition.
+ */
+export const SWEEP_MARKER_KEY: TableKey = { partitionKey: "_sweep", rowKey: "last" };
+
+export interface SweepMarkerEntity extends TableKey {
+  FinishedAt: Date;
+}
+
+export const SweepMarkerEntitySchema = z.object({
+  partitionKey: z.literal(SWEEP_MARKER_KEY.partitionKey),
+  rowKey: z.literal(SWEEP_MARKER_KEY.rowKey),
+  FinishedAt: storedDate,
+});
+
+/** The marker row to upsert when a sweep finished at `finishedAt`. */
+export function sweepMarkerEntity(finishedAt: Date): SweepMarkerEntity {
+  return { ...SWEEP_MARKER_KEY, FinishedAt: finishedAt };
+}

@@ -13,13 +13,13 @@ registerHooks({
     return result;
   },
 });
-// Synchronous: an asynchronous write to a pipe may be cut off when the process exits. A pipe may
-// take only part of a large write (or none: EAGAIN), so write until all of it is out.
+// Synchronous: an asynchronous write to a pipe may be cut off when the process exits. A pipe whose
+// reader is slow takes part of a large write, or none (EAGAIN): write the rest until all is out.
 process.on("exit", () => {
-  const out = Buffer.from(JSON.stringify([...loaded]));
-  for (let at = 0; at < out.length; ) {
+  const bytes = Buffer.from(JSON.stringify([...loaded]));
+  for (let offset = 0; offset < bytes.length; ) {
     try {
-      at += writeSync(1, out, at);
+      offset += writeSync(1, bytes, offset);
     } catch (error) {
       if (error.code !== "EAGAIN") throw error;
     }

@@ -3,7 +3,7 @@
  * need. `main.ts` implements it; a factory builds its SDK client on first use, so a command that
  * needs only the recorder never needs Service Bus settings.
  */
-
+import type { SweepSummary } from "@qcs/ingest/sweep";
 import type { DeliveryResult } from "@qcs/recorder/webhooks";
 import type { Env, Notification, Webhook } from "@qcs/shared";
 import type { DeadLetterEntity } from "../core/deadLetters.ts";
@@ -50,6 +50,8 @@ export interface ScanctlContext {
     webhooks: readonly Webhook[];
     post(webhook: Webhook, notification: Notification): Promise<DeliveryResult>;
   }>;
+  /** One sweep with the sweep's configuration (SWEEP_*, ARM_*, storage, Service Bus) and the operator's credentials. */
+  sweep(dryRun: boolean): Promise<SweepSummary>;
   /** Who runs the command, for `sources[].requestedBy` of a manual scan request. */
   operator(): string | undefined;
   /** The process environment (`dev` hands it on to the services it starts). */

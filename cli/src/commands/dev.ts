@@ -15,6 +15,7 @@ const EXAMPLES = join(resolve(dirname(fileURLToPath(import.meta.url)), "../../..
 interface DevCommandOptions {
   once?: boolean;
   json?: boolean;
+  sweep: boolean;
   persist?: boolean;
   inventory: string;
   armFaults?: string;
@@ -37,6 +38,10 @@ export function registerDev(program: Command, context: ScanctlContext): void {
       "exit when the events are fully processed (0), or after --timeout naming what is left (1)",
     )
     .option("--json", "print the summary as one JSON line on stdout (logs go to stderr)")
+    .option(
+      "--no-sweep",
+      "skip the sweep that follows the replay (it lists the inventory through Resource Graph, fills Workloads and requests every image no event named)",
+    )
     .option(
       "--persist",
       "keep Azurite's data (scan records: a rerun skips cached scans) in <data-dir>/azurite and Service Bus's messages (queued, scheduled, dead-lettered) in <data-dir>/servicebus",
@@ -106,6 +111,7 @@ export function registerDev(program: Command, context: ScanctlContext): void {
         {
           once: options.once === true,
           json: options.json === true,
+          sweep: options.sweep,
           persist: options.persist === true,
           inventory: resolve(options.inventory),
           ...(options.armFaults === undefined ? {} : { armFaults: resolve(options.armFaults) }),

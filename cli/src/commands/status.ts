@@ -9,7 +9,7 @@ export function registerStatus(program: Command, context: ScanctlContext): void 
   program
     .command("status")
     .description(
-      "active, scheduled and dead-lettered messages of scan-requests and of the recorder subscription, and the last recorded scan",
+      "active, scheduled and dead-lettered messages of scan-requests, scan-requests-sweep and the recorder subscription, and the last recorded scan",
     )
     .addOption(jsonOption())
     .action(async (options: { json?: boolean }) => {

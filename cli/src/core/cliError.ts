@@ -14,8 +14,16 @@ export type ExitCode = (typeof EXIT_CODE)[keyof typeof EXIT_CODE];
  * - `UNAVAILABLE`: a service could not be reached or refused the request.
  * - `INPUT`: some input files were unusable (the rest were processed).
  * - `INCOMPLETE`: an operation stopped part-way; what was done and what was not is printed.
+ * - `UNCOVERED`: running images are stale, failing or never scanned (`coverage`, to gate a pipeline).
  */
-export type CliErrorCode = "USAGE" | "CONFIG" | "NOT_FOUND" | "UNAVAILABLE" | "INPUT" | "INCOMPLETE";
+export type CliErrorCode =
+  | "USAGE"
+  | "CONFIG"
+  | "NOT_FOUND"
+  | "UNAVAILABLE"
+  | "INPUT"
+  | "INCOMPLETE"
+  | "UNCOVERED";
 
 const EXIT_BY_CODE: Readonly<Record<CliErrorCode, ExitCode>> = {
   USAGE: EXIT_CODE.usage,
@@ -24,6 +32,7 @@ const EXIT_BY_CODE: Readonly<Record<CliErrorCode, ExitCode>> = {
   UNAVAILABLE: EXIT_CODE.failure,
   INPUT: EXIT_CODE.failure,
   INCOMPLETE: EXIT_CODE.failure,
+  UNCOVERED: EXIT_CODE.failure,
 };
 
 export class CliError extends Error {

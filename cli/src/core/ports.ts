@@ -3,6 +3,7 @@
  * over the Azure SDKs, HTTP and files; `main.ts` builds them.
  */
 import type {
+  CoverageView,
   HistoryPage,
   ImageDetail,
   LatestPage,
@@ -73,6 +74,13 @@ export interface ScanListQuery {
   continuation?: string | undefined;
 }
 
+export interface CoverageQuery {
+  state?: string | undefined;
+  subscription?: string | undefined;
+  limit: number;
+  continuation?: string | undefined;
+}
+
 export interface RecorderApi {
   listScans(query: ScanListQuery): Promise<LatestPage>;
   /** Undefined when the recorder has no scan of the image. */
@@ -80,6 +88,8 @@ export interface RecorderApi {
   /** Every recorded result, newest first, a page at a time. */
   history(page: { limit: number; continuation?: string | undefined }): Promise<HistoryPage>;
   stats(): Promise<ScanStatsView>;
+  /** One page of running images against the coverage SLO, with the totals. */
+  coverage(query: CoverageQuery): Promise<CoverageView>;
 }
 
 export interface Progress {

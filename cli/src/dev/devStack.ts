@@ -6,6 +6,7 @@
  * last.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +17,7 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { BlobServiceClient } from "@azure/storage-blob";
 import {
   type FaultRule,
+  lifelinePath,
   qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
@@ -23,7 +25,9 @@ import {
   startServiceBusEmulator,
   startWebhookSink,
 } from "@qcs/emulators";
-import { ENTITY_DEFAULTS } from "@qcs/shared";
+import type { SweepSummary } from "@qcs/ingest/sweep";
+import { ENTITY_DEFAULTS, loadServiceConfig, sweepConfigSpec } from "@qcs/shared";
+import { createLogger } from "@qcs/shared/runtime";
 import { EventHubEventSender } from "../adapters/eventHubs/eventSender.ts";
 import { FileReplayInputReader } from "../adapters/files/replayFiles.ts";
 import { HttpRecorderApi } from "../adapters/recorder/recorderApi.ts";
@@ -35,10 +39,12 @@ import { assertPortsFree, freePort } from "./adapters/net/ports.ts";
 import { EventHubProgress } from "./adapters/pipeline/eventHubProgress.ts";
 import { ServiceBusPeek } from "./adapters/pipeline/serviceBusPeek.ts";
 import { ingestCounts, resultsSince } from "./adapters/pipeline/serviceHttp.ts";
+import { PidFiles } from "./adapters/processes/pidFiles.ts";
 import { waitUntilReady } from "./adapters/processes/readiness.ts";
 import {
   type ExitStatus,
   ProcessSupervisor,
+  type RestartPolicy,
   type SupervisedProcess,
 } from "./adapters/processes/supervisor.ts";
 import { type DevPorts, PORT_SETTINGS } from "./core/portPlan.ts";
@@ -51,16 +57,24 @@ import {
 } from "./core/serviceEnv.ts";
 import {
   type DeadLetter,
+  type DevCoverage,
   type IngestCounts,
   NOTIFICATIONS_ENTITY,
   type NotificationSent,
+  REQUEST_ENTITIES,
   type RecordedResult,
   type ReplayCounts,
-  SCAN_REQUESTS_ENTITY,
 } from "./core/summary.ts";
 
 const REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const SERVICES: readonly ServiceName[] = ["recorder", "scanner", "ingest"];
+
+/** A crashed service comes back after 1, 2, 4, 8, 16 s; a sixth crash within 10 minutes stops the stack. */
+export const RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 5,
+  windowMs: 10 * 60_000,
+  delayMs: (count) => 1000 * 2 ** (count - 1),
+};
 
 export interface StartDevStackOptions {
   host: string;
@@ -69,7 +83,7 @@ export interface StartDevStackOptions {
   inventory: string;
   /** Fault rules the ARM emulator (and its Resource Graph) applies from the start (`--arm-faults`). */
   armFaults?: readonly FaultRule[];
-  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's and Service Bus's data go. */
+  /** Where the ARM certificate, scanctl's environment and (with `persist`) Azurite's, Service Bus's and Event Hubs' data go. */
   dataDir: string;
   persist: boolean;
   /** The user's environment; the services get it minus what the stack owns. */
@@ -82,6 +96,9 @@ export interface StartDevStackOptions {
   paint: (name: string) => string;
   /** The stack's own progress messages. */
   say: (message: string) => void;
+  /** A service exited unasked and is started again after `delayMs`. */
+  onRestart: (name: string, status: ExitStatus, restart: { count: number; delayMs: number }) => void;
+  /** A service exited unasked once more than {@link RESTART_POLICY} allows: the stack cannot go on. */
   onUnexpectedExit: (name: string, status: ExitStatus) => void;
   signal: AbortSignal;
 }
@@ -94,6 +111,8 @@ export interface DevStack {
   scanctlEnv: Record<string, string>;
   processes(): Array<{ name: string; pid: number }>;
   replay(paths: readonly string[]): Promise<ReplayCounts>;
+  /** One sweep (the ingest package's) with ingest's settings, in this process; logs as `sweep`. */
+  sweep(): Promise<SweepSummary>;
   watch: {
     partitions: EventHubProgress["partitions"];
     pendingRequests: ServiceBusPeek["pendingRequests"];
@@ -104,6 +123,7 @@ export interface DevStack {
     ingestCounts(): Promise<IngestCounts>;
     /** Notifications the local sink accepted; undefined when NOTIFY_WEBHOOKS points elsewhere. */
     notificationsSent(): NotificationSent[] | undefined;
+    coverage(): Promise<DevCoverage>;
   };
   stop(): Promise<void>;
 }
@@ -114,20 +134,26 @@ export function generateApiKey(): string {
 
 export async function startDevStack(options: StartDevStackOptions): Promise<DevStack> {
   const { host, ports, say } = options;
-  await assertPortsFree(
-    host,
-    PORT_SETTINGS.map((setting) => ({
-      label: setting.label,
-      option: setting.option,
-      port: ports[setting.key],
-    })),
-  );
+  await mkdir(options.dataDir, { recursive: true });
+  // A stack killed with SIGKILL could not stop its children: clear what outlived it first.
+  const pidFiles = new PidFiles(options.dataDir);
+  for (const { name, pid } of await pidFiles.claim()) {
+    say(`stopped ${name} (PID ${pid}), left running by an earlier stack on ${options.dataDir}`);
+  }
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
+  closers.push(() => pidFiles.release());
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    await assertPortsFree(
+      host,
+      PORT_SETTINGS.map((setting) => ({
+        label: setting.label,
+        option: setting.option,
+        port: ports[setting.key],
+      })),
+    );
     const azurite = await startAzurite({
       host,
       blobPort: ports.blob,
@@ -137,6 +163,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { location: join(options.dataDir, "azurite") } : {}),
     });
     closers.push(() => azurite.stop());
+    if (azurite.pid !== undefined) await pidFiles.record("azurite", azurite.pid);
     say(
       `azurite ${options.persist ? `(data in ${join(options.dataDir, "azurite")})` : "(in memory)"}: blob ${azurite.blobUrl}, table ${azurite.tableUrl}`,
     );
@@ -148,7 +175,14 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ...(options.persist ? { dataDir: join(options.dataDir, "servicebus") } : {}),
     });
     closers.push(() => serviceBus.close());
-    const eventHubs = await startEventHubsEmulator({ host, port: ports.eventhubs });
+    const eventHubsDir = join(options.dataDir, "eventhubs");
+    // Checkpoints are positions in one hub's events: those of a hub that is not kept point nowhere.
+    const eventHubsKept = options.persist && existsSync(eventHubsDir);
+    const eventHubs = await startEventHubsEmulator({
+      host,
+      port: ports.eventhubs,
+      ...(options.persist ? { dataDir: eventHubsDir } : {}),
+    });
     closers.push(() => eventHubs.close());
     const armToken = randomBytes(24).toString("base64url");
     const arm = await startArmEmulator({
@@ -162,13 +196,12 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     const armCaFile = join(options.dataDir, "arm-ca.pem");
     await writeFile(armCaFile, arm.ca);
     say(
-      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
+      `servicebus: sb://${host}:${serviceBus.port}${options.persist ? ` (data in ${join(options.dataDir, "servicebus")})` : ""}, eventhubs: sb://${host}:${eventHubs.port}${options.persist ? ` (data in ${eventHubsDir})` : ""}, arm: ${arm.url} (inventory ${options.inventory}; fault rules: ${arm.faultsUrl})`,
     );
 
     const storage = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const checkpointContainer = storage.getContainerClient(ENTITY_DEFAULTS.CHECKPOINT_CONTAINER);
-    // The hub lives in memory: checkpoints kept from an earlier run point past its events.
-    if (options.persist) await clearContainer(checkpointContainer);
+    if (options.persist && !eventHubsKept) await clearContainer(checkpointContainer);
     const producer = new EventHubProducerClient(eventHubs.connectionString, ENTITY_DEFAULTS.EVENTHUB_NAME);
     closers.push(() => producer.close());
     const serviceBusClient = new ServiceBusClient(serviceBus.connectionString);
@@ -199,7 +232,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       writeLine: options.writeLine,
       paint: options.paint,
       graceMs: 15_000,
+      restart: RESTART_POLICY,
+      onRestart: (child, status, restart) => options.onRestart(child.name, status, restart),
       onUnexpectedExit: (child, status) => options.onUnexpectedExit(child.name, status),
+      onSpawn: (child) => void pidFiles.record(child.name, child.pid).catch(() => {}),
     });
     closers.push(() => supervisor.stopAll());
     const endpoints = {
@@ -212,6 +248,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     };
     const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };
     const started: Array<{ name: ServiceName; child: SupervisedProcess }> = [];
+    let ingestEnv: Record<string, string | undefined> = {};
     for (const name of SERVICES) {
       const port = ports[name] === 0 ? await freePort(host) : ports[name];
       urls[name] = `http://${host}:${port}`;
@@ -225,10 +262,12 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         logFormat: options.logFormat,
         nodeDir: dirname(process.execPath),
       });
+      if (name === "ingest") ingestEnv = env;
       const child = supervisor.start({
         name,
         command: process.execPath,
-        args: [join(REPOSITORY, "services", name, "src", "main.ts")],
+        // The lifeline ends the service if this process is killed.
+        args: ["--import", lifelinePath, join(REPOSITORY, "services", name, "src", "main.ts")],
         env,
         cwd: REPOSITORY,
       });
@@ -247,19 +286,17 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       ENTITY_DEFAULTS.EVENTHUB_CONSUMER_GROUP,
     );
     const peek = new ServiceBusPeek(serviceBusClient, {
-      queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+      queues: [ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE, ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE],
       topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
       subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
       notifications: ENTITY_DEFAULTS.NOTIFICATIONS_QUEUE,
     });
     const recorder = new HttpRecorderApi({ url: urls.recorder, apiKey: options.recorderApiKey });
     const deadLetterQueues = [
-      {
-        entity: SCAN_REQUESTS_ENTITY,
-        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
-          queue: ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
-        }),
-      },
+      ...REQUEST_ENTITIES.map((entity) => ({
+        entity,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, { queue: entity }),
+      })),
       {
         entity: `${ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC}/${ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION}`,
         queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
@@ -290,6 +327,18 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         ...supervisor.processes.map((child) => ({ name: child.name, pid: child.pid })),
       ],
       replay: (paths) => replayFiles(paths, new EventHubEventSender(producer)),
+      sweep: async () => {
+        const { sweepFromConfig } = await import("@qcs/ingest/sweep");
+        const { config } = loadServiceConfig(sweepConfigSpec, ingestEnv);
+        const prefix = options.paint("sweep".padEnd(8));
+        const logger = createLogger({
+          name: "sweep",
+          level: config.logLevel,
+          format: options.logFormat,
+          destination: { write: (text: string) => options.writeLine(`${prefix} | ${text.trimEnd()}`) },
+        });
+        return sweepFromConfig(config, { dryRun: false, logger });
+      },
       watch: {
         partitions: () => progress.partitions(),
         pendingRequests: (now) => peek.pendingRequests(now),
@@ -318,6 +367,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
             ?.received()
             .filter((item) => item.status < 300 && item.type !== undefined && item.ref !== undefined)
             .map((item) => ({ type: item.type as string, ref: item.ref as string })),
+        coverage: async () => {
+          const { sloHours, totals } = await recorder.coverage({ limit: 1 });
+          return { sloHours, totals };
+        },
       },
       stop,
     };

@@ -9,19 +9,23 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { styleText } from "node:util";
 import { type FaultRule, readFaultFile } from "@qcs/emulators";
+import type { SweepSummary } from "@qcs/ingest/sweep";
 import { CliError, isCliError } from "../core/cliError.ts";
 import { PortInUseError } from "./adapters/net/ports.ts";
+import { StackInUseError } from "./adapters/processes/pidFiles.ts";
 import type { ExitStatus } from "./adapters/processes/supervisor.ts";
 import { assessProgress, type ProgressAssessment, QuietTracker } from "./core/completion.ts";
 import type { DevPorts } from "./core/portPlan.ts";
 import type { Env } from "./core/serviceEnv.ts";
 import { buildSummary, type DevSummary, type ReplayCounts } from "./core/summary.ts";
 import { renderSummary } from "./core/summaryView.ts";
-import { type DevStack, generateApiKey, startDevStack } from "./devStack.ts";
+import { type DevStack, generateApiKey, RESTART_POLICY, startDevStack } from "./devStack.ts";
 
 export interface DevOptions {
   once: boolean;
   json: boolean;
+  /** Run one sweep after the replay (`--no-sweep` skips it). */
+  sweep: boolean;
   persist: boolean;
   inventory: string;
   /** Fault rules file for the ARM emulator (`--arm-faults`). */
@@ -56,6 +60,7 @@ const NAME_COLOURS: Record<string, Parameters<typeof styleText>[0]> = {
   recorder: "green",
   scanner: "magenta",
   ingest: "cyan",
+  sweep: "blue",
 };
 const POLL_MS = 500;
 
@@ -68,19 +73,30 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
   };
   const say = (message: string) => logs.line(`${paint("dev".padEnd(8))} | ${message}`);
 
-  // A service that dies takes the stack down: nothing it was meant to do would happen.
+  // A crashed service is restarted (RESTART_POLICY); one that keeps crashing takes the stack down:
+  // nothing it was meant to do would happen.
   const crash = new AbortController();
   let crashed: string | undefined;
+  const how = (status: ExitStatus) =>
+    status.error ?? (status.signal ? `signal ${status.signal}` : `exit code ${status.code}`);
+  const onRestart = (name: string, status: ExitStatus, restart: { count: number; delayMs: number }) =>
+    say(
+      `${name} exited unexpectedly (${how(status)}); restarting it in ${seconds(restart.delayMs)} s (restart ${restart.count} of ${RESTART_POLICY.maxRestarts} within ${RESTART_POLICY.windowMs / 60_000} min)`,
+    );
   const onUnexpectedExit = (name: string, status: ExitStatus) => {
-    const how = status.error ?? (status.signal ? `signal ${status.signal}` : `exit code ${status.code}`);
-    crashed ??= `${name} exited unexpectedly (${how}); its last lines are above`;
+    const why = status.error
+      ? how(status)
+      : `${how(status)}, after ${RESTART_POLICY.maxRestarts} restarts within ${RESTART_POLICY.windowMs / 60_000} min`;
+    crashed ??= `${name} exited unexpectedly (${why}); its last lines are above`;
     crash.abort();
   };
   const signal = AbortSignal.any([io.signal, crash.signal]);
   const failure = (error: unknown): CliError => {
     if (crashed) return new CliError("UNAVAILABLE", crashed);
     if (isCliError(error)) return error;
-    if (error instanceof PortInUseError) return new CliError("USAGE", error.message);
+    if (error instanceof PortInUseError || error instanceof StackInUseError) {
+      return new CliError("USAGE", error.message);
+    }
     if (io.signal.aborted) return new CliError("INCOMPLETE", "interrupted before the events were processed");
     const message = error instanceof Error ? error.message : String(error);
     return new CliError("UNAVAILABLE", message.split("\n")[0] ?? message, { cause: error });
@@ -114,6 +130,7 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
       writeLine: (line) => logs.line(line),
       paint,
       say,
+      onRestart,
       onUnexpectedExit,
       signal,
     });
@@ -135,11 +152,21 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
       `replayed ${replay.events} event(s) from ${replay.files} file(s) to the Event Hub: ${replay.activityLogRecords} Activity Log record(s), ${replay.eventGridEvents} Event Grid event(s), ${replay.cloudEvents} CloudEvent(s)`,
     );
 
-    const outcome = await followPipeline(stack, options.timeoutMs, signal, say);
+    let outcome = await followPipeline(stack, options.timeoutMs, signal, say);
     if (signal.aborted) throw failure(undefined);
+    let sweep: SweepSummary | undefined;
+    if (options.sweep) {
+      // The sweep finds what no event named; its outcomes join the replay's in the summary.
+      sweep = await stack.sweep();
+      say(
+        `swept ${sweep.workloads} workload(s) in ${sweep.subscriptions.length} subscription(s): ${sweep.inserted} new in Workloads, ${sweep.deleted} removed; ${sweep.requestsSent} scan request(s) for ${sweep.images} image(s)`,
+      );
+      outcome = await followPipeline(stack, options.timeoutMs, signal, say);
+      if (signal.aborted) throw failure(undefined);
+    }
     const summary = await summarize(stack, outcome, replay, replayStarted, startedAt);
     if (options.json) {
-      io.stdout.line(JSON.stringify({ ...summary, ...where(stack, envFile) }));
+      io.stdout.line(JSON.stringify({ ...summary, sweep: sweep ?? null, ...where(stack, envFile) }));
     } else {
       io.stdout.line(
         `\n${renderSummary(summary, { envFile, recorderUrl: stack.urls.recorder, running: !options.once }).trimEnd()}`,
@@ -215,10 +242,11 @@ async function summarize(
   since: Date,
   startedAt: Date,
 ): Promise<DevSummary> {
-  const [results, deadLetters, ingest] = await Promise.all([
+  const [results, deadLetters, ingest, coverage] = await Promise.all([
     stack.watch.results(since),
     stack.watch.deadLetters(since),
     stack.watch.ingestCounts(),
+    stack.watch.coverage(),
   ]);
   return buildSummary({
     complete: outcome.complete,
@@ -229,6 +257,7 @@ async function summarize(
     results,
     deadLetters,
     notificationsSent: stack.watch.notificationsSent() ?? [],
+    coverage,
   });
 }
 

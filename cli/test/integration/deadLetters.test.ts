@@ -302,6 +302,25 @@ describe("scanctl dlq against the Service Bus emulator", () => {
     expect(await peekAll(client.createReceiver("scan-completed", "recorder", DLQ))).toEqual([]);
   });
 
+  it("lists and resubmits the sweep queue's dead letters with --entity sweep, back to the sweep queue", async () => {
+    const swept = scanRequest("docker.io/library/swept:1.0");
+    const [sweptSeq] = await deadLetterRequests(client, "scan-requests-sweep", [
+      { body: swept, reason: "ImageNotFound", description: "manifest unknown" },
+    ]);
+    const listing = (await run("dlq", "list", "--entity", "sweep", "--json")).json<ListJson>();
+    expect(listing.path).toBe("scan-requests-sweep/$DeadLetterQueue");
+    expect(listing.items.map((item) => item.sequenceNumber)).toEqual([String(sweptSeq)]);
+
+    const resubmitted = await run("dlq", "resubmit", "--entity", "sweep", "--all", "--json");
+    expect(resubmitted.code).toBe(0);
+    expect(resubmitted.json<{ target: string }>().target).toBe("scan-requests-sweep");
+    const receiver = client.createReceiver("scan-requests-sweep");
+    const [copy] = await receiveExactly(receiver, 1);
+    expect(copy?.body).toEqual(swept);
+    await receiver.completeMessage(copy as ServiceBusReceivedMessage);
+    expect(await peekAll(client.createReceiver("scan-requests-sweep", DLQ))).toEqual([]);
+  });
+
   it("enqueues manual rescans; only a forced one passes duplicate detection for the same image", async () => {
     const first = await run("rescan", "nginx:1.27", "--json");
     expect(first.code).toBe(0);

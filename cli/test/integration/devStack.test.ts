@@ -50,7 +50,9 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
     dataDir = await mkdtemp(join(tmpdir(), "qcs-dev-e2e-"));
     dev = spawn(
       process.execPath,
-      [BIN, "dev", "--json", "--timeout", "150", "--data-dir", dataDir, ...PORT_OPTIONS],
+      // The replay alone: each example image's outcome and result count as examples/README.md tells
+      // them (the sweep that follows by default adds a cached result per image and the unevented workload).
+      [BIN, "dev", "--json", "--no-sweep", "--timeout", "150", "--data-dir", dataDir, ...PORT_OPTIONS],
       {
         env: {
           ...process.env,
@@ -177,6 +179,16 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
     expect(of("io.qcs.scan.failed")).toEqual(["ghcr.io/contoso/catalog:2.0.0-notfound"]);
     expect(received.every((item) => item.signature === "valid" && item.status === 200)).toBe(true);
     expect(summary.notifications).toMatchObject({ sent: received.length, failed: 0 });
+  });
+
+  it("reports coverage from the recorder's API with the totals /api/coverage answers", async () => {
+    const { sloHours, totals } = summary.coverage;
+    expect(sloHours).toBe(30);
+    expect(totals.current + totals.stale + totals.failing + totals.neverScanned).toBe(totals.images);
+    const response = await fetch(`${summary.recorderUrl}/api/coverage?limit=1`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(((await response.json()) as { totals: unknown }).totals).toEqual(totals);
   });
 
   it("dead-letters only the image the registry does not have, with ImageNotFound", () => {

@@ -152,6 +152,19 @@ describe("scanctl status and scans against the emulators and the recorder", () =
       new Date(Date.now() + 3_600_000),
     );
     await sender.close();
+    // Sweep requests wait on their own queue, with their own dead letters.
+    await deadLetterRequests(client, "scan-requests-sweep", [
+      {
+        body: scanRequest("docker.io/library/swept:gone"),
+        reason: "ImageNotFound",
+        description: "manifest unknown",
+      },
+    ]);
+    const sweepSender = client.createSender("scan-requests-sweep");
+    await sweepSender.sendMessages(
+      ["d:1", "e:1"].map((image) => buildScanRequestedMessage(scanRequest(image))),
+    );
+    await sweepSender.close();
 
     // Something the recorder cannot record: it dead-letters it.
     const topic = client.createSender("scan-completed");
@@ -165,13 +178,14 @@ describe("scanctl status and scans against the emulators and the recorder", () =
     const result = await waitFor(
       () => scanctl(["status", "--json"], env),
       "the recorder to dead-letter the invalid result",
-      { until: (run) => run.code !== 0 || run.json<StatusJson>().entities[1]?.deadLettered === 1 },
+      { until: (run) => run.code !== 0 || run.json<StatusJson>().entities[2]?.deadLettered === 1 },
     );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const status = result.json<StatusJson>();
     expect(status.entities).toEqual([
       { entity: "scan-requests", active: 3, scheduled: 1, deadLettered: 2 },
+      { entity: "scan-requests-sweep", active: 2, scheduled: 0, deadLettered: 1 },
       { entity: "scan-completed/recorder", active: 0, scheduled: 0, deadLettered: 1 },
     ]);
     expect(status.lastScanAt).toBe(results[1]?.finishedAt.replace(/(\.\d{3})\d*Z$/, "$1Z"));
@@ -179,6 +193,7 @@ describe("scanctl status and scans against the emulators and the recorder", () =
 
     const human = await scanctl(["status"], env);
     expect(human.stdout).toMatch(/scan-requests\s+3\s+1\s+2/);
+    expect(human.stdout).toMatch(/scan-requests-sweep\s+2\s+0\s+1/);
     expect(human.stdout).toContain("last recorded scan: ");
   });
 

@@ -1,12 +1,14 @@
 /**
  * Azurite (the npm package) as a child process on free loopback ports: for tests, benchmarks and
  * the local stack. Started from its entry script so the PID is ours to stop (npx would leave the
- * real server behind as a grandchild).
+ * real server behind as a grandchild), with the lifeline preload, so it ends when its parent dies
+ * however that happens.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { lifelinePath } from "../process/index.ts";
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
@@ -53,6 +55,8 @@ export function azuriteEntryPoint(): string {
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? "127.0.0.1";
   const args = [
+    "--import",
+    lifelinePath,
     azuriteEntryPoint(),
     "--disableTelemetry",
     "--skipApiVersionCheck",
@@ -74,7 +78,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       : ["--inMemoryPersistence", "--extentMemoryLimit", String(options.extentMemoryLimitMb ?? 256)]),
   ];
   const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "pipe", "pipe"],
+    // fd 3: the lifeline (closes when this process ends).
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
     detached: options.detached ?? false,
   });
   const killOnExit = () => child.kill("SIGKILL");
@@ -102,8 +107,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
         resolve(found);
       }
     };
-    createInterface({ input: child.stdout }).on("line", onLine);
-    createInterface({ input: child.stderr }).on("line", onLine);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", onLine);
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", onLine);
     child.once("exit", (code) => fail(new Error(`Azurite exited with code ${code} before it was ready`)));
   });
   child.removeAllListeners("exit");

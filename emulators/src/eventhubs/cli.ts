@@ -13,6 +13,10 @@ export const eventHubsCommand: EmulatorCommand = {
         "--eventhubs-config <file>",
         "Event Hubs hubs and consumer groups, in the Config.json format of Microsoft's Event Hubs emulator",
         projectEventHubsConfigPath,
+      )
+      .option(
+        "--eventhubs-data-dir <dir>",
+        "keep every partition's events in DIR across restarts and crashes (default: in memory)",
       );
   },
   async start(options, common, report) {
@@ -20,6 +24,7 @@ export const eventHubsCommand: EmulatorCommand = {
       host: common.host,
       port: options.eventhubsPort as number,
       config: options.eventhubsConfig as string,
+      ...(options.eventhubsDataDir === undefined ? {} : { dataDir: options.eventhubsDataDir as string }),
       onError: report,
     });
     return { name: "eventhubs", endpoint: running.connectionString, close: running.close };

@@ -3,8 +3,10 @@
  * the hubs of a Microsoft-format `Config.json`. Clients connect with the connection string of
  * Microsoft's Event Hubs emulator (no `EntityPath`: the hub name is passed to the client).
  */
+import { join } from "node:path";
 import { startAmqpServer } from "../amqp/server.ts";
 import { type EventHubsEmulatorConfig, resolveEventHubsConfig } from "./config.ts";
+import { attachEventFile } from "./eventFile.ts";
 import { EventHubsNamespace } from "./namespace.ts";
 import type { RetentionPolicy } from "./partitionLog.ts";
 import { type EventHubsState, eventHubsService } from "./service.ts";
@@ -25,6 +27,11 @@ export interface StartEventHubsEmulatorOptions {
   retention?: Partial<RetentionPolicy>;
   /** Connection-level problems (undecodable input, broken clients). Default: ignored. */
   onError?: (error: Error) => void;
+  /**
+   * Keep every partition's events in this folder across restarts and crashes (eventFile.ts);
+   * default: in memory.
+   */
+  dataDir?: string;
 }
 
 export interface RunningEventHubsEmulator {
@@ -49,17 +56,36 @@ export async function startEventHubsEmulator(
 ): Promise<RunningEventHubsEmulator> {
   const topology = await resolveEventHubsConfig(options.config);
   const state: EventHubsState = new EventHubsNamespace(topology, { retention: options.retention });
+  const files = topology.hubs.flatMap((hub) =>
+    options.dataDir === undefined
+      ? []
+      : hub.partitionIds.map((id) =>
+          attachEventFile(
+            state.hub(hub.name).partition(id),
+            join(options.dataDir as string, hub.name.toLowerCase(), `${id}.jsonl`),
+          ),
+        ),
+  );
+  const closeFiles = () => {
+    for (const file of files) file.close();
+  };
   const server = await startAmqpServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     services: [eventHubsService(state, { maxMessageSize: MAX_MESSAGE_SIZE })],
     maxMessageSize: MAX_MESSAGE_SIZE,
     onError: options.onError,
+  }).catch((error: unknown) => {
+    closeFiles();
+    throw error;
   });
   return {
     host: server.host,
     port: server.port,
     connectionString: eventHubsConnectionString(server.host, server.port),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      closeFiles();
+    },
   };
 }

@@ -64,7 +64,7 @@ export class PartitionLog<T> {
   #nextSequenceNumber = 0;
   #nextOffset = 0;
   #last: StoredEvent<T> | undefined;
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(events: readonly StoredEvent<T>[]) => void>();
 
   constructor(retention: RetentionPolicy = DEFAULT_RETENTION, clock: () => number = Date.now) {
     this.#retention = retention;
@@ -96,12 +96,31 @@ export class PartitionLog<T> {
     });
     if (stored.length > 0) this.#last = stored[stored.length - 1];
     this.trim();
-    for (const listener of this.#listeners) listener();
+    for (const listener of this.#listeners) listener(stored);
     return stored;
   }
 
-  /** Calls `listener` after every append; returns the unsubscribe function. */
-  onAppend(listener: () => void): () => void {
+  /**
+   * Takes back what an earlier run kept (eventFile.ts), into an empty log: its events in order and
+   * the numbering to continue from (sequence numbers and offsets go on even when none is left).
+   */
+  restore(events: readonly StoredEvent<T>[], next: { sequenceNumber: number; offset: number }): void {
+    if (this.#nextSequenceNumber !== 0 || this.size !== 0) throw new Error("restore needs an empty log");
+    this.#events = [...events];
+    this.#bytes = events.reduce((total, event) => total + event.size, 0);
+    this.#last = events.at(-1);
+    this.#nextSequenceNumber = next.sequenceNumber;
+    this.#nextOffset = next.offset;
+    this.trim();
+  }
+
+  /** The sequence number and offset the next event gets. */
+  get next(): { sequenceNumber: number; offset: number } {
+    return { sequenceNumber: this.#nextSequenceNumber, offset: this.#nextOffset };
+  }
+
+  /** Calls `listener` with the stored events after every append; returns the unsubscribe function. */
+  onAppend(listener: (events: readonly StoredEvent<T>[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -126,6 +145,12 @@ export class PartitionLog<T> {
   /** The first sequence number still retained (the next one to be assigned when nothing is). */
   get firstSequenceNumber(): number {
     return this.#events[this.#head]?.sequenceNumber ?? this.#nextSequenceNumber;
+  }
+
+  /** The retained events, oldest first. */
+  retained(): StoredEvent<T>[] {
+    this.trim();
+    return this.#events.slice(this.#head);
   }
 
   /** Up to `max` events from `sequenceNumber` on; a position before the retained range starts at its beginning. */

@@ -64,7 +64,6 @@ async function scan(command: SimCommandLine): Promise<number> {
   const ref = command.imageRef ?? "";
   const { mode } = command.values;
   out(`INFO  ${SIMULATOR_BANNER}`);
-  watchParent();
 
   const token = command.values.accessToken ?? process.env.QUALYS_ACCESS_TOKEN;
   if (mode !== "inventory-only" && !token) {
@@ -154,12 +153,4 @@ function parseDuration(text: string | undefined): number | undefined {
   if (!match) return undefined;
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
   return Number(match[1]) * unit;
-}
-
-/** A simulator left behind by a killed scanner exits instead of finishing an orphaned scan. */
-function watchParent(): void {
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.exit(137);
-  }, 250).unref();
 }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type ConfigIssue, EmulatorConfigError, readConfigJson, zodConfigIssues } from "../configFile.ts";
 import { parseDuration } from "./duration.ts";
 
-/** The file this project ships: queue `scan-requests`, topic `scan-completed` with `recorder`. */
+/** The file this project ships: queues `scan-requests` and `scan-requests-sweep`, topic `scan-completed` with `recorder`. */
 export const projectServiceBusConfigPath = fileURLToPath(
   new URL("../../config/servicebus/Config.json", import.meta.url),
 );

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { configVariables, ingestConfigSpec } from "@qcs/shared";
 import {
   createServiceBusClient,
+  createTableClient,
   defineService,
   type RunningService,
   type StartServiceOptions,
@@ -19,6 +20,7 @@ import { createConsumerClients } from "./adapters/eventHubs/consumerClient.ts";
 import { EventHubIngest } from "./adapters/eventHubs/eventHubIngest.ts";
 import { createIngestMetrics } from "./adapters/openTelemetry/ingestMetrics.ts";
 import { serviceBusScanRequestSink } from "./adapters/serviceBus/scanRequestSender.ts";
+import { tableWorkloadStore } from "./adapters/tables/workloadTable.ts";
 import { BatchProcessor } from "./core/batchProcessor.ts";
 import { compileExclusions } from "./core/exclusions.ts";
 import { cachedLookup } from "./core/lookupCache.ts";
@@ -69,12 +71,15 @@ function ingest(tuning: Tuning) {
       });
       await checkpoints.createIfNotExists();
       lifecycle.onClose(() => consumer.close());
+      const workloads = createTableClient(config.storage, config.workloadsTable, credential);
+      await workloads.createTable();
 
       const processor = new BatchProcessor({
         lookup: cachedLookup(armLookup({ clientsFor: arm, timeoutMs: config.arm.timeoutMs }), {
           ttlMs: config.arm.cacheMs,
         }),
         sink: serviceBusScanRequestSink(sender),
+        workloads: tableWorkloadStore(workloads),
         exclusions: compileExclusions(config.exclusions),
         recent: new RecentRequests(config.dedupWindowMs),
         logger,
@@ -100,6 +105,16 @@ function ingest(tuning: Tuning) {
           // Creating a batch opens the sender's link and reads the queue's message size limit.
           { name: "servicebus", check: async () => Boolean(await sender.createMessageBatch()) },
           { name: "storage", check: () => checkpoints.exists() },
+          {
+            name: "workloads-table",
+            check: async () =>
+              !(
+                await workloads
+                  .listEntities({ queryOptions: { select: ["RowKey"] } })
+                  .byPage({ maxPageSize: 1 })
+                  .next()
+              ).done,
+          },
         ],
         start: () => eventHubIngest.start(),
         stopIntake: () => eventHubIngest.stopIntake(),
@@ -116,12 +131,14 @@ Usage: node services/ingest/src/main.ts
 
 Reads the hub EVENTHUB_NAME with consumer group EVENTHUB_CONSUMER_GROUP (checkpoints in the blob
 container CHECKPOINT_CONTAINER), keeps successful writes of container groups, container apps and
-jobs, looks their images up in ARM and sends one request per image to SCAN_REQUESTS_QUEUE.
+jobs, looks their images up in ARM and sends one request per image to SCAN_REQUESTS_QUEUE. Keeps
+the WORKLOADS_TABLE table current: upserts what a write's lookup found, removes what a delete names.
+The periodic full listing is a separate entry point: node services/ingest/src/sweep.ts --help.
 
 Configuration comes from environment variables (see README.md, "Configuration"):
   ${configVariables(ingestConfigSpec).join("\n  ")}
 
-HTTP: GET /healthz, /readyz (Event Hubs, Service Bus, Storage), /metrics.
+HTTP: GET /healthz, /readyz (Event Hubs, Service Bus, Storage, the Workloads table), /metrics.
 SIGTERM stops reading, lets batches in flight finish, checkpoints, then exits.`;
 
 if (import.meta.main) ingest({}).main(HELP);

@@ -7,12 +7,15 @@
 import { configVariables, recorderConfigSpec, secretRedactor } from "@qcs/shared";
 import { createServiceBusClient, createTableClient, defineService } from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
+import { registerCoverageGauges } from "./adapters/openTelemetry/coverageGauges.ts";
 import { createRecorderMetrics } from "./adapters/openTelemetry/recorderMetrics.ts";
 import { NotificationReceiver, NotificationSender } from "./adapters/serviceBus/notificationQueue.ts";
 import { ScanCompletedReceiver } from "./adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "./adapters/tableStorage/tableScanRecords.ts";
+import { TableWorkloads } from "./adapters/tableStorage/tableWorkloads.ts";
 import { createWebhookPoster } from "./adapters/webhooks/webhookPoster.ts";
 import { registerScanApi } from "./api/scanApi.ts";
+import { CoverageReport } from "./core/coverageReport.ts";
 import { createNotificationHandler } from "./core/deliverNotification.ts";
 import { DEFAULT_DELIVERY_POLICY } from "./core/deliveryPolicy.ts";
 import { createScanCompletedHandler, DEFAULT_STORAGE_RETRY } from "./core/handleScanCompleted.ts";
@@ -28,6 +31,19 @@ const recorder = defineService({
       logger,
     });
     await records.ensureTables();
+    const coverage = new CoverageReport({
+      // Read only: ingest creates and writes Workloads.
+      workloads: new TableWorkloads(
+        createTableClient(config.storage, config.workloadsTable, credential),
+        logger,
+      ),
+      states: records,
+      sloHours: config.coverageSloHours,
+      cacheMs: config.coverageCacheMs,
+      onRefreshFailed: (error) =>
+        logger.warn({ err: error }, "coverage: reading the tables failed; the previous reading answers"),
+    });
+    registerCoverageGauges(telemetry.meter, coverage, logger);
 
     const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
     lifecycle.onClose(() => serviceBus.close());
@@ -86,6 +102,8 @@ const recorder = defineService({
           version: packageJson.version,
           rateLimitPerMinute: config.apiRateLimitPerMinute,
           statsCacheMs: config.statsCacheMs,
+          coverage,
+          coverageCacheSeconds: config.coverageCacheMs / 1000,
         }),
       start: () => {
         receiver.start();

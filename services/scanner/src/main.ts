@@ -40,6 +40,8 @@ const scanner = defineService({
     const service = createScannerService({
       serviceBus,
       queueName: config.scanRequestsQueue,
+      sweepQueueName: config.scanRequestsSweepQueue,
+      maxPriorityStreak: config.maxPriorityStreak,
       topicName: config.scanCompletedTopic,
       cache,
       registryAuth,
@@ -100,7 +102,9 @@ const HELP = `scanner: scans the images of ScanRequested messages with qscanner 
 
 Usage: node services/scanner/src/main.ts
 
-Receives from SCAN_REQUESTS_QUEUE (SCANNER_CONCURRENCY at once), skips images scanned successfully
+Receives from SCAN_REQUESTS_QUEUE and, when no request waits there, from SCAN_REQUESTS_SWEEP_QUEUE
+(SCANNER_CONCURRENCY at once, at most SCANNER_PRIORITY_STREAK deployment scans in a row while sweep
+work waits), skips images scanned successfully
 within SCAN_CACHE_HOURS, runs qscanner at QSCANNER_PATH against the remote registry and publishes
 the result to SCAN_COMPLETED_TOPIC; failures are retried or dead-lettered by class.
 

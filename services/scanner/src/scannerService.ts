@@ -1,20 +1,25 @@
 /**
  * The scanner put together from clients and adapters that the caller built: `main.ts` in
- * production, tests and benchmarks with emulators. Owns the queue receiver, the retry sender and
- * the topic sender; the ServiceBusClient stays the caller's.
+ * production, tests and benchmarks with emulators. Owns the receivers and retry senders of both
+ * request queues and the topic sender; the ServiceBusClient stays the caller's.
  */
 import type { ServiceBusClient } from "@azure/service-bus";
 import type { Meter } from "@opentelemetry/api";
 import type { Logger } from "@qcs/shared";
 import { ServiceBusScanCompletedPublisher } from "./adapters/serviceBus/scanCompletedPublisher.ts";
-import { ScanRequestReceiver } from "./adapters/serviceBus/scanRequestReceiver.ts";
+import { type RequestQueueLinks, ScanRequestReceiver } from "./adapters/serviceBus/scanRequestReceiver.ts";
 import { createScannerMetrics } from "./adapters/telemetry/scannerMetrics.ts";
 import { createScanRequestHandler, type ScanRequestHandlerOptions } from "./core/handleScanRequest.ts";
 import type { Clock, QscannerProcess, RegistryAuthenticator, ScanCacheReader } from "./core/ports.ts";
 
 export interface ScannerServiceOptions {
   serviceBus: ServiceBusClient;
+  /** Deployment and people's requests: always served first. */
   queueName: string;
+  /** Sweep requests: served when no deployment request waits. */
+  sweepQueueName: string;
+  /** Deployment scans started in a row while sweep work waits (SCANNER_PRIORITY_STREAK). */
+  maxPriorityStreak: number;
   topicName: string;
   cache: ScanCacheReader;
   registryAuth: RegistryAuthenticator;
@@ -50,12 +55,15 @@ const SETTLE_AFTER_DEADLINE_MS = 10_000;
 export function createScannerService(options: ScannerServiceOptions): ScannerService {
   const logger = options.logger;
   const metrics = createScannerMetrics(options.meter);
-  const serviceBusReceiver = options.serviceBus.createReceiver(options.queueName, {
-    receiveMode: "peekLock",
-    // Renewed by ScanRequestReceiver per message, so a failed renewal can stop that scan.
-    maxAutoLockRenewalDurationInMs: 0,
+  const queueLinks = (queueName: string): RequestQueueLinks => ({
+    receiver: options.serviceBus.createReceiver(queueName, {
+      receiveMode: "peekLock",
+      // Renewed by ScanRequestReceiver per message, so a failed renewal can stop that scan.
+      maxAutoLockRenewalDurationInMs: 0,
+    }),
+    retrySender: options.serviceBus.createSender(queueName),
   });
-  const retrySender = options.serviceBus.createSender(options.queueName);
+  const queues = { deployment: queueLinks(options.queueName), sweep: queueLinks(options.sweepQueueName) };
   const topicSender = options.serviceBus.createSender(options.topicName);
   const handle = createScanRequestHandler(
     {
@@ -72,10 +80,10 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
     options.handler,
   );
   const receiver = new ScanRequestReceiver({
-    receiver: serviceBusReceiver,
-    retrySender,
+    queues,
     handle,
     concurrency: options.concurrency,
+    maxPriorityStreak: options.maxPriorityStreak,
     maxLockRenewalMs: options.handler.scanTimeoutMs + (options.lockRenewalMarginMs ?? 300_000),
     metrics,
     logger,
@@ -85,7 +93,15 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
     receiver,
     start: () => {
       receiver.start();
-      logger.info({ queue: options.queueName, concurrency: options.concurrency }, "receiving scan requests");
+      logger.info(
+        {
+          queue: options.queueName,
+          sweepQueue: options.sweepQueueName,
+          concurrency: options.concurrency,
+          maxPriorityStreak: options.maxPriorityStreak,
+        },
+        "receiving scan requests",
+      );
     },
     stopIntake: () => receiver.stopReceiving(),
     drain: (deadline) => receiver.drain(deadline),
@@ -94,8 +110,10 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
         receiver.idle(),
         new Promise((resolve) => setTimeout(resolve, SETTLE_AFTER_DEADLINE_MS).unref()),
       ]);
-      await serviceBusReceiver.close();
-      await retrySender.close();
+      for (const links of Object.values(queues)) {
+        await links.receiver.close();
+        await links.retrySender.close();
+      }
       await topicSender.close();
     },
   };

@@ -33,6 +33,7 @@ export const scanctlConfigSpec = defineServiceConfig({
      */
     SERVICEBUS_EMULATOR_ADMIN_PORT: intVar(DEFAULT_EMULATOR_ADMIN_PORT, 1, 65535),
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    SCAN_REQUESTS_SWEEP_QUEUE: entityVar("SCAN_REQUESTS_SWEEP_QUEUE"),
     SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
     RECORDER_SUBSCRIPTION: entityVar("RECORDER_SUBSCRIPTION"),
     NOTIFICATIONS_QUEUE: entityVar("NOTIFICATIONS_QUEUE"),
@@ -66,6 +67,7 @@ export const scanctlConfigSpec = defineServiceConfig({
       issue,
     ),
     scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
+    scanRequestsSweepQueue: env.SCAN_REQUESTS_SWEEP_QUEUE,
     scanCompletedTopic: env.SCAN_COMPLETED_TOPIC,
     recorderSubscription: env.RECORDER_SUBSCRIPTION,
     notificationsQueue: env.NOTIFICATIONS_QUEUE,

@@ -149,6 +149,8 @@ export const storageEnv = {
 /** Entity names: the single source of the defaults that infra/ and docker-compose.yml must match. */
 export const ENTITY_DEFAULTS = {
   SCAN_REQUESTS_QUEUE: "scan-requests",
+  /** Sweep requests: scanned only when no deployment request waits (issue 22). */
+  SCAN_REQUESTS_SWEEP_QUEUE: "scan-requests-sweep",
   SCAN_COMPLETED_TOPIC: "scan-completed",
   RECORDER_SUBSCRIPTION: "recorder",
   EVENTHUB_NAME: "activity-log",

@@ -25,6 +25,7 @@ export const ingestConfigSpec = defineServiceConfig({
     EVENTHUB_CONSUMER_GROUP: entityVar("EVENTHUB_CONSUMER_GROUP"),
     CHECKPOINT_CONTAINER: entityVar("CHECKPOINT_CONTAINER"),
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    WORKLOADS_TABLE: entityVar("WORKLOADS_TABLE"),
     /** ARM endpoint; the local ARM emulator in development. */
     ARM_ENDPOINT: z.url().default("https://management.azure.com"),
     /** Static bearer token for a local ARM endpoint; unset in Azure (managed identity). */
@@ -73,6 +74,7 @@ export const ingestConfigSpec = defineServiceConfig({
     consumerGroup: env.EVENTHUB_CONSUMER_GROUP,
     checkpointContainer: env.CHECKPOINT_CONTAINER,
     scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
+    workloadsTable: env.WORKLOADS_TABLE,
     arm: {
       endpoint: env.ARM_ENDPOINT.replace(/\/+$/, ""),
       staticToken: env.ARM_TOKEN,

@@ -25,6 +25,8 @@ export const recorderConfigSpec = defineServiceConfig({
     RECORDER_SUBSCRIPTION: entityVar("RECORDER_SUBSCRIPTION"),
     SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),
     SCAN_HISTORY_TABLE: entityVar("SCAN_HISTORY_TABLE"),
+    /** Read only: ingest and its sweep write it. */
+    WORKLOADS_TABLE: entityVar("WORKLOADS_TABLE"),
     /** Results recorded at once in one replica. */
     RECORDER_CONCURRENCY: intVar(4, 1, 64),
     /** Seconds one delivery keeps retrying Table Storage before it is abandoned to the broker. */
@@ -49,6 +51,10 @@ export const recorderConfigSpec = defineServiceConfig({
     /** Seconds one webhook request may take. */
     NOTIFY_TIMEOUT_SECONDS: intVar(10, 1, 120),
     ...notifyEnv,
+    /** A running image is `current` while its last successful scan is younger than this (24 h cache + a sweep). */
+    COVERAGE_SLO_HOURS: intVar(30, 1, 8760),
+    /** How long /api/coverage and the coverage gauges answer from one reading of the tables (0: read per request). */
+    COVERAGE_CACHE_SECONDS: intVar(60, 0, 3600),
   }),
   secrets: [
     "SERVICEBUS_CONNECTION_STRING",
@@ -70,6 +76,7 @@ export const recorderConfigSpec = defineServiceConfig({
     recorderSubscription: env.RECORDER_SUBSCRIPTION,
     scanMetadataTable: env.SCAN_METADATA_TABLE,
     scanHistoryTable: env.SCAN_HISTORY_TABLE,
+    workloadsTable: env.WORKLOADS_TABLE,
     concurrency: env.RECORDER_CONCURRENCY,
     storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
@@ -84,6 +91,8 @@ export const recorderConfigSpec = defineServiceConfig({
       maxAttempts: env.NOTIFY_MAX_ATTEMPTS,
       timeoutMs: env.NOTIFY_TIMEOUT_SECONDS * 1000,
     },
+    coverageSloHours: env.COVERAGE_SLO_HOURS,
+    coverageCacheMs: env.COVERAGE_CACHE_SECONDS * 1000,
   }),
 });
 export type RecorderConfig = ReturnType<typeof recorderConfigSpec.build>;

@@ -40,6 +40,7 @@ export const scannerConfigSpec = defineServiceConfig({
     ...serviceBusEnv,
     ...storageEnv,
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
+    SCAN_REQUESTS_SWEEP_QUEUE: entityVar("SCAN_REQUESTS_SWEEP_QUEUE"),
     SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
     SCAN_METADATA_TABLE: entityVar("SCAN_METADATA_TABLE"),
     QUALYS_POD: z.enum(QUALYS_PODS, { error: `expected one of ${QUALYS_PODS.join(", ")}` }),
@@ -48,6 +49,8 @@ export const scannerConfigSpec = defineServiceConfig({
     QSCANNER_VERSION: optionalString(),
     /** Scans running at once in one replica. */
     SCANNER_CONCURRENCY: intVar(2, 1, 64),
+    /** Deployment scans started in a row while sweep requests wait; then one free slot goes to the sweep. */
+    SCANNER_PRIORITY_STREAK: intVar(10, 1, 10_000),
     /** A digest scanned successfully within this many hours is not scanned again (unless forced). */
     SCAN_CACHE_HOURS: intVar(24, 0, 24 * 365),
     /** Seconds one qscanner run may take before its process group is killed. */
@@ -76,6 +79,7 @@ export const scannerConfigSpec = defineServiceConfig({
     ),
     storage: storageConnection(env.STORAGE_CONNECTION_STRING, env.STORAGE_ACCOUNT_NAME, issue),
     scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
+    scanRequestsSweepQueue: env.SCAN_REQUESTS_SWEEP_QUEUE,
     scanCompletedTopic: env.SCAN_COMPLETED_TOPIC,
     scanMetadataTable: env.SCAN_METADATA_TABLE,
     qualys: { pod: env.QUALYS_POD, accessToken: env.QUALYS_ACCESS_TOKEN },
@@ -97,6 +101,7 @@ export const scannerConfigSpec = defineServiceConfig({
     }),
     retryBaseDelayMs: env.SCAN_RETRY_DELAY_SECONDS * 1000,
     concurrency: env.SCANNER_CONCURRENCY,
+    maxPriorityStreak: env.SCANNER_PRIORITY_STREAK,
     cacheMs: env.SCAN_CACHE_HOURS * 3_600_000,
     scanTimeoutMs: env.SCAN_TIMEOUT * 1000,
   }),

@@ -1,5 +1,6 @@
 /**
- * The recorder's HTTP API answers (`/api/scans`, `/api/images/{ref}`, `/api/history`, `/api/stats`)
+ * The recorder's HTTP API answers (`/api/scans`, `/api/images/{ref}`, `/api/history`, `/api/stats`,
+ * `/api/coverage`)
  * as zod schemas, declared once: the recorder serialises with them and derives its OpenAPI
  * document from them, and scanctl validates what it reads with the same schemas.
  */
@@ -84,6 +85,47 @@ export const StatsSchema = z.object({
   computedAt: isoTime.describe("when these counts were taken (they are cached for a short time)"),
 });
 
+/** How a running image stands against the coverage SLO (see `CoverageSchema`). */
+export const COVERAGE_STATES = ["current", "stale", "failing", "neverScanned"] as const;
+export type CoverageState = (typeof COVERAGE_STATES)[number];
+
+const count = z.number().int().nonnegative();
+
+export const CoverageTotalsSchema = z
+  .object({
+    workloads: count.describe("workloads (container groups, apps, jobs) in Workloads"),
+    images: count.describe("distinct image references those workloads run"),
+    current: count,
+    stale: count,
+    failing: count,
+    neverScanned: count,
+  })
+  .describe("images by state; the four states add up to `images`");
+
+export const CoverageItemSchema = z.object({
+  ref: z.string().describe("canonical image reference as the workloads run it"),
+  state: z.enum(COVERAGE_STATES),
+  lastScanAt: isoTime.optional().describe("finish time of the latest scan of any outcome"),
+  lastStatus: z.enum(SCAN_STATUSES).optional(),
+  lastSuccessAt: isoTime.optional(),
+  vulnerabilities: VulnerabilityCountsSchema.optional().describe("findings of the latest successful scan"),
+  workloads: count.describe("workloads running this image"),
+  resources: z.array(z.string()).describe("resource IDs of those workloads (at most 20)"),
+  resourcesTruncated: z.boolean(),
+});
+
+export const CoverageSchema = z.object({
+  sloHours: count.describe("COVERAGE_SLO_HOURS: a success older than this is stale"),
+  computedAt: isoTime.describe("when the tables were read (cached for COVERAGE_CACHE_SECONDS)"),
+  lastSweepAt: isoTime.nullable().describe("when the last inventory sweep finished; null before the first"),
+  totals: CoverageTotalsSchema.describe("of every image matching `subscription` (not narrowed by `state`)"),
+  items: z.array(CoverageItemSchema),
+  next: z.string().optional().describe("pass as `continuation` to get the next page"),
+});
+
+export type CoverageTotals = z.infer<typeof CoverageTotalsSchema>;
+export type CoverageItem = z.infer<typeof CoverageItemSchema>;
+export type CoverageView = z.infer<typeof CoverageSchema>;
 export type LatestScan = z.infer<typeof LatestScanSchema>;
 export type HistoryScan = z.infer<typeof HistoryScanSchema>;
 export type LatestPage = z.infer<typeof LatestPageSchema>;

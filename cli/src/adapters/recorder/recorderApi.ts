@@ -3,10 +3,16 @@
  * recorder's own response schemas; RFC
  * 9457 problem documents become one-line errors that quote the recorder's `detail`.
  */
-import { HistoryPageSchema, ImageDetailSchema, LatestPageSchema, StatsSchema } from "@qcs/shared";
+import {
+  CoverageSchema,
+  HistoryPageSchema,
+  ImageDetailSchema,
+  LatestPageSchema,
+  StatsSchema,
+} from "@qcs/shared";
 import type { z } from "zod";
 import { CliError } from "../../core/cliError.ts";
-import type { RecorderApi, ScanListQuery } from "../../core/ports.ts";
+import type { CoverageQuery, RecorderApi, ScanListQuery } from "../../core/ports.ts";
 
 export interface HttpRecorderApiOptions {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
@@ -55,6 +61,14 @@ export class HttpRecorderApi implements RecorderApi {
 
   async stats() {
     return this.#get("api/stats", StatsSchema);
+  }
+
+  async coverage(query: CoverageQuery) {
+    const search = new URLSearchParams({ limit: String(query.limit) });
+    if (query.state) search.set("state", query.state);
+    if (query.subscription) search.set("subscription", query.subscription);
+    if (query.continuation) search.set("continuation", query.continuation);
+    return this.#get(`api/coverage?${search}`, CoverageSchema);
   }
 
   async #get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {

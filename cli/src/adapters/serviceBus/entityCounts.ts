@@ -11,7 +11,8 @@ import type { EntityCounts, EntityCountsReader } from "../../core/ports.ts";
 import { errorSummary } from "../errorText.ts";
 
 export interface CountedEntities {
-  queue: string;
+  /** The request queues: deployment first, then sweep. */
+  queues: readonly string[];
   topic: string;
   subscription: string;
 }
@@ -26,11 +27,15 @@ export class ServiceBusEntityCounts implements EntityCountsReader {
   }
 
   async counts(): Promise<EntityCounts[]> {
-    const { queue, topic, subscription } = this.#entities;
+    const { queues, topic, subscription } = this.#entities;
     const [queueCounts, subscriptionCounts] = await Promise.all([
-      this.#admin.getQueueRuntimeProperties(queue).catch((error: unknown) => {
-        throw adminError(error, queue);
-      }),
+      Promise.all(
+        queues.map((queue) =>
+          this.#admin.getQueueRuntimeProperties(queue).catch((error: unknown) => {
+            throw adminError(error, queue);
+          }),
+        ),
+      ),
       Promise.all([
         this.#admin.getSubscriptionRuntimeProperties(topic, subscription),
         this.#admin.getTopicRuntimeProperties(topic),
@@ -40,12 +45,12 @@ export class ServiceBusEntityCounts implements EntityCountsReader {
     ]);
     const [subscriptionProperties, topicProperties] = subscriptionCounts;
     return [
-      {
-        entity: queue,
-        active: queueCounts.activeMessageCount,
-        scheduled: queueCounts.scheduledMessageCount,
-        deadLettered: queueCounts.deadLetterMessageCount,
-      },
+      ...queueCounts.map((counts, index) => ({
+        entity: queues[index] ?? counts.name,
+        active: counts.activeMessageCount,
+        scheduled: counts.scheduledMessageCount,
+        deadLettered: counts.deadLetterMessageCount,
+      })),
       {
         entity: `${topic}/${subscription}`,
         active: subscriptionProperties.activeMessageCount,

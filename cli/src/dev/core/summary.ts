@@ -1,8 +1,13 @@
 /**
  * The outcome of one replay through the local stack, assembled from what the pipeline itself
- * reports: the recorder's results, the dead-letter queues and ingest's counters.
+ * reports: the recorder's results and coverage, the dead-letter queues and ingest's counters.
  */
-import type { HistoryScan, VulnerabilityCounts } from "@qcs/shared";
+import {
+  type CoverageTotals,
+  ENTITY_DEFAULTS,
+  type HistoryScan,
+  type VulnerabilityCounts,
+} from "@qcs/shared";
 
 /** One ScanCompleted as the recorder's API returns it: the fields the summary uses. */
 export type RecordedResult = Pick<
@@ -20,7 +25,7 @@ export type RecordedResult = Pick<
 >;
 
 export interface DeadLetter {
-  /** `scan-requests` or `scan-completed/recorder`. */
+  /** `scan-requests`, `scan-requests-sweep` or `scan-completed/recorder`. */
   entity: string;
   reason: string;
   description: string | undefined;
@@ -61,6 +66,12 @@ export interface ImageOutcome {
   reason: string | undefined;
 }
 
+/** The recorder's coverage totals (`GET /api/coverage`): zeros while Workloads is empty. */
+export interface DevCoverage {
+  sloHours: number;
+  totals: CoverageTotals;
+}
+
 export interface DevSummary {
   complete: boolean;
   /** What was still in the pipeline when the summary was taken (empty when complete). */
@@ -79,6 +90,7 @@ export interface DevSummary {
   };
   deadLetters: { byReason: Record<string, number>; items: DeadLetter[] };
   imageOutcomes: ImageOutcome[];
+  coverage: DevCoverage;
   /** Sent: accepted by the local sink (empty when NOTIFY_WEBHOOKS replaced it); failed: dead-lettered. */
   notifications: { sent: number; failed: number; items: NotificationSent[] };
 }
@@ -96,11 +108,18 @@ export interface SummaryInput {
   ingest: IngestCounts;
   results: readonly RecordedResult[];
   deadLetters: readonly DeadLetter[];
+  coverage: DevCoverage;
   notificationsSent: readonly NotificationSent[];
 }
 
-export const SCAN_REQUESTS_ENTITY = "scan-requests";
-export const NOTIFICATIONS_ENTITY = "notifications";
+export const NOTIFICATIONS_ENTITY = ENTITY_DEFAULTS.NOTIFICATIONS_QUEUE;
+
+/** The request queues whose dead letters are images that ended dead-lettered: deployments' and the sweep's. */
+export const REQUEST_ENTITIES = [
+  ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE,
+  ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE,
+] as const;
+const isRequestEntity = (entity: string) => (REQUEST_ENTITIES as readonly string[]).includes(entity);
 
 /**
  * The reference an image was requested by: the tag form when the result has a tag (the recorder
@@ -118,7 +137,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
     list.push(result);
     byRef.set(ref, list);
   }
-  const requestDeadLetters = input.deadLetters.filter((letter) => letter.entity === SCAN_REQUESTS_ENTITY);
+  const requestDeadLetters = input.deadLetters.filter((letter) => isRequestEntity(letter.entity));
   const deadLetterReasons = new Map<string, string>();
   for (const letter of requestDeadLetters) {
     if (letter.imageRef !== undefined) deadLetterReasons.set(letter.imageRef, letter.reason);
@@ -159,8 +178,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
 
   const byReason: Record<string, number> = {};
   for (const letter of input.deadLetters) {
-    const key =
-      letter.entity === SCAN_REQUESTS_ENTITY ? letter.reason : `${letter.reason} (${letter.entity})`;
+    const key = isRequestEntity(letter.entity) ? letter.reason : `${letter.reason} (${letter.entity})`;
     byReason[key] = (byReason[key] ?? 0) + 1;
   }
   const count = (outcome: ImageOutcome["outcome"]) =>
@@ -184,6 +202,7 @@ export function buildSummary(input: SummaryInput): DevSummary {
     },
     deadLetters: { byReason, items: [...input.deadLetters] },
     imageOutcomes: outcomes,
+    coverage: input.coverage,
     notifications: {
       sent: input.notificationsSent.length,
       failed: input.deadLetters.filter((letter) => letter.entity === NOTIFICATIONS_ENTITY).length,

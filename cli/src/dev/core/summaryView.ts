@@ -1,4 +1,5 @@
 /** The summary of a replay as text for a terminal. */
+import { renderCoverageTotals } from "../../core/coverageView.ts";
 import type { DevSummary, ImageOutcome } from "./summary.ts";
 
 export interface NextSteps {
@@ -69,6 +70,14 @@ export function renderSummary(summary: DevSummary, next: NextSteps): string {
   }
 
   lines.push("");
+  lines.push("Coverage (running images in Workloads against their last scan):");
+  lines.push(
+    summary.coverage.totals.workloads === 0
+      ? "  no workloads in the inventory yet (ingest and its sweep fill Workloads)"
+      : `  ${renderCoverageTotals(summary.coverage)}`,
+  );
+
+  lines.push("");
   lines.push("Next:");
   lines.push(
     ...table([
@@ -77,6 +86,7 @@ export function renderSummary(summary: DevSummary, next: NextSteps): string {
         "the settings scanctl needs (connection strings, RECORDER_URL, RECORDER_API_KEY)",
       ],
       ["  npx scanctl dlq list", "dead letters with their reasons; `dlq resubmit` sends them back"],
+      ["  npx scanctl coverage", "every running image with its state; exits 1 while any is not current"],
       [
         `  curl -H "Authorization: Bearer $RECORDER_API_KEY" ${next.recorderUrl}/api/scans`,
         "the recorder's API (OpenAPI document at /api/openapi.json)",

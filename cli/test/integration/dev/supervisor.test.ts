@@ -114,6 +114,38 @@ describe("ProcessSupervisor", () => {
     await waitFor(() => !isAlive(helperPid), "the helper to be gone");
   });
 
+  it("restarts a process that exits unasked while its policy allows, then reports the exit", async () => {
+    const restarts: Array<{ pid: number; count: number; delayMs: number }> = [];
+    const spawned: number[] = [];
+    const { supervisor, unexpected } = start({
+      restart: { maxRestarts: 2, windowMs: 60_000, delayMs: (count) => count * 10 },
+      onRestart: (handle, _status, { count, delayMs }) => restarts.push({ pid: handle.pid, count, delayMs }),
+      onSpawn: (handle) => spawned.push(handle.pid),
+    });
+    supervisor.start({ name: "flaky", ...script("process.exit(4)") });
+    await waitFor(() => unexpected.length === 1, "the final exit report");
+    expect(restarts.map(({ count, delayMs }) => ({ count, delayMs }))).toEqual([
+      { count: 1, delayMs: 10 },
+      { count: 2, delayMs: 20 },
+    ]);
+    expect(new Set(spawned).size).toBe(3);
+    expect(unexpected).toEqual([{ name: "flaky", status: { code: 4, signal: null } }]);
+  });
+
+  it("stops the latest run of a restarted process, given its first", async () => {
+    const { supervisor } = start({ restart: { maxRestarts: 5, windowMs: 60_000, delayMs: () => 50 } });
+    const first = supervisor.start({
+      name: "victim",
+      ...script("setInterval(() => {}, 1000)"),
+    });
+    process.kill(first.pid, "SIGKILL");
+    await waitFor(() => supervisor.processes[0]?.pid !== first.pid, "the restart");
+    const second = supervisor.processes[0] as SupervisedProcess;
+    expect(isAlive(second.pid)).toBe(true);
+    await supervisor.stop(first);
+    expect(groupAlive(second.pid)).toBe(false);
+  });
+
   it("stops every process, the last started first", async () => {
     const { supervisor } = start();
     const order: string[] = [];

@@ -77,6 +77,14 @@ const input: SummaryInput = {
     },
   ],
   notificationsSent: [],
+  coverage: {
+    sloHours: 30,
+    totals: { workloads: 3, images: 4, current: 2, stale: 0, failing: 1, neverScanned: 1 },
+  },
+};
+const NO_WORKLOADS = {
+  sloHours: 30,
+  totals: { workloads: 0, images: 0, current: 0, stale: 0, failing: 0, neverScanned: 0 },
 };
 
 describe("buildSummary", () => {
@@ -198,6 +206,20 @@ describe("renderSummary", () => {
       'curl -H "Authorization: Bearer $RECORDER_API_KEY" http://127.0.0.1:8080/api/scans',
     );
     expect(text).toContain("npx scanctl replay");
+  });
+
+  it("prints the coverage totals after the images, or says the inventory is empty", () => {
+    const next = { envFile: "x.env", recorderUrl: "http://127.0.0.1:8080", running: false };
+    const text = renderSummary(buildSummary(input), next);
+    expect(text).toContain(
+      "Coverage (running images in Workloads against their last scan):\n" +
+        "  3 workloads run 4 images: 2 current, 0 stale, 1 failing, 1 never scanned (SLO 30 h)",
+    );
+    expect(text.indexOf("Coverage")).toBeGreaterThan(text.indexOf("nginx"));
+    expect(text).toContain("npx scanctl coverage");
+    expect(renderSummary(buildSummary({ ...input, coverage: NO_WORKLOADS }), next)).toContain(
+      "  no workloads in the inventory yet",
+    );
   });
 
   it("says what is left when the pipeline did not finish, and no replay hint once the stack is gone", () => {

@@ -12,6 +12,7 @@ import {
   type ServiceBusReceiver,
   type ServiceBusReceiverOptions,
 } from "@azure/service-bus";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   broker,
@@ -412,8 +413,7 @@ for (const kind of [broker, durableBroker, microsoftEmulator]) {
           { maxConcurrentCalls: 2 },
         );
         await send("stream", { body: "s1" }, { body: "s2" }, { body: "s3" });
-        const deadline = Date.now() + 5000;
-        while (seen.length < 3 && Date.now() < deadline) await sleep(50);
+        await waitFor(() => seen.length >= 3, "three streamed messages", 5000).catch(() => undefined);
         await subscription.close();
         expect([...seen].sort()).toEqual(["s1", "s2", "s3"]);
         expect(errors).toEqual([]);

@@ -24,20 +24,21 @@ function issuesOf(raw: unknown): string[] {
 }
 
 describe("Service Bus configuration", () => {
-  it("reads the project's file: scan-requests with 24 h duplicate detection, scan-completed with recorder", async () => {
+  it("reads the project's file: scan-requests and scan-requests-sweep with 24 h duplicate detection, scan-completed with recorder", async () => {
     const topology = await loadServiceBusConfig(projectServiceBusConfigPath);
     expect(topology.namespace).toBe("sbemulatorns");
+    const requestQueue = {
+      lockDurationMs: 60_000,
+      maxDeliveryCount: 5,
+      defaultTtlMs: 86_400_000,
+      deadLetterOnExpiration: true,
+      forwardTo: undefined,
+      forwardDeadLetteredTo: undefined,
+      duplicateWindowMs: 86_400_000,
+    };
     expect(topology.queues).toEqual([
-      {
-        name: "scan-requests",
-        lockDurationMs: 60_000,
-        maxDeliveryCount: 5,
-        defaultTtlMs: 86_400_000,
-        deadLetterOnExpiration: true,
-        forwardTo: undefined,
-        forwardDeadLetteredTo: undefined,
-        duplicateWindowMs: 86_400_000,
-      },
+      { name: "scan-requests", ...requestQueue },
+      { name: "scan-requests-sweep", ...requestQueue },
     ]);
     expect(topology.topics).toMatchObject([
       {

@@ -1,8 +1,9 @@
 /**
  * One batch of Event Hub events from one partition, start to finish: parse and select records,
  * look each distinct resource up once, collect every image once with its sources merged, drop
- * what was requested within the dedup window, send the rest, and decide how far the partition may
- * be checkpointed. I/O goes through the ports passed in; this module decides.
+ * what was requested within the dedup window, send the rest, keep `Workloads` current (upsert what
+ * a lookup found, remove what a delete named), and decide how far the partition may be
+ * checkpointed: an event is settled only once its requests are on the queue and its row written. I/O goes through the ports passed in; this module decides.
  */
 import {
   buildScanRequestedMessage,
@@ -10,6 +11,7 @@ import {
   type Logger,
   type OutgoingMessage,
   type ScanRequested,
+  workloadKey,
 } from "@qcs/shared";
 import { type CheckpointDecision, decideCheckpoint } from "./checkpoint.ts";
 import { forEachConcurrently } from "./concurrency.ts";
@@ -22,6 +24,7 @@ import { AttemptMemory, type UnsettledCause, type UnsettledEvent } from "./repla
 import { RequestCollector } from "./requestCollector.ts";
 import { SampledLog } from "./sampledLog.ts";
 import { type SkipReason, selectRecord, type Target } from "./select.ts";
+import { type WorkloadStore, workloadRowOf } from "./workloads.ts";
 
 export type ScanRequestMessage = OutgoingMessage<ScanRequested>;
 
@@ -42,6 +45,8 @@ export interface ScanRequestSink {
 export interface BatchStats {
   recordsRead: number;
   selected: number;
+  /** Successful deletes of watched resources. */
+  deletesSelected: number;
   skipped: Partial<Record<SkipReason, number>>;
   lookups: number;
   lookupFailures: Partial<Record<LookupFailureKind, number>>;
@@ -52,6 +57,10 @@ export interface BatchStats {
   duplicatesCollapsed: number;
   requestsSent: number;
   requestsRejected: number;
+  workloadsUpserted: number;
+  workloadsDeleted: number;
+  /** Every attempt; the events behind them are processed again. */
+  workloadWriteFailures: number;
 }
 
 export interface BatchResult extends CheckpointDecision {
@@ -63,6 +72,7 @@ export interface BatchResult extends CheckpointDecision {
 export interface BatchProcessorOptions {
   lookup: ResourceLookup;
   sink: ScanRequestSink;
+  workloads: WorkloadStore;
   exclusions: Exclusions;
   recent: RecentRequests;
   logger: Logger;
@@ -123,9 +133,43 @@ export class BatchProcessor {
     memory.recordsCounted = true;
 
     const collector = new RequestCollector();
+    /** Writes or removes a row; a failure unsettles the events, which are processed again. */
+    const store = async (
+      key: string,
+      write: () => Promise<void>,
+      counter: "workloadsUpserted" | "workloadsDeleted",
+      target: Target,
+      eventIndices: Set<number>,
+    ) => {
+      if (memory.stored.has(key)) return;
+      try {
+        await write();
+        memory.stored.add(key);
+        stats[counter] += 1;
+      } catch (error) {
+        stats.workloadWriteFailures += 1;
+        const message = errorText(error);
+        logger.warn(
+          { resourceId: target.resourceId, reason: message },
+          "Workloads write failed: its events will be processed again",
+        );
+        unsettle(eventIndices, { kind: "table-failed", resourceId: target.resourceId, message });
+      }
+    };
     await forEachConcurrently([...targets.values()], this.#options.lookupConcurrency, async (entry) => {
       const { target, eventIndices } = entry;
       const key = target.resourceId.toLowerCase();
+      if (entry.deleted) {
+        const rowKey = workloadKey(target.resourceId, target.subscriptionId);
+        await store(
+          key,
+          () => this.#options.workloads.remove(rowKey, signal),
+          "workloadsDeleted",
+          target,
+          eventIndices,
+        );
+        return;
+      }
       if (!memory.lookedUp.has(key)) stats.lookups += 1;
       memory.lookedUp.add(key);
       const result = await this.#options.lookup.lookup(target, signal).catch((error: unknown) => ({
@@ -153,6 +197,18 @@ export class BatchProcessor {
       // An outcome an earlier attempt counted is counted (and logged) once.
       const count = !memory.resolved.has(key);
       memory.resolved.add(key);
+      const row = workloadRowOf(target.kind, result.resource, this.#options.exclusions, {
+        at: this.#now(),
+        by: "event",
+      });
+      if (row)
+        await store(
+          key,
+          () => this.#options.workloads.upsert(row, signal),
+          "workloadsUpserted",
+          target,
+          eventIndices,
+        );
       if (result.resource.containers.length === 0) {
         if (!count) return;
         stats.resourcesWithoutContainers += 1;
@@ -264,9 +320,9 @@ export class BatchProcessor {
     events: readonly unknown[],
     stats: BatchStats,
     sampled: SampledLog | undefined,
-  ): Map<string, { target: Target; eventIndices: Set<number> }> {
+  ): Map<string, SelectedResource> {
     const { exclusions } = this.#options;
-    const targets = new Map<string, { target: Target; eventIndices: Set<number> }>();
+    const targets = new Map<string, SelectedResource>();
     events.forEach((body, index) => {
       for (const item of parseEventBody(body)) {
         stats.recordsRead += 1;
@@ -284,15 +340,20 @@ export class BatchProcessor {
           }
           continue;
         }
-        stats.selected += 1;
-        const target = selection.selected;
+        const deleted = "deleted" in selection;
+        if (deleted) stats.deletesSelected += 1;
+        else stats.selected += 1;
+        const target = deleted ? selection.deleted : selection.selected;
         const key = target.resourceId.toLowerCase();
         const existing = targets.get(key);
-        if (existing === undefined) targets.set(key, { target, eventIndices: new Set([index]) });
+        if (existing === undefined) targets.set(key, { target, deleted, eventIndices: new Set([index]) });
         else {
           existing.eventIndices.add(index);
-          // The latest event describes the state the lookup will see.
-          if ((target.eventTime ?? "") > (existing.target.eventTime ?? "")) existing.target = target;
+          // The latest event describes the state the lookup will see (or that the resource is gone).
+          if ((target.eventTime ?? "") >= (existing.target.eventTime ?? "")) {
+            existing.target = target;
+            existing.deleted = deleted;
+          }
         }
       }
     });
@@ -300,10 +361,18 @@ export class BatchProcessor {
   }
 }
 
+/** One resource of a batch: the latest of its events decides whether it is looked up or removed. */
+interface SelectedResource {
+  target: Target;
+  deleted: boolean;
+  eventIndices: Set<number>;
+}
+
 export function emptyStats(): BatchStats {
   return {
     recordsRead: 0,
     selected: 0,
+    deletesSelected: 0,
     skipped: {},
     lookups: 0,
     lookupFailures: {},
@@ -313,6 +382,9 @@ export function emptyStats(): BatchStats {
     duplicatesCollapsed: 0,
     requestsSent: 0,
     requestsRejected: 0,
+    workloadsUpserted: 0,
+    workloadsDeleted: 0,
+    workloadWriteFailures: 0,
   };
 }
 

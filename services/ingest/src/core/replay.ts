@@ -3,13 +3,14 @@
  * forever. An event still unsettled `giveUpMs` after its first failure is given up (checkpointed
  * past and reported) so one resource that can never be read, or an event that makes processing
  * throw, does not hold back every later event of its partition. Send failures are never given up:
- * a queue that refuses affects every event alike, and its events must be there when it recovers.
+ * a queue that refuses affects every event alike, and its events must be there when it recovers;
+ * nor are failed writes to the `Workloads` table, for the same reason.
  * Also remembers what earlier attempts counted, so each event is counted once in the metrics.
  */
 import { type CheckpointDecision, decideCheckpoint } from "./checkpoint.ts";
 import type { LookupFailureKind } from "./lookup.ts";
 
-export type UnsettledKind = LookupFailureKind | "send-failed" | "processing-error";
+export type UnsettledKind = LookupFailureKind | "send-failed" | "table-failed" | "processing-error";
 
 /** Why an event is unsettled: a lookup of one of its resources, a send, or processing that threw. */
 export interface UnsettledCause {
@@ -35,7 +36,7 @@ export interface ReplayDecision extends CheckpointDecision {
   givenUp: GivenUpEvent[];
 }
 
-const NEVER_GIVEN_UP = new Set<UnsettledKind>(["send-failed", "aborted"]);
+const NEVER_GIVEN_UP = new Set<UnsettledKind>(["send-failed", "table-failed", "aborted"]);
 
 /** What earlier attempts at the same events counted already. */
 export class AttemptMemory {
@@ -49,6 +50,8 @@ export class AttemptMemory {
   readonly collected = new Set<string>();
   /** Message IDs sent or collapsed by an earlier attempt: meeting them again is not a new duplicate. */
   readonly settled = new Set<string>();
+  /** Resources whose `Workloads` row was written or removed: not written again on a replay. */
+  readonly stored = new Set<string>();
   /** Images (digest, else reference) whose request broke the contract: counted and logged once. */
   readonly invalid = new Set<string>();
 }

@@ -1,7 +1,8 @@
 /**
- * Which records become lookups: successful writes of container groups, container apps and jobs.
- * Everything else is skipped with a reason that is counted (Start, Accept and Failure records of a
- * write, deletes, every other operation, malformed IDs, exclusions).
+ * Which records become lookups: successful writes of container groups, container apps and jobs;
+ * successful deletes of them become removals from `Workloads`. Everything else is skipped with a
+ * reason that is counted (Start, Accept and Failure records, every other operation, malformed IDs,
+ * exclusions).
  */
 import type { Exclusions } from "./exclusions.ts";
 import type { OperationRecord, RejectionReason } from "./parseBody.ts";
@@ -10,7 +11,6 @@ import { formatResourceId, kindOfType, parseResourceId, type ResourceKind } from
 export type SkipReason =
   | RejectionReason
   | "other-operation"
-  | "delete"
   | "start"
   | "accept"
   | "failure"
@@ -34,7 +34,8 @@ export interface Target {
   correlationId: string | undefined;
 }
 
-export type Selection = { selected: Target } | { skipped: SkipReason; detail?: string };
+/** A write to look up, a delete to remove from `Workloads`, or a skip. */
+export type Selection = { selected: Target } | { deleted: Target } | { skipped: SkipReason; detail?: string };
 
 const SKIPPED_STATUS = {
   start: "start",
@@ -48,8 +49,7 @@ export function selectRecord(record: OperationRecord, exclusions: Exclusions): S
   const kind = kindOfType(record.operationName.slice(0, slash));
   if (kind === undefined) return { skipped: "other-operation" };
   const verb = record.operationName.slice(slash + 1);
-  if (verb === "delete") return { skipped: "delete" };
-  if (verb !== "write") return { skipped: "other-operation" };
+  if (verb !== "write" && verb !== "delete") return { skipped: "other-operation" };
   if (record.status !== "success") return { skipped: SKIPPED_STATUS[record.status] };
 
   const id = parseResourceId(record.resourceId);
@@ -65,19 +65,20 @@ export function selectRecord(record: OperationRecord, exclusions: Exclusions): S
   if (eventTime === null)
     return { skipped: "invalid-time", detail: `time ${JSON.stringify(record.eventTime?.slice(0, 100))}` };
   const { subscriptionId, resourceGroup, name } = id.value;
+  const target: Target = {
+    kind,
+    resourceId: formatResourceId(subscriptionId, resourceGroup, kind, name),
+    subscriptionId: subscriptionId.toLowerCase(),
+    resourceGroup,
+    name,
+    eventTime,
+    correlationId: record.correlationId,
+  };
+  // A row written before an exclusion was configured must still go when its resource does.
+  if (verb === "delete") return { deleted: target };
   if (exclusions.resourceGroup(resourceGroup)) return { skipped: "excluded-resource-group" };
   if (exclusions.resourceName(name)) return { skipped: "excluded-resource-name" };
-  return {
-    selected: {
-      kind,
-      resourceId: formatResourceId(subscriptionId, resourceGroup, kind, name),
-      subscriptionId: subscriptionId.toLowerCase(),
-      resourceGroup,
-      name,
-      eventTime,
-      correlationId: record.correlationId,
-    },
-  };
+  return { selected: target };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ResourceLookup } from "../../src/core/lookup.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
 import type { Target } from "../../src/core/select.ts";
 import { lookupThrough, startSampleArm } from "../support/arm.ts";
-import { InMemoryQueue } from "../support/fakes.ts";
+import { InMemoryQueue, InMemoryWorkloads } from "../support/fakes.ts";
 import { SUBSCRIPTION, samples } from "../support/fixtures.ts";
 import { captureLogs } from "../support/logs.ts";
 
@@ -165,6 +165,7 @@ describe("looking resources up in ARM through the SDKs", () => {
     const processor = new BatchProcessor({
       lookup,
       sink: queue,
+      workloads: new InMemoryWorkloads(),
       exclusions: NO_EXCLUSIONS,
       recent: new RecentRequests(0),
       logger: captureLogs().logger,

@@ -17,7 +17,7 @@ import { RecentRequests } from "../../src/core/recentRequests.ts";
 import { lookupThrough, startSampleArm } from "../support/arm.ts";
 import { type IngestHarness, sendEvents, startConsumer } from "../support/eventHubs.ts";
 import { comparable, expectedSampleRequests } from "../support/expected.ts";
-import { InMemoryQueue } from "../support/fakes.ts";
+import { InMemoryQueue, InMemoryWorkloads } from "../support/fakes.ts";
 import { activityLogRecord, samples } from "../support/fixtures.ts";
 import { captureLogs } from "../support/logs.ts";
 
@@ -46,6 +46,7 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
       const processor = new BatchProcessor({
         lookup: lookupThrough(arm),
         sink: queue,
+        workloads: new InMemoryWorkloads(),
         exclusions: NO_EXCLUSIONS,
         recent: new RecentRequests(300_000),
         logger: captureLogs().logger,
@@ -157,6 +158,7 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
     const clean = await new BatchProcessor({
       lookup: lookupThrough(arm),
       sink: new InMemoryQueue(),
+      workloads: new InMemoryWorkloads(),
       exclusions: NO_EXCLUSIONS,
       recent: new RecentRequests(300_000),
       logger: captureLogs().logger,

@@ -5,15 +5,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { TableClient } from "@azure/data-tables";
 import { startServiceBusEmulator } from "@qcs/emulators";
-import { scanRequestMessageId } from "@qcs/shared";
+import { parseWorkloadEntity, scanRequestMessageId, workloadImagesOf, workloadKey } from "@qcs/shared";
 import type { RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startIngest } from "../../src/main.ts";
 import { sendEvents } from "../support/eventHubs.ts";
 import { comparable, expectedSampleRequests } from "../support/expected.ts";
-import { activityLogRecord, samples } from "../support/fixtures.ts";
+import { activityLogRecord, SUBSCRIPTION, samples } from "../support/fixtures.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -113,6 +114,41 @@ describe("ingest end to end", () => {
     // Only the event sent while it was down: everything before was checkpointed.
     expect(await metric(second, "ingest_records_read")).toBe(1);
     expect(await metric(second, "ingest_requests_sent")).toBe(2);
+  });
+
+  it("keeps the Workloads table in Azurite current: a write upserts the row, a ResourceDeleteSuccess removes it", async () => {
+    const ingest = await start();
+    const table = TableClient.fromConnectionString(stack.azurite.connectionString, "Workloads", {
+      allowInsecureConnection: true,
+    });
+    const groupId = String(samples.armContainerGroup().id);
+    const row = async () => {
+      const { partitionKey, rowKey } = workloadKey(groupId, SUBSCRIPTION);
+      const entity = await table.getEntity(partitionKey, rowKey).catch(() => undefined);
+      return entity && parseWorkloadEntity(entity);
+    };
+
+    await sendEvents(stack.eventHubs.connectionString, "0", [samples.activityLogAci()]);
+    const written = await waitFor(row, "the container group's row");
+    expect(written).toMatchObject({ ResourceId: groupId, Kind: "aci", SeenBy: "event" });
+    expect(workloadImagesOf(written).some((image) => image.init)).toBe(true);
+    await stack.receive(10, 1000);
+
+    await sendEvents(stack.eventHubs.connectionString, "0", [
+      [
+        {
+          id: "9f0c7a2e-0000-4000-8000-000000000016",
+          eventType: "Microsoft.Resources.ResourceDeleteSuccess",
+          subject: groupId.replace("/resourceGroups/", "/resourcegroups/"),
+          eventTime: "2025-03-14T10:00:00Z",
+          dataVersion: "2",
+          data: { operationName: "Microsoft.ContainerInstance/containerGroups/delete", resourceUri: groupId },
+        },
+      ],
+    ]);
+    await waitFor(async () => (await row()) === undefined, "the row to be removed");
+    expect(await metric(ingest, 'ingest_workloads_written_total{op="delete"')).toBe(1);
+    expect(await metric(ingest, "ingest_deletes_selected")).toBe(1);
   });
 });
 
@@ -280,7 +316,7 @@ describe("ingest as a process", () => {
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
       status: "ready",
       phase: "running",
-      dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok" },
+      dependencies: { eventhubs: "ok", servicebus: "ok", storage: "ok", "workloads-table": "ok" },
     });
     // A batch it finishes (sent, then checkpointed), then one whose lookup hangs.
     await sendEvents(stack.eventHubs.connectionString, "3", [

@@ -1,7 +1,9 @@
 // In-memory stand-ins for the core's ports: an ARM inventory of REST documents and a queue.
+import type { TableKey, WorkloadEntity } from "@qcs/shared";
 import type { ScanRequestMessage, ScanRequestSink, SendResult } from "../../src/core/batchProcessor.ts";
 import type { DeployedContainer, LookupResult, ResourceLookup } from "../../src/core/lookup.ts";
 import type { Target } from "../../src/core/select.ts";
+import type { WorkloadRow, WorkloadStore } from "../../src/core/workloads.ts";
 
 interface ArmContainer {
   name: string;
@@ -67,5 +69,22 @@ export class InMemoryQueue implements ScanRequestSink {
 
   bodies() {
     return this.messages.map((message) => message.body);
+  }
+}
+
+/** The `Workloads` table as a map; `failing` makes every write throw. */
+export class InMemoryWorkloads implements WorkloadStore {
+  readonly rows = new Map<string, WorkloadEntity>();
+  failing = false;
+
+  async upsert(row: WorkloadRow): Promise<void> {
+    if (this.failing) throw new Error("table unavailable");
+    const key = `${row.partitionKey}/${row.rowKey}`;
+    this.rows.set(key, { ...row, FirstSeenAt: this.rows.get(key)?.FirstSeenAt ?? row.LastSeenAt });
+  }
+
+  async remove(key: TableKey): Promise<void> {
+    if (this.failing) throw new Error("table unavailable");
+    this.rows.delete(`${key.partitionKey}/${key.rowKey}`);
   }
 }

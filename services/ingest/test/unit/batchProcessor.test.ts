@@ -1,11 +1,11 @@
-import { scanRequestMessageId } from "@qcs/shared";
+import { scanRequestMessageId, type WorkloadEntity, workloadImagesOf } from "@qcs/shared";
 import { describe, expect, it } from "vitest";
 import { BatchProcessor, type BatchStats, emptyStats } from "../../src/core/batchProcessor.ts";
 import { compileExclusions, NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
 import { AttemptMemory } from "../../src/core/replay.ts";
 import { comparable, expectedSampleRequests } from "../support/expected.ts";
-import { InMemoryArm, InMemoryQueue } from "../support/fakes.ts";
+import { InMemoryArm, InMemoryQueue, InMemoryWorkloads } from "../support/fakes.ts";
 import {
   activityLogRecord,
   resourceId,
@@ -27,12 +27,14 @@ const inventory = () => [samples.armContainerGroup(), samples.armContainerApp(),
 function setup(options: { windowMs?: number; exclusions?: Parameters<typeof compileExclusions>[0] } = {}) {
   const arm = new InMemoryArm(inventory());
   const queue = new InMemoryQueue();
+  const workloads = new InMemoryWorkloads();
   const logs = captureLogs();
   let now = Date.parse("2025-03-14T12:10:00.000Z");
   let ids = 0;
   const processor = new BatchProcessor({
     lookup: arm,
     sink: queue,
+    workloads,
     exclusions: options.exclusions ? compileExclusions(options.exclusions) : NO_EXCLUSIONS,
     recent: new RecentRequests(options.windowMs ?? 300_000),
     logger: logs.logger,
@@ -40,7 +42,7 @@ function setup(options: { windowMs?: number; exclusions?: Parameters<typeof comp
     now: () => new Date(now),
     newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`,
   });
-  return { arm, queue, logs, processor, advance: (ms: number) => (now += ms) };
+  return { arm, queue, workloads, logs, processor, advance: (ms: number) => (now += ms) };
 }
 
 describe("processing a batch of events", () => {
@@ -54,6 +56,7 @@ describe("processing a batch of events", () => {
     expect(result.stats).toEqual({
       recordsRead: 10,
       selected: 6,
+      deletesSelected: 0,
       skipped: { start: 2, accept: 1, failure: 1 },
       lookups: 3,
       lookupFailures: {},
@@ -63,7 +66,66 @@ describe("processing a batch of events", () => {
       duplicatesCollapsed: 1,
       requestsSent: 8,
       requestsRejected: 0,
+      workloadsUpserted: 3,
+      workloadsDeleted: 0,
+      workloadWriteFailures: 0,
     });
+  });
+
+  it("keeps Workloads current: a write's lookup upserts the row with every container, a delete removes it", async () => {
+    const { workloads, processor, advance } = setup();
+    await processor.process(sampleBatch(), signal);
+    expect(workloads.rows.size).toBe(3);
+    const group = [...workloads.rows.values()].find((row) => row.Kind === "aci");
+    expect(group).toMatchObject({
+      partitionKey: SUBSCRIPTION,
+      ResourceGroup: "rg-payments-prod",
+      Name: "ci-invoice-worker",
+      SeenBy: "event",
+      FirstSeenAt: new Date("2025-03-14T12:10:00.000Z"),
+    });
+    expect(workloadImagesOf(group as WorkloadEntity).map((image) => [image.container, image.init])).toEqual(
+      expect.arrayContaining([
+        [expect.any(String), true],
+        [expect.any(String), false],
+      ]),
+    );
+
+    advance(60_000);
+    const deleted = activityLogRecord({
+      operationName: "MICROSOFT.CONTAINERINSTANCE/CONTAINERGROUPS/DELETE",
+      resourceId: (group as WorkloadEntity).ResourceId.toUpperCase(),
+    });
+    const result = await processor.process([{ records: [deleted] }], signal);
+    expect(result.stats).toMatchObject({ deletesSelected: 1, workloadsDeleted: 1, lookups: 0 });
+    expect([...workloads.rows.values()].map((row) => row.Kind).sort()).toEqual(["aca", "aca-job"]);
+  });
+
+  it("keeps FirstSeenAt when a later write upserts the row again", async () => {
+    const { workloads, processor, advance } = setup({ windowMs: 0 });
+    await processor.process([samples.activityLogAci()], signal);
+    advance(3_600_000);
+    await processor.process([samples.activityLogAci()], signal);
+    const [row] = workloads.rows.values();
+    expect(row?.FirstSeenAt).toEqual(new Date("2025-03-14T12:10:00.000Z"));
+    expect(row?.LastSeenAt).toEqual(new Date("2025-03-14T13:10:00.000Z"));
+  });
+
+  it("leaves the events of a failed table write unsettled, like a failed send, and writes on the replay", async () => {
+    const { workloads, queue, processor } = setup();
+    workloads.failing = true;
+    const memory = new AttemptMemory();
+    const first = await processor.process([samples.activityLogAci()], signal, memory);
+    expect(first).toMatchObject({ checkpointIndex: -1, retryFrom: 0 });
+    expect(first.stats.workloadWriteFailures).toBe(1);
+    expect(first.unsettled[0]?.causes.map((cause) => cause.kind)).toEqual(["table-failed"]);
+
+    workloads.failing = false;
+    const replay = await processor.process([samples.activityLogAci()], signal, memory);
+    expect(replay).toMatchObject({ checkpointIndex: 0, retryFrom: undefined });
+    expect(replay.stats.workloadsUpserted).toBe(1);
+    expect(workloads.rows.size).toBe(1);
+    expect(queue.messages.length).toBeGreaterThan(0);
   });
 
   it("builds each message per the contract: body, message ID and application properties", async () => {
@@ -360,6 +422,10 @@ function sumStats(all: BatchStats[]): BatchStats {
     total.duplicatesCollapsed += stats.duplicatesCollapsed;
     total.requestsSent += stats.requestsSent;
     total.requestsRejected += stats.requestsRejected;
+    total.deletesSelected += stats.deletesSelected;
+    total.workloadsUpserted += stats.workloadsUpserted;
+    total.workloadsDeleted += stats.workloadsDeleted;
+    total.workloadWriteFailures += stats.workloadWriteFailures;
   }
   return total;
 }

@@ -14,6 +14,7 @@ describe("ingest metrics", () => {
         stats: {
           recordsRead: 10,
           selected: 6,
+          deletesSelected: 2,
           skipped: { start: 2, "other-operation": 2 },
           lookups: 3,
           lookupFailures: { "not-found": 1, throttled: 1 },
@@ -23,6 +24,9 @@ describe("ingest metrics", () => {
           duplicatesCollapsed: 1,
           requestsSent: 8,
           requestsRejected: 0,
+          workloadsUpserted: 3,
+          workloadsDeleted: 2,
+          workloadWriteFailures: 1,
         },
       });
       record.batchFailed();
@@ -52,6 +56,10 @@ describe("ingest metrics", () => {
       expect(value("ingest_requests_sent_total")).toBe(8);
       expect(value("ingest_resources_without_containers_total")).toBe(1);
       expect(value("ingest_batch_failures_total")).toBe(2);
+      expect(value("ingest_deletes_selected_total")).toBe(2);
+      expect(value('ingest_workloads_written_total{op="upsert"')).toBe(3);
+      expect(value('ingest_workloads_written_total{op="delete"')).toBe(2);
+      expect(value("ingest_workload_write_failures_total")).toBe(1);
       expect(value('ingest_events_given_up_total{reason="unauthorized"')).toBe(1);
       expect(value('ingest_events_given_up_total{reason="processing-error"')).toBe(1);
     } finally {

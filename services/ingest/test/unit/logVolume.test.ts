@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BatchProcessor } from "../../src/core/batchProcessor.ts";
 import { NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
-import { InMemoryArm, InMemoryQueue } from "../support/fakes.ts";
+import { InMemoryArm, InMemoryQueue, InMemoryWorkloads } from "../support/fakes.ts";
 import { activityLogRecord, samples } from "../support/fixtures.ts";
 import { captureLogs } from "../support/logs.ts";
 
@@ -14,6 +14,7 @@ function setup(arm = new InMemoryArm([samples.armContainerGroup()])) {
   const processor = new BatchProcessor({
     lookup: arm,
     sink: new InMemoryQueue(),
+    workloads: new InMemoryWorkloads(),
     exclusions: NO_EXCLUSIONS,
     recent: new RecentRequests(300_000),
     logger: logs.logger,

@@ -9,7 +9,7 @@ import { parseEventBody } from "../../src/core/parseBody.ts";
 import { RecentRequests } from "../../src/core/recentRequests.ts";
 import { AttemptMemory } from "../../src/core/replay.ts";
 import { selectRecord } from "../../src/core/select.ts";
-import { InMemoryArm, InMemoryQueue } from "../support/fakes.ts";
+import { InMemoryArm, InMemoryQueue, InMemoryWorkloads } from "../support/fakes.ts";
 import { activityLogRecord, samples } from "../support/fixtures.ts";
 import { captureLogs } from "../support/logs.ts";
 
@@ -121,6 +121,7 @@ function setup(options: { newId?: () => string } = {}) {
   const processor = new BatchProcessor({
     lookup: new InMemoryArm([samples.armContainerGroup(), samples.armContainerApp(), samples.armJob()]),
     sink: queue,
+    workloads: new InMemoryWorkloads(),
     exclusions: NO_EXCLUSIONS,
     recent: new RecentRequests(0),
     logger: logs.logger,

@@ -18,7 +18,8 @@ const selectAll = (body: unknown): Selection[] =>
     if (!item.ok) throw new Error(item.detail);
     return selectRecord(item.record, NO_EXCLUSIONS);
   });
-const reasonOf = (selection: Selection) => ("skipped" in selection ? selection.skipped : "selected");
+const reasonOf = (selection: Selection) =>
+  "skipped" in selection ? selection.skipped : "deleted" in selection ? "deleted" : "selected";
 
 describe("selecting successful container writes", () => {
   it("selects the Success record of the ACI sample and skips Start and Failure", () => {
@@ -69,15 +70,41 @@ describe("selecting successful container writes", () => {
     });
   });
 
-  it("skips deletes, other operations on watched types, and other resource types", () => {
+  it("turns successful deletes into removals, excluded ones too, and skips unfinished ones", () => {
+    const excludeAll = compileExclusions({ resourceGroups: ["*"], resourceNames: [], images: [] });
+    for (const type of [
+      "Microsoft.ContainerInstance/containerGroups",
+      "Microsoft.App/containerApps",
+      "Microsoft.App/jobs",
+    ]) {
+      const operationName = `${type.toLowerCase()}/delete`;
+      const resource = resourceId("rg-a", type, "gone");
+      expect(reasonOf(selectRecord(record({ operationName, resourceId: resource }), excludeAll))).toBe(
+        "deleted",
+      );
+    }
     expect(
       reasonOf(
         selectRecord(
-          record({ operationName: "microsoft.containerinstance/containergroups/delete" }),
+          record({ operationName: "microsoft.app/containerapps/delete", status: "start" }),
           NO_EXCLUSIONS,
         ),
       ),
-    ).toBe("delete");
+    ).toBe("start");
+    const grid = parseEventBody({
+      eventType: "Microsoft.Resources.ResourceDeleteSuccess",
+      subject: resourceId("rg-a", "Microsoft.App/containerApps", "ca-gone"),
+      eventTime: "2025-03-14T09:21:11Z",
+      data: { operationName: "Microsoft.App/containerApps/delete" },
+    });
+    const item = grid[0];
+    if (!item?.ok) throw new Error("not parsed");
+    expect(selectRecord(item.record, NO_EXCLUSIONS)).toMatchObject({
+      deleted: { kind: "aca", name: "ca-gone", subscriptionId: SUBSCRIPTION },
+    });
+  });
+
+  it("skips other operations on watched types, and other resource types", () => {
     expect(
       reasonOf(
         selectRecord(

@@ -1,12 +1,14 @@
 /**
  * The read API on the service's fastify server (health and metrics stay on the same server,
- * open): latest state per image, one image with its history, the timeline of all scans, and
- * statistics. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
+ * open): latest state per image, one image with its history, the timeline of all scans,
+ * statistics, and coverage of what runs. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
  * error is `application/problem+json`.
  */
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import {
+  COVERAGE_STATES,
+  CoverageSchema,
   HistoryPageSchema,
   ImageDetailSchema,
   LatestPageSchema,
@@ -25,6 +27,8 @@ import {
 } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { Cached } from "../core/cached.ts";
+import { coveragePage } from "../core/coverage.ts";
+import type { CoverageReport } from "../core/coverageReport.ts";
 import {
   decodeContinuation,
   encodeContinuation,
@@ -33,7 +37,7 @@ import {
 } from "../core/scanQueries.ts";
 import { bearerKeyGuard } from "./auth.ts";
 import { ApiProblem, problem, sendProblem } from "./problem.ts";
-import { historyView, latestView, statsView } from "./views.ts";
+import { coverageView, historyView, latestView, statsView } from "./views.ts";
 
 export interface ScanApiOptions {
   reader: ScanRecordReader;
@@ -45,6 +49,10 @@ export interface ScanApiOptions {
   rateLimitPerMinute: number;
   /** /api/stats answers from a count at most this old (it reads the whole table). */
   statsCacheMs: number;
+  /** /api/coverage, read from the tables at most once per its cache period. */
+  coverage: CoverageReport;
+  /** COVERAGE_CACHE_SECONDS, for the API's description. */
+  coverageCacheSeconds: number;
 }
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(500).default(fallback);
@@ -59,6 +67,7 @@ const security = [{ apiKey: [] }];
 
 const LatestCursorSchema = z.object({ table: z.string().min(1).max(2048) });
 const HistoryCursorSchema = z.object({ after: z.string().min(1).max(2048) });
+const CoverageCursorSchema = z.object({ ref: z.string().min(1).max(2048) });
 
 export async function registerScanApi(app: FastifyInstance, options: ScanApiOptions): Promise<void> {
   const { reader } = options;
@@ -231,6 +240,44 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
           async () => {
             const { value, computedAt } = await stats.get();
             return statsView(value, new Date(computedAt));
+          },
+        );
+
+        routes.get(
+          "/coverage",
+          {
+            schema: {
+              summary: "Running images (Workloads) against their last scan and the coverage SLO",
+              description:
+                "`current`: a successful scan within COVERAGE_SLO_HOURS; `failing`: the latest outcome failed " +
+                "(dead letters included) and no success within the SLO; `stale`: an older success; " +
+                "`neverScanned`: nothing recorded. Read from the Workloads and ScanMetadata tables at most " +
+                `once per COVERAGE_CACHE_SECONDS (${options.coverageCacheSeconds} s here; an expired reading answers ` +
+                "while the next is read); `computedAt` says when the answer's reading was taken. " +
+                "Totals cover every image of the `subscription` (all when absent); `state` narrows the items " +
+                "only. Items come in reference order.",
+              security,
+              querystring: z.object({
+                state: z.enum(COVERAGE_STATES).optional(),
+                subscription: z.string().min(1).max(64).optional(),
+                limit: limit(100),
+                continuation: z.string().max(4096).optional(),
+              }),
+              response: { 200: CoverageSchema, ...errorResponses },
+            },
+          },
+          async (request) => {
+            const query = request.query;
+            const after =
+              query.continuation === undefined
+                ? undefined
+                : cursor(CoverageCursorSchema, query.continuation).ref;
+            const answer = await options.coverage.get(query.subscription);
+            const page = coveragePage(answer.coverage, { state: query.state, limit: query.limit, after });
+            return coverageView(answer, options.coverage.sloHours, {
+              items: page.items,
+              next: page.after === undefined ? undefined : encodeContinuation({ ref: page.after }),
+            });
           },
         );
       });

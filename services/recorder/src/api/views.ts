@@ -3,12 +3,16 @@
  * `@qcs/shared`, `contracts/recorderApi.ts`).
  */
 import {
+  type CoverageItem,
+  type CoverageView,
   type HistoryScan,
   type LatestScan,
   type ScanMetadataEntity,
   type ScanStatsView,
   vulnerabilityCountsOf,
 } from "@qcs/shared";
+import type { ImageCoverage } from "../core/coverage.ts";
+import type { CoverageAnswer } from "../core/coverageReport.ts";
 import type { ScanHistoryEntity } from "../core/scanHistory.ts";
 import { resourceIdsOf } from "../core/scanMetadata.ts";
 import type { ScanStats } from "../core/scanQueries.ts";
@@ -84,5 +88,35 @@ export function statsView(stats: ScanStats, computedAt: Date): ScanStatsView {
     ...stats,
     lastScanAt: stats.lastScanAt?.toISOString(),
     computedAt: computedAt.toISOString(),
+  });
+}
+
+export function coverageItemView(image: ImageCoverage): CoverageItem {
+  const latest = image.latest;
+  return compact({
+    ref: image.ref,
+    state: image.state,
+    lastScanAt: latest?.LastScanAt.toISOString(),
+    lastStatus: latest?.Status,
+    lastSuccessAt: latest?.LastSuccessAt?.toISOString(),
+    vulnerabilities: latest && vulnerabilityCountsOf(latest),
+    workloads: image.workloads,
+    resources: image.resources,
+    resourcesTruncated: image.resourcesTruncated,
+  });
+}
+
+export function coverageView(
+  answer: CoverageAnswer,
+  sloHours: number,
+  page: { items: ImageCoverage[]; next?: string | undefined },
+): CoverageView {
+  return compact({
+    sloHours,
+    computedAt: answer.computedAt.toISOString(),
+    lastSweepAt: answer.lastSweepAt?.toISOString() ?? null,
+    totals: answer.coverage.totals,
+    items: page.items.map(coverageItemView),
+    next: page.next,
   });
 }

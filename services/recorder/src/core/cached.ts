@@ -21,6 +21,11 @@ export class Cached<T> {
     this.#now = now;
   }
 
+  /** The last value computed, however old; undefined before the first. Starts nothing. */
+  latest(): CachedValue<T> | undefined {
+    return this.#last;
+  }
+
   async get(): Promise<CachedValue<T>> {
     if (this.#last && this.#now() - this.#last.computedAt < this.#ttlMs) return this.#last;
     this.#pending ??= this.#refresh().finally(() => {

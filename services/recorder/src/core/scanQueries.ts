@@ -2,7 +2,7 @@
  * The read side: what the API asks of storage, in images rather than table keys, and the pure parts
  * of answering it (statistics, opaque continuation tokens).
  */
-import type { ImageRef, ScanMetadataEntity, ScanStatus } from "@qcs/shared";
+import type { ImageKeySource, ImageRef, ScanMetadataEntity, ScanStatus } from "@qcs/shared";
 import type { ScanHistoryEntity } from "./scanHistory.ts";
 
 export interface LatestFilter {
@@ -36,6 +36,9 @@ export interface LatestPage {
   continuation?: string | undefined;
 }
 
+/** The latest state of an image as the scanner's cache sees it: its digest row, else its tag row. */
+export type LatestStateOf = (image: ImageKeySource) => ScanMetadataEntity | undefined;
+
 export interface ScanRecordReader {
   /**
    * Latest states (tag aliases of digests excluded) that match the filter, one page in storage key
@@ -44,6 +47,11 @@ export interface ScanRecordReader {
   list(filter: LatestFilter, page: LatestPageRequest): Promise<LatestPage>;
   /** Every latest state, for statistics: a whole-table read the caller must not repeat per request. */
   all(): Promise<ScanMetadataEntity[]>;
+  /**
+   * Every row, tag aliases included, as a lookup that answers as {@link latestOf} would: one
+   * whole-table read for coverage, which the caller must not repeat per request.
+   */
+  allStates(): Promise<LatestStateOf>;
   /** The latest state of an image: by its digest when it has one, else by its tag. */
   latestOf(image: ImageRef): Promise<ScanMetadataEntity | undefined>;
   /** The scans recorded under this reference (tag or digest form), newest first. */

@@ -68,13 +68,14 @@ class RecorderProcess {
 
   /** Waits (generously: the machine may be loaded) for a JSON log line whose `msg` is `message`. */
   async logged(message: string): Promise<Record<string, unknown>> {
-    for (let tries = 0; tries < 1200; tries += 1) {
-      const match = this.lines.map(parseLine).find((line) => line?.msg === message);
-      if (match) return match;
-      if (this.child.exitCode !== null) break;
-      await sleep(25);
+    const matchOrExit = () =>
+      this.lines.map(parseLine).find((line) => line?.msg === message) ??
+      (this.child.exitCode !== null ? "exited" : undefined);
+    const found = await waitFor(matchOrExit, `a "${message}" log line`, 30_000).catch(() => undefined);
+    if (found === undefined || found === "exited") {
+      throw new Error(`no "${message}" log line from the recorder; output:\n${this.lines.join("\n")}`);
     }
-    throw new Error(`no "${message}" log line from the recorder; output:\n${this.lines.join("\n")}`);
+    return found;
   }
 
   async ready(): Promise<void> {

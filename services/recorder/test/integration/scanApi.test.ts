@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
 import { registerScanApi } from "../../src/api/scanApi.ts";
 import { recordScan } from "../../src/core/recordScan.ts";
-import { tableRecords } from "../support/azurite.ts";
+import { coverageReport, tableRecords } from "../support/azurite.ts";
 import { completedScan, DIGEST, failedScan } from "../support/scans.ts";
 
 const API_KEY = "test-key-0123456789-abcdefghijklmnop";
@@ -14,6 +14,7 @@ const auth = { authorization: `Bearer ${API_KEY}` };
 const logger = createLogger({ name: "recorder-test", level: "silent" });
 
 async function buildApp(
+  connectionString: string,
   records: TableScanRecords,
   telemetry: Telemetry,
   apiKey: string | undefined,
@@ -26,6 +27,8 @@ async function buildApp(
     version: "test",
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
     statsCacheMs: options.statsCacheMs ?? 0,
+    coverage: coverageReport(connectionString, records, { workloadsTable: "WorkloadsNone" }),
+    coverageCacheSeconds: 0,
   });
   await app.ready();
   return app;
@@ -51,7 +54,7 @@ describe("scan API", () => {
       completedScan({ image: parseImageRef("ghcr.io/acme/api:3"), finishedAt: at(12) }),
     );
     for (const scan of scans) await recordScan(records, scan);
-    app = await buildApp(records, telemetry, API_KEY);
+    app = await buildApp(azurite.connectionString, records, telemetry, API_KEY);
   });
   afterAll(async () => {
     await app?.close();
@@ -84,7 +87,7 @@ describe("scan API", () => {
     });
 
     it("answers 503 on every data route when no key is configured", async () => {
-      const open = await buildApp(records, telemetry, undefined);
+      const open = await buildApp(azurite.connectionString, records, telemetry, undefined);
       try {
         const response = await open.inject({ url: "/api/scans", headers: auth });
         expect(response.statusCode).toBe(503);
@@ -247,7 +250,7 @@ describe("scan API", () => {
   });
 
   it("answers over a real socket", async () => {
-    const server = await buildApp(records, telemetry, API_KEY);
+    const server = await buildApp(azurite.connectionString, records, telemetry, API_KEY);
     try {
       const address = await server.listen({ host: "127.0.0.1", port: 0 });
       const ok = await fetch(`${address}/api/stats`, { headers: auth });

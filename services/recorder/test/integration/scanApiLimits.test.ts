@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
 import { registerScanApi } from "../../src/api/scanApi.ts";
 import { recordScan } from "../../src/core/recordScan.ts";
-import { tableClient, tableNames, tableRecords } from "../support/azurite.ts";
+import { coverageReport, tableClient, tableNames, tableRecords } from "../support/azurite.ts";
 import { completedScan } from "../support/scans.ts";
 
 const API_KEY = "limits-test-key-0123456789abcdefghij";
@@ -67,6 +67,8 @@ async function api(
     version: "test",
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
     statsCacheMs: options.statsCacheMs ?? 0,
+    coverage: coverageReport(connectionString, records, { workloadsTable: names.workloads }),
+    coverageCacheSeconds: 0,
   });
   apps.push(app);
   return app;

@@ -58,6 +58,8 @@ function replica(
   return createScannerService({
     serviceBus: client,
     queueName: entities.queue,
+    sweepQueueName: entities.sweepQueue,
+    maxPriorityStreak: 10,
     topicName: entities.topic,
     cache: neverScanned,
     registryAuth: selfAuthenticatingRegistries,

@@ -84,7 +84,8 @@ describe("qscanner process runner", () => {
   it("kills the whole process group on timeout, even a child that ignores SIGTERM", async () => {
     let leader = 0;
     const result = await runner({ killGraceMs: 300, onSpawn: (pid) => (leader = pid) }).run(
-      scanOf("docker.io/library/app:hang", 1500),
+      // Long enough for the watchdog and the simulator to start and print its helper on a busy machine.
+      scanOf("docker.io/library/app:hang", 5000),
     );
     expect(result).toMatchObject({ timedOut: true, exitCode: null, files: [] });
     expect(isAlive(leader)).toBe(false);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "@qcs/emulators";
 import { createLogger } from "@qcs/shared/runtime";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScanRequestReceiver } from "../../src/adapters/serviceBus/scanRequestReceiver.ts";
 import type { ScanDelivery, Settlement } from "../../src/core/handleScanRequest.ts";
@@ -37,6 +38,7 @@ describe("scan request receiver", () => {
     const entities = new TestEntities(client, "lockLost");
     const receiver = client.createReceiver(entities.queue, { maxAutoLockRenewalDurationInMs: 0 });
     const retrySender = client.createSender(entities.queue);
+    const sweepReceiver = client.createReceiver(entities.sweepQueue, { maxAutoLockRenewalDurationInMs: 0 });
     const deliveries: Array<{ deliveryCount: number; priorAttempts: number }> = [];
     const handle = async (delivery: ScanDelivery): Promise<Settlement> => {
       deliveries.push({ deliveryCount: delivery.deliveryCount, priorAttempts: delivery.priorAttempts });
@@ -48,10 +50,13 @@ describe("scan request receiver", () => {
       return { action: "complete", outcome: "succeeded" };
     };
     const scanRequests = new ScanRequestReceiver({
-      receiver,
-      retrySender,
+      queues: {
+        deployment: { receiver, retrySender },
+        sweep: { receiver: sweepReceiver, retrySender: entities.sweepSender },
+      },
       handle,
       concurrency: 1,
+      maxPriorityStreak: 10,
       maxLockRenewalMs: 0,
       metrics: noMetrics,
       logger,
@@ -61,8 +66,9 @@ describe("scan request receiver", () => {
       scanRequests.start();
       // The original is redelivered once its lock expires; a copy scheduled 1 s after the failed
       // complete would arrive within the next seconds had it not been withdrawn.
-      const deadline = Date.now() + 15_000;
-      while (deliveries.length < 2 && Date.now() < deadline) await sleep(100);
+      await waitFor(() => deliveries.length >= 2, "the redelivery of the original", 15_000).catch(
+        () => undefined,
+      );
       await sleep(2500);
       expect(deliveries.map(({ deliveryCount, priorAttempts }) => [deliveryCount, priorAttempts])).toEqual([
         [0, 0],
@@ -74,6 +80,7 @@ describe("scan request receiver", () => {
       await scanRequests.stopReceiving();
       await scanRequests.idle();
       await receiver.close();
+      await sweepReceiver.close();
       await retrySender.close();
       await entities.close();
     }

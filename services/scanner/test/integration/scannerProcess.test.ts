@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBusClient } from "@azure/service-bus";
 import {
   qscannerSimulatorPath,
@@ -13,14 +12,17 @@ import {
   startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
+const QUIET_QSCANNER = join(import.meta.dirname, "..", "support", "quietQscanner.sh");
 const TOKEN = "qualys-process-token-93bd1f20e7";
 const ENTITIES = {
   kill: { lockDuration: "PT3S", maxDeliveryCount: 5 },
   drain: { lockDuration: "PT1M" },
+  orphan: { lockDuration: "PT1M" },
 };
 
 let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
@@ -62,6 +64,7 @@ class ScannerProcess {
         QUALYS_ACCESS_TOKEN: TOKEN,
         QSCANNER_PATH: qscannerSimulatorPath,
         SCAN_REQUESTS_QUEUE: `requests-${key}`,
+        SCAN_REQUESTS_SWEEP_QUEUE: `requests-${key}-sweep`,
         SCAN_COMPLETED_TOPIC: `completed-${key}`,
         HOST: "127.0.0.1",
         PORT: "0",
@@ -81,14 +84,15 @@ class ScannerProcess {
 
   /** Waits for a JSON log line whose `msg` is `message` (after `skip` earlier ones). */
   async logged(message: string, skip = 0): Promise<Record<string, unknown>> {
-    for (let tries = 0; tries < 600; tries += 1) {
-      const matches = this.lines.map(parseLine).filter((line) => line?.msg === message);
-      const match = matches[skip];
-      if (match) return match;
-      if (this.child.exitCode !== null) break;
-      await sleep(50);
+    const matchOrExit = () => {
+      const match = this.lines.map(parseLine).filter((line) => line?.msg === message)[skip];
+      return match ?? (this.child.exitCode !== null ? "exited" : undefined);
+    };
+    const found = await waitFor(matchOrExit, `a "${message}" log line`, 30_000).catch(() => undefined);
+    if (found === undefined || found === "exited") {
+      throw new Error(`no "${message}" log line; output:\n${this.lines.join("\n")}`);
     }
-    throw new Error(`no "${message}" log line; output:\n${this.lines.join("\n")}`);
+    return found;
   }
 
   async ready(): Promise<void> {
@@ -102,28 +106,26 @@ class ScannerProcess {
 
   /** Waits for the first qscanner child to start. */
   async firstChild(): Promise<number> {
-    for (let tries = 0; tries < 200; tries += 1) {
-      const [pid] = this.children();
-      if (pid !== undefined) return pid;
-      await sleep(50);
-    }
-    throw new Error("no qscanner child process started");
+    return waitFor(() => this.children()[0], "a qscanner child process", 10_000);
   }
 
-  /** PIDs of this process' children (qscanner runs). */
+  /** PIDs of this process' children (qscanner runs, each under its watchdog). */
   children(): number[] {
-    const pid = this.child.pid;
-    return readdirSync("/proc")
-      .filter((name) => /^\d+$/.test(name))
-      .filter((name) => {
-        try {
-          return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    return childrenOf(this.child.pid);
   }
+}
+
+function childrenOf(pid: number | undefined): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
@@ -156,7 +158,8 @@ afterEach(async () => {
   for (const opened of entitiesToClose.splice(0)) await opened.close();
 });
 
-describe("scanner process", () => {
+// Each test starts several Node processes (scanners, watchdogs, simulators): a bound for a busy machine.
+describe("scanner process", { timeout: 90_000 }, () => {
   it("after kill -9 mid-scan, redelivers the request once the lock expires and publishes exactly one ScanCompleted", async () => {
     const queue = entities("kill");
     // Two replicas: whichever takes the request is killed, the other takes it over.
@@ -186,6 +189,25 @@ describe("scanner process", () => {
     expect(await queue.queueDrained()).toBe(true);
   });
 
+  it("after kill -9, the qscanner run it started does not outlive it", async () => {
+    const queue = entities("orphan");
+    const running = scanner("orphan", { QSCANNER_PATH: QUIET_QSCANNER });
+    await running.ready();
+    await queue.send(scanRequest(`registry.example.com/team/app:${uniqueTag("quiet")}`));
+    await running.logged("scanning");
+    const descendants = await waitFor(() => descendantsOf(running.child.pid), "qscanner under its watchdog", {
+      until: (pids) => pids.some((pid) => commandLine(pid)[0] === "sleep"),
+    }).catch(() => descendantsOf(running.child.pid));
+    expect(descendants.map((pid) => commandLine(pid)[0])).toContain("sleep");
+
+    running.child.kill("SIGKILL");
+    await running.exited;
+    await waitFor(() => !descendants.some(existsAlive), "the qscanner run to end", 5000).catch(() => {});
+    const survivors = descendants.filter(existsAlive);
+    for (const pid of survivors) process.kill(pid, "SIGKILL");
+    expect(survivors).toEqual([]);
+  });
+
   it("on SIGTERM stops receiving, finishes what fits in the grace period and abandons the rest for redelivery at once", async () => {
     const queue = entities("drain");
     const running = scanner("drain", { SHUTDOWN_GRACE_SECONDS: "6", SCANNER_CONCURRENCY: "2" });
@@ -196,8 +218,10 @@ describe("scanner process", () => {
     await queue.send(long);
     await running.logged("scanning", 1);
     await running.firstChild();
-    for (let tries = 0; tries < 100 && running.children().length < 2; tries += 1) await sleep(50);
-    const qscannerPids = running.children();
+    const qscannerPids = await waitFor(() => running.children(), "two qscanner children", {
+      until: (pids) => pids.length >= 2,
+      timeoutMs: 5000,
+    }).catch(() => running.children());
     expect(qscannerPids).toHaveLength(2);
 
     running.child.kill("SIGTERM");
@@ -218,6 +242,19 @@ describe("scanner process", () => {
     expect(await queue.allCompletedFor(long.requestId, 300)).toEqual([]);
   });
 });
+
+function descendantsOf(pid: number | undefined): number[] {
+  const children = childrenOf(pid);
+  return [...children, ...children.flatMap((child) => descendantsOf(child))];
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
 
 function existsAlive(pid: number): boolean {
   try {

@@ -127,6 +127,8 @@ function startScanner(
   const service = createScannerService({
     serviceBus: client,
     queueName: entities.queue,
+    sweepQueueName: entities.sweepQueue,
+    maxPriorityStreak: 10,
     topicName: options.topicName ?? entities.topic,
     cache: options.cache ?? new TableScanCacheReader(table),
     registryAuth: options.registryAuth ?? selfAuthenticatingRegistries,

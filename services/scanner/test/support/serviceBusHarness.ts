@@ -1,5 +1,5 @@
-// Service Bus plumbing for the scanner's integration tests: an emulator configuration with one
-// queue and one topic per test (so tests cannot see each other's messages), request builders, and
+// Service Bus plumbing for the scanner's integration tests: an emulator configuration with two
+// request queues (deployment and sweep) and one topic per test (so tests cannot see each other's messages), request builders, and
 // receivers that collect what the scanner produced.
 
 import { randomUUID } from "node:crypto";
@@ -26,7 +26,10 @@ export interface EntityOptions {
   maxDeliveryCount?: number;
 }
 
-/** A Microsoft Service Bus emulator Config.json with `requests-<key>` and `completed-<key>` (subscription `recorder`). */
+/**
+ * A Microsoft Service Bus emulator Config.json with `requests-<key>`, `requests-<key>-sweep` and
+ * `completed-<key>` (subscription `recorder`).
+ */
 export function emulatorConfig(entities: Record<string, EntityOptions>) {
   const keys = Object.keys(entities);
   return {
@@ -34,18 +37,20 @@ export function emulatorConfig(entities: Record<string, EntityOptions>) {
       Namespaces: [
         {
           Name: "sbemulatorns",
-          Queues: keys.map((key) => ({
-            Name: `requests-${key}`,
-            Properties: {
-              DeadLetteringOnMessageExpiration: true,
-              DefaultMessageTimeToLive: "PT1H",
-              DuplicateDetectionHistoryTimeWindow: "PT10M",
-              LockDuration: entities[key]?.lockDuration ?? "PT30S",
-              MaxDeliveryCount: entities[key]?.maxDeliveryCount ?? 3,
-              RequiresDuplicateDetection: true,
-              RequiresSession: false,
-            },
-          })),
+          Queues: keys
+            .flatMap((key) => [`requests-${key}`, `requests-${key}-sweep`])
+            .map((name) => ({
+              Name: name,
+              Properties: {
+                DeadLetteringOnMessageExpiration: true,
+                DefaultMessageTimeToLive: "PT1H",
+                DuplicateDetectionHistoryTimeWindow: "PT10M",
+                LockDuration: entities[name.replace(/^requests-|-sweep$/g, "")]?.lockDuration ?? "PT30S",
+                MaxDeliveryCount: entities[name.replace(/^requests-|-sweep$/g, "")]?.maxDeliveryCount ?? 3,
+                RequiresDuplicateDetection: true,
+                RequiresSession: false,
+              },
+            })),
           Topics: keys.map((key) => ({
             Name: `completed-${key}`,
             // As in Azure (infra/): results are deduplicated by messageId.
@@ -91,8 +96,10 @@ export const uniqueTag = (words: string) => `${words}-${randomUUID().slice(0, 8)
 
 export class TestEntities {
   readonly queue: string;
+  readonly sweepQueue: string;
   readonly topic: string;
   readonly sender: ServiceBusSender;
+  readonly sweepSender: ServiceBusSender;
   readonly #completed: ServiceBusReceiver;
   readonly #deadLetters: ServiceBusReceiver;
   readonly #client: ServiceBusClient;
@@ -100,8 +107,10 @@ export class TestEntities {
 
   constructor(client: ServiceBusClient, key: string) {
     this.queue = `requests-${key}`;
+    this.sweepQueue = `requests-${key}-sweep`;
     this.topic = `completed-${key}`;
     this.sender = client.createSender(this.queue);
+    this.sweepSender = client.createSender(this.sweepQueue);
     this.#completed = client.createReceiver(this.topic, "recorder", { receiveMode: "receiveAndDelete" });
     this.#deadLetters = client.createReceiver(this.queue, {
       subQueueType: "deadLetter",
@@ -112,6 +121,10 @@ export class TestEntities {
 
   async send(request: ScanRequested): Promise<void> {
     await this.sender.sendMessages(buildScanRequestedMessage(request));
+  }
+
+  async sendSweep(requests: ScanRequested[]): Promise<void> {
+    await this.sweepSender.sendMessages(requests.map(buildScanRequestedMessage));
   }
 
   async sendRaw(message: ServiceBusMessage): Promise<void> {
@@ -163,6 +176,7 @@ export class TestEntities {
 
   async close(): Promise<void> {
     await this.sender.close();
+    await this.sweepSender.close();
     await this.#completed.close();
     await this.#deadLetters.close();
   }

@@ -1,6 +1,7 @@
 /**
- * What is still in the scan requests queue, the recorder's subscription and the notifications
- * queue (a result is handled once its notification is delivered or dead-lettered), by peeking: a peek
+ * What is still in the scan request queues (deployments' and the sweep's), the recorder's
+ * subscription and the notifications queue (a result is handled once its notification is delivered
+ * or dead-lettered), by peeking: a peek
  * locks nothing and sees messages in every state, locked ones included, so it never disturbs the
  * services.
  */
@@ -10,7 +11,8 @@ import Long from "long";
 import type { PendingMessage } from "../../core/completion.ts";
 
 export interface PeekedEntities {
-  queue: string;
+  /** The request queues: deployments' and the sweep's. */
+  queues: readonly string[];
   topic: string;
   subscription: string;
   notifications: string;
@@ -28,8 +30,12 @@ export class ServiceBusPeek {
   }
 
   async pendingRequests(now = Date.now()): Promise<PendingMessage[]> {
-    const messages = await this.#peekAll(this.#client.createReceiver(this.#entities.queue));
-    return messages.map((message) => pending(message, stringProperty(message, APP_PROPERTY.imageRef), now));
+    const queues = await Promise.all(
+      this.#entities.queues.map((queue) => this.#peekAll(this.#client.createReceiver(queue))),
+    );
+    return queues
+      .flat()
+      .map((message) => pending(message, stringProperty(message, APP_PROPERTY.imageRef), now));
   }
 
   async pendingResults(now = Date.now()): Promise<PendingMessage[]> {

@@ -1,9 +1,11 @@
 /**
  * Runs the local stack's processes: each in its own process group (so a terminal's Ctrl-C reaches
  * only the supervisor, which stops them in order), every output line prefixed with the process's
- * name, unexpected exits reported, and on stop SIGTERM to the group, then SIGKILL to whatever is
+ * name, unexpected exits restarted (with a restart policy) or reported, and on stop SIGTERM to the group, then SIGKILL to whatever is
  * left of it after a grace period. If the supervisor itself exits without stopping them, the
- * groups are killed on the way out.
+ * groups are killed on the way out; if it is killed (SIGKILL runs nothing), each process's fd 3,
+ * a socket to the supervisor, closes: a Node process started with the lifeline preload
+ * (`@qcs/emulators`' `lifelinePath`) then stops itself.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -43,17 +45,39 @@ export interface ProcessSupervisorOptions {
   nameWidth?: number;
   /** Time from SIGTERM to SIGKILL of a process group. Default: 10 s. */
   graceMs?: number;
-  /** A process exited without being asked to. */
+  /** Restart a process that exits without being asked to; default: never. */
+  restart?: RestartPolicy;
+  /** A process exited without being asked to and will be started again after `delayMs`. */
+  onRestart?: (
+    process: SupervisedProcess,
+    status: ExitStatus,
+    restart: { count: number; delayMs: number },
+  ) => void;
+  /** A process exited without being asked to, and is not restarted (no policy, or it is spent). */
   onUnexpectedExit?: (process: SupervisedProcess, status: ExitStatus) => void;
+  /** A process was started (its PID is known). */
+  onSpawn?: (process: SupervisedProcess) => void;
+}
+
+export interface RestartPolicy {
+  /** Restarts allowed within `windowMs`; the next unexpected exit is final. */
+  maxRestarts: number;
+  windowMs: number;
+  /** Delay before the `count`-th restart within the window (1-based). */
+  delayMs: (count: number) => number;
 }
 
 /** How long output may trail the exit of a process (a pipe held open elsewhere must not hang a stop). */
 const OUTPUT_DRAIN_MS = 2000;
 
 interface Entry {
+  spec: ProcessSpec;
+  /** The latest run. */
   handle: SupervisedProcess;
-  child: ChildProcess;
   stopping: boolean;
+  /** When its recent restarts were decided. */
+  restarts: number[];
+  pendingRestart?: NodeJS.Timeout;
 }
 
 export class ProcessSupervisor {
@@ -75,10 +99,18 @@ export class ProcessSupervisor {
   }
 
   start(spec: ProcessSpec): SupervisedProcess {
-    const child = spawn(spec.command, [...spec.args], {
+    const entry: Entry = { spec, stopping: false, restarts: [], handle: this.#run(spec) };
+    this.#entries.push(entry);
+    this.#watch(entry);
+    return entry.handle;
+  }
+
+  #run(spec: ProcessSpec): SupervisedProcess {
+    const child: ChildProcess = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: definedOnly(spec.env),
-      stdio: ["ignore", "pipe", "pipe"],
+      // fd 3: the lifeline, closed by the kernel when this process ends.
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
       detached: true,
     });
     let status: ExitStatus | undefined;
@@ -102,23 +134,43 @@ export class ProcessSupervisor {
       status = result;
       return result;
     });
-    const entry: Entry = {
-      child,
-      stopping: false,
-      handle: { name: spec.name, pid: child.pid ?? -1, exited, exitStatus: () => status },
-    };
-    this.#entries.push(entry);
-    void exited.then((result) => {
-      if (!entry.stopping) this.#options.onUnexpectedExit?.(entry.handle, result);
+    const handle = { name: spec.name, pid: child.pid ?? -1, exited, exitStatus: () => status };
+    if (child.pid !== undefined) this.#options.onSpawn?.(handle);
+    return handle;
+  }
+
+  /** On an unexpected exit: a restart after a delay while the policy allows one, else the report. */
+  #watch(entry: Entry): void {
+    const run = entry.handle;
+    void run.exited.then((result) => {
+      if (entry.stopping) return;
+      const policy = this.#options.restart;
+      const now = Date.now();
+      entry.restarts = entry.restarts.filter((at) => now - at < (policy?.windowMs ?? 0));
+      // A process that cannot be started at all would fail the same way again.
+      if (!policy || result.error !== undefined || entry.restarts.length >= policy.maxRestarts) {
+        this.#options.onUnexpectedExit?.(run, result);
+        return;
+      }
+      entry.restarts.push(now);
+      const delayMs = policy.delayMs(entry.restarts.length);
+      this.#options.onRestart?.(run, result, { count: entry.restarts.length, delayMs });
+      entry.pendingRestart = setTimeout(() => {
+        entry.pendingRestart = undefined;
+        entry.handle = this.#run(entry.spec);
+        this.#watch(entry);
+      }, delayMs);
     });
-    return entry.handle;
   }
 
   /** SIGTERM to the process's group, SIGKILL to the group after the grace period. */
-  async stop(handle: SupervisedProcess): Promise<ExitStatus> {
-    const entry = this.#entries.find((candidate) => candidate.handle === handle);
-    if (!entry) throw new Error(`${handle.name} is not supervised here`);
+  async stop(target: SupervisedProcess): Promise<ExitStatus> {
+    const entry = this.#entries.find((candidate) => candidate.spec.name === target.name);
+    if (!entry) throw new Error(`${target.name} is not supervised here`);
     entry.stopping = true;
+    clearTimeout(entry.pendingRestart);
+    // Its latest run, which is not the one given if it was restarted since.
+    const handle = entry.handle;
     if (handle.exitStatus() === undefined && handle.pid > 0) {
       signalGroup(handle.pid, "SIGTERM");
       const timer = setTimeout(() => signalGroup(handle.pid, "SIGKILL"), this.#options.graceMs ?? 10_000);

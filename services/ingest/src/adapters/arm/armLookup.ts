@@ -91,6 +91,17 @@ function documentOf(target: Target, body: string | null | undefined): LookupResu
   } catch {
     return failed("invalid-arm-document", false, "the response is not JSON");
   }
+  return deployedResourceOf(target, document);
+}
+
+/**
+ * The containers of an ARM document (a GET's body, or a Resource Graph row, which has the same
+ * `id` and `properties`); `target` gives the kind and the ID to use when the document has none.
+ */
+export function deployedResourceOf(
+  target: Pick<Target, "kind" | "resourceId">,
+  document: unknown,
+): LookupResult {
   if (target.kind === "aci") {
     const parsed = containerGroup.safeParse(document);
     if (!parsed.success) return invalid(parsed.error);

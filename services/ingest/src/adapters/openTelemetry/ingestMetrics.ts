@@ -54,6 +54,15 @@ export function createIngestMetrics(meter: Meter): IngestMetrics {
   const rejected = meter.createCounter("ingest_requests_rejected", {
     description: "ScanRequested messages larger than Service Bus allows (not sent)",
   });
+  const deletes = meter.createCounter("ingest_deletes_selected", {
+    description: "records that are successful deletes of container groups, container apps or jobs",
+  });
+  const workloads = meter.createCounter("ingest_workloads_written", {
+    description: "Workloads rows upserted (op=upsert) or removed (op=delete) from events",
+  });
+  const workloadFailures = meter.createCounter("ingest_workload_write_failures", {
+    description: "Workloads writes that failed, every attempt (their events are processed again)",
+  });
 
   const batch = ({ stats }: BatchResult) => {
     recordsRead.add(stats.recordsRead);
@@ -68,6 +77,10 @@ export function createIngestMetrics(meter: Meter): IngestMetrics {
     duplicates.add(stats.duplicatesCollapsed);
     sent.add(stats.requestsSent);
     rejected.add(stats.requestsRejected);
+    deletes.add(stats.deletesSelected);
+    workloads.add(stats.workloadsUpserted, { op: "upsert" });
+    workloads.add(stats.workloadsDeleted, { op: "delete" });
+    workloadFailures.add(stats.workloadWriteFailures);
   };
   return {
     batch,

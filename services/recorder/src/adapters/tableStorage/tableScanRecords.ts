@@ -27,6 +27,7 @@ import type {
   LatestFilter,
   LatestPage,
   LatestPageRequest,
+  LatestStateOf,
   ScanRecordReader,
 } from "../../core/scanQueries.ts";
 
@@ -127,6 +128,15 @@ export class TableScanRecords implements ScanRecordWriter, ScanRecordReader {
     return rows;
   }
 
+  async allStates(): Promise<LatestStateOf> {
+    const rows = new Map<string, ScanMetadataEntity>();
+    for await (const row of this.#metadata.listEntities<Row>()) {
+      const entity = this.#parse(row);
+      if (entity) rows.set(rowId(entity), entity);
+    }
+    return (image) => rows.get(rowId(scanCacheKey(image)));
+  }
+
   async latestOf(image: ImageRef): Promise<ScanMetadataEntity | undefined> {
     const row = await this.#get(scanCacheKey(image));
     return row && this.#parse(row);
@@ -180,6 +190,8 @@ export class TableScanRecords implements ScanRecordWriter, ScanRecordReader {
     }
   }
 }
+
+const rowId = (key: TableKey) => `${key.partitionKey}\n${key.rowKey}`;
 
 function historyEntity(row: Row): ScanHistoryEntity {
   const { etag: _etag, timestamp: _timestamp, ...entity } = row;

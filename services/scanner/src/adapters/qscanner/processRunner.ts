@@ -1,8 +1,9 @@
 /**
  * Runs qscanner as a child process: an argument array and no shell; its own process group, so a
- * timeout or an abort kills everything it started; bounded capture of stdout and stderr; a fresh
- * private output directory per scan, read back and removed afterwards. The Qualys token reaches
- * the child only through its environment.
+ * timeout or an abort kills everything it started; under a watchdog (watchdog.ts) that kills that
+ * group if this process dies; bounded capture of stdout and stderr; a fresh private output
+ * directory per scan, read back and removed afterwards. The Qualys token reaches the child only
+ * through its environment.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -11,6 +12,8 @@ import { join } from "node:path";
 import type { QscannerProcess, QscannerRunOptions, QscannerRunResult } from "../../core/ports.ts";
 import { parseVersionOutput, QSCANNER_ENV } from "../../core/qscannerCli.ts";
 import type { OutputFile } from "../../core/report.ts";
+
+const WATCHDOG = join(import.meta.dirname, "watchdog.ts");
 
 export interface QscannerProcessRunnerOptions {
   /** Path of the qscanner binary (or the simulator). */
@@ -25,7 +28,7 @@ export interface QscannerProcessRunnerOptions {
   maxReportBytes?: number;
   /** Between SIGTERM and SIGKILL to the process group. Default: 5000 ms. */
   killGraceMs?: number;
-  /** Called with the child's PID once it runs. */
+  /** Called with the child's PID (the watchdog's, leader of qscanner's process group) once it runs. */
   onSpawn?: (pid: number) => void;
 }
 
@@ -103,12 +106,17 @@ export class QscannerProcessRunner implements QscannerProcess {
       let timedOut = false;
       let aborted = false;
       let escalation: NodeJS.Timeout | undefined;
-      const child = spawn(this.#options.executable, args, {
+      const child = spawn(process.execPath, [WATCHDOG, this.#options.executable, ...args], {
         env: { ...this.#options.env, ...options.env },
         // A new process group (setsid): killing -pid reaches every process qscanner starts.
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        // fd 3: the watchdog's lifeline to this process, and how it reports a qscanner it cannot start.
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
         shell: false,
+      });
+      let watchdogReport = "";
+      child.stdio[3]?.on("data", (chunk: Buffer) => {
+        watchdogReport += chunk.toString("utf8");
       });
       const killGroup = (signal: NodeJS.Signals) => {
         if (child.pid === undefined) return;
@@ -133,8 +141,8 @@ export class QscannerProcessRunner implements QscannerProcess {
       options.signal.addEventListener("abort", onAbort, { once: true });
       if (options.signal.aborted) onAbort();
 
-      child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
-      child.stderr.on("data", (chunk: Buffer) => output.push(chunk));
+      child.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
+      child.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
       if (child.pid !== undefined) this.#options.onSpawn?.(child.pid);
       // Whatever the leader left running in its group dies with it (and releases the pipes).
       child.once("exit", () => killGroup("SIGKILL"));
@@ -156,7 +164,7 @@ export class QscannerProcessRunner implements QscannerProcess {
       child.once("error", (error: NodeJS.ErrnoException) =>
         finish(null, `${error.code ?? "error"}: ${error.message}`),
       );
-      child.once("close", (code) => finish(code));
+      child.once("close", (code) => (watchdogReport ? finish(null, watchdogReport) : finish(code)));
     });
   }
 

@@ -1,20 +1,20 @@
 /**
- * Peek-lock consumption of `scan-requests` through the SDK's streaming receiver: at most
- * `concurrency` messages locked at once (the SDK adds one credit per finished handler, and no
- * receive/drain cycles churn the link while idle), the lock of each renewed by hand for the whole
- * scan (a failed renewal aborts the scan, which is then abandoned rather than completed twice),
- * and the core's settlement applied to the message. A delayed retry is a scheduled copy of the
- * request carrying the attempt count, sent before the original is completed.
+ * Peek-lock consumption of the two request queues, deployment (`scan-requests`) and sweep
+ * (`scan-requests-sweep`), into one set of `concurrency` slots. Each free slot is filled by a pull
+ * (`receiveMessages`) chosen by the core's slot scheduler, so a deployment request never waits
+ * behind sweep work that is still on the broker: a streaming `subscribe` per queue would hold
+ * credit (and locks) on both queues at once and could not ask "deployment first" per slot. Never
+ * more messages are locked than slots are free. Every message, whichever queue it came from, goes
+ * through the same path: its lock renewed by hand for the whole scan (a failed renewal aborts the
+ * scan, which is then abandoned rather than completed twice), the core's settlement applied
+ * through its own queue's receiver, and a delayed retry scheduled as a copy on its own queue.
  */
 import { createHash } from "node:crypto";
-import type {
-  ProcessErrorArgs,
-  ServiceBusReceivedMessage,
-  ServiceBusReceiver,
-  ServiceBusSender,
-} from "@azure/service-bus";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ServiceBusReceivedMessage, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
 import { APP_PROPERTY, type Logger } from "@qcs/shared";
 import type { ScanRequestHandler, Settlement } from "../../core/handleScanRequest.ts";
+import { afterPull, initialSlotState, type Lane, planPulls } from "../../core/slotScheduler.ts";
 
 export interface ReceiverMetrics {
   lockRenewed(): void;
@@ -22,19 +22,37 @@ export interface ReceiverMetrics {
   inFlightChanged(delta: number): void;
 }
 
-export interface ScanRequestReceiverOptions {
-  /** A peekLock receiver on the requests queue, with the SDK's own lock renewal off (`maxAutoLockRenewalDurationInMs: 0`). */
+/** One request queue: a peekLock receiver (SDK lock renewal off) and a sender to the same queue for delayed retries. */
+export interface RequestQueueLinks {
   receiver: ServiceBusReceiver;
-  /** A sender to the same queue, for delayed retries. */
   retrySender: ServiceBusSender;
+}
+
+export interface ScanRequestReceiverOptions {
+  /** Receivers with `maxAutoLockRenewalDurationInMs: 0`: locks are renewed here, per scan. */
+  queues: Record<Lane, RequestQueueLinks>;
   handle: ScanRequestHandler;
-  /** Scans at once (SCANNER_CONCURRENCY). */
+  /** Scans at once (SCANNER_CONCURRENCY), shared by both queues. */
   concurrency: number;
+  /** Deployment scans started in a row while sweep work waits (SCANNER_PRIORITY_STREAK). */
+  maxPriorityStreak: number;
   /** Locks are renewed for at most this long per message (the scan timeout plus a margin). */
   maxLockRenewalMs: number;
   metrics: ReceiverMetrics;
   logger: Logger;
 }
+
+/**
+ * How long a pull waits on a queue that may be empty while slots are free: short, as it only
+ * decides whether to fall through to the other queue (a message that arrives meanwhile ends the
+ * wait; the SDK then waits out the rest for more). When both queues were empty, the scanner waits
+ * on the deployment queue for one message, up to a second, so an idle scanner makes about one
+ * receive per second instead of a tight loop, and a deployment request arriving ends that wait.
+ */
+const PROBE_WAIT_MS = 100;
+const IDLE_WAIT_MS = 1_000;
+/** Pause after a failed receive (the SDK reconnects the link on the next one). */
+const RECEIVE_ERROR_BACKOFF_MS = 1_000;
 
 /** Longest messageId Service Bus accepts. */
 const MAX_MESSAGE_ID_LENGTH = 128;
@@ -43,7 +61,9 @@ export class ScanRequestReceiver {
   readonly #options: ScanRequestReceiverOptions;
   readonly #inFlight = new Map<Promise<void>, AbortController>();
   #running = false;
-  #subscription: { close(): Promise<void> } | undefined;
+  #loop: Promise<void> | undefined;
+  /** Resolved by stopReceiving, so a loop waiting for a free slot stops at once. */
+  #stopped = Promise.withResolvers<void>();
 
   constructor(options: ScanRequestReceiverOptions) {
     this.#options = options;
@@ -54,10 +74,11 @@ export class ScanRequestReceiver {
     return this.#inFlight.size;
   }
 
-  /** Readiness: the broker answers on the requests queue (a peek through its management link). */
+  /** Readiness: the broker answers on both request queues (a peek through their management links). */
   async reachable(): Promise<boolean> {
     try {
-      await this.#options.receiver.peekMessages(1);
+      const { deployment, sweep } = this.#options.queues;
+      await Promise.all([deployment.receiver.peekMessages(1), sweep.receiver.peekMessages(1)]);
       return true;
     } catch {
       return false;
@@ -67,19 +88,15 @@ export class ScanRequestReceiver {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#subscription = this.#options.receiver.subscribe(
-      {
-        processMessage: (message) => this.#onMessage(message),
-        processError: async (args) => this.#onError(args),
-      },
-      { maxConcurrentCalls: this.#options.concurrency, autoCompleteMessages: false },
-    );
+    this.#stopped = Promise.withResolvers<void>();
+    this.#loop = this.#fillSlots();
   }
 
-  /** Stops taking messages; scans in flight go on. */
+  /** Stops taking messages (after the pull under way, at most a second); scans in flight go on. */
   async stopReceiving(): Promise<void> {
     this.#running = false;
-    await this.#subscription?.close();
+    this.#stopped.resolve();
+    await this.#loop;
   }
 
   /**
@@ -104,40 +121,66 @@ export class ScanRequestReceiver {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.keys()]);
   }
 
-  /** The SDK calls this for each message and gives a new credit once it resolves. */
-  async #onMessage(message: ServiceBusReceivedMessage): Promise<void> {
-    if (!this.#running) {
-      // Delivered while stopping: hand it straight back, tracked so close() waits for the abandon.
-      const handBack = this.#settle(message, { action: "abandon", reason: "shutting down" }).finally(() =>
-        this.#inFlight.delete(handBack),
-      );
-      this.#inFlight.set(handBack, new AbortController());
-      await handBack;
+  /** The one receive loop: waits for a free slot, then pulls in the order the slot scheduler gives. */
+  async #fillSlots(): Promise<void> {
+    const { concurrency, maxPriorityStreak } = this.#options;
+    let state = initialSlotState;
+    let idle = false;
+    while (this.#running) {
+      const free = concurrency - this.#inFlight.size;
+      if (free <= 0) {
+        await Promise.race([this.#stopped.promise, ...this.#inFlight.keys()]);
+        continue;
+      }
+      let received = 0;
+      for (const pull of planPulls(state, free, maxPriorityStreak)) {
+        const waitForDeployment = idle && pull.lane === "deployment";
+        const messages = waitForDeployment
+          ? await this.#pull(pull.lane, 1, IDLE_WAIT_MS)
+          : await this.#pull(pull.lane, pull.max, PROBE_WAIT_MS);
+        state = afterPull(state, pull.lane, messages.length);
+        for (const message of messages) this.#dispatch(pull.lane, message);
+        received = messages.length;
+        if (received > 0 || !this.#running) break;
+      }
+      idle = received === 0;
+    }
+  }
+
+  async #pull(lane: Lane, max: number, maxWaitTimeInMs: number): Promise<ServiceBusReceivedMessage[]> {
+    try {
+      return await this.#options.queues[lane].receiver.receiveMessages(max, { maxWaitTimeInMs });
+    } catch (error) {
+      this.#options.logger.warn({ err: error, lane }, "receiving scan requests failed; retrying");
+      await sleep(RECEIVE_ERROR_BACKOFF_MS);
+      return [];
+    }
+  }
+
+  #dispatch(lane: Lane, message: ServiceBusReceivedMessage): void {
+    if (this.#running) {
+      this.#track(lane, message);
       return;
     }
-    await this.#track(message);
-  }
-
-  #onError(args: ProcessErrorArgs): void {
-    this.#options.logger.warn(
-      { err: args.error, errorSource: args.errorSource, entityPath: args.entityPath },
-      "Service Bus receiver error; the SDK reconnects",
+    // Received while stopping: hand it straight back, tracked so close() waits for the abandon.
+    const handBack = this.#settle(lane, message, { action: "abandon", reason: "shutting down" }).finally(() =>
+      this.#inFlight.delete(handBack),
     );
+    this.#inFlight.set(handBack, new AbortController());
   }
 
-  #track(message: ServiceBusReceivedMessage): Promise<void> {
+  #track(lane: Lane, message: ServiceBusReceivedMessage): void {
     const lock = new AbortController();
-    const work = this.#process(message, lock).finally(() => {
+    const work = this.#process(lane, message, lock).finally(() => {
       this.#inFlight.delete(work);
       this.#options.metrics.inFlightChanged(-1);
     });
     this.#inFlight.set(work, lock);
     this.#options.metrics.inFlightChanged(1);
-    return work;
   }
 
-  async #process(message: ServiceBusReceivedMessage, lock: AbortController): Promise<void> {
-    const stopRenewing = this.#renewLock(message, lock);
+  async #process(lane: Lane, message: ServiceBusReceivedMessage, lock: AbortController): Promise<void> {
+    const stopRenewing = this.#renewLock(this.#options.queues[lane].receiver, message, lock);
     let settlement: Settlement;
     try {
       settlement = await this.#options.handle({
@@ -155,12 +198,16 @@ export class ScanRequestReceiver {
     } finally {
       stopRenewing();
     }
-    await this.#settle(message, settlement);
+    await this.#settle(lane, message, settlement);
   }
 
   /** Renews the lock at half its remaining time until stopped or the renewal budget is spent. */
-  #renewLock(message: ServiceBusReceivedMessage, lock: AbortController): () => void {
-    const { receiver, metrics, logger, maxLockRenewalMs } = this.#options;
+  #renewLock(
+    receiver: ServiceBusReceiver,
+    message: ServiceBusReceivedMessage,
+    lock: AbortController,
+  ): () => void {
+    const { metrics, logger, maxLockRenewalMs } = this.#options;
     const renewUntil = Date.now() + maxLockRenewalMs;
     let lockedUntil = message.lockedUntilUtc?.getTime() ?? Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -189,8 +236,10 @@ export class ScanRequestReceiver {
     };
   }
 
-  async #settle(message: ServiceBusReceivedMessage, settlement: Settlement): Promise<void> {
-    const { receiver, retrySender, logger } = this.#options;
+  /** Settles through the queue the message came from; a retry copy goes back to that queue. */
+  async #settle(lane: Lane, message: ServiceBusReceivedMessage, settlement: Settlement): Promise<void> {
+    const { receiver, retrySender } = this.#options.queues[lane];
+    const { logger } = this.#options;
     try {
       switch (settlement.action) {
         case "complete":
