@@ -201,7 +201,7 @@ describe.skipIf(!bicep.available)(
       const owners = roleAssignments.filter((a) =>
         a.properties.roleDefinitionId.endsWith(ROLE.serviceBusDataOwner),
       );
-      expect(owners).toHaveLength(3);
+      expect(owners).toHaveLength(4);
       for (const assignment of owners) {
         expect(assignment.id).toMatch(/Microsoft\.ServiceBus\/namespaces\/[^/']+\/(queues|topics)\/[^/']+'/);
         expect(grant(assignment).principal).toMatch(/-scale$/);
