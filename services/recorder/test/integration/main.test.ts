@@ -84,13 +84,13 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
     // sees the first of them (the notified row waits for its notification to be queued).
     const metrics = async () => await (await fetch(`${recorder?.url}/metrics`)).text();
     await expect
-      .poll(metrics, { timeout: 10_000 })
+      .poll(metrics, { timeout: 30_000 })
       .toMatch(/recorder_messages_dead_lettered_total\{reason="InvalidMessage"[^}]*\} 1/);
     await expect
-      .poll(metrics, { timeout: 10_000 })
+      .poll(metrics, { timeout: 30_000 })
       .toMatch(/recorder_results_recorded_total\{status="succeeded"[^}]*\} 1/);
     await expect
-      .poll(metrics, { timeout: 10_000 })
+      .poll(metrics, { timeout: 30_000 })
       .toMatch(/recorder_results_recorded_total\{status="failed"[^}]*\} 1/);
 
     const running = recorder;
