@@ -31,6 +31,17 @@ param qualysAccessToken string = ''
 @description('Bearer key for the recorder API, stored in Key Vault. Empty keeps the value already stored.')
 param recorderApiKey string = ''
 
+@secure()
+@description('NOTIFY_WEBHOOKS (FORMAT=URL,...), stored in Key Vault as notify-webhooks. Empty keeps the value already stored.')
+param notifyWebhooks string = ''
+
+@secure()
+@description('NOTIFY_WEBHOOK_SECRET (HMAC key of X-QCS-Signature), stored in Key Vault as notify-webhook-secret. Empty keeps the value already stored.')
+param notifyWebhookSecret string = ''
+
+@description('Give the recorder notify-webhooks and notify-webhook-secret from Key Vault: only once both are stored, since a reference to a missing secret fails the revision.')
+param notifications bool = false
+
 @description('Image tag of the three services in the registry (deploy.sh passes the git commit).')
 param imageTag string
 
@@ -100,6 +111,7 @@ var entities = {
   scanMetadataTable: 'ScanMetadata'
   scanHistoryTable: 'ScanHistory'
   workloadsTable: 'Workloads'
+  notificationsQueue: 'notifications'
 }
 
 // Lower case and each once: role assignment and deployment names derive from the IDs, so the same
@@ -185,6 +197,7 @@ module serviceBus 'modules/serviceBus.bicep' = {
     sweepQueueName: entities.scanRequestsSweepQueue
     topicName: entities.scanCompletedTopic
     subscriptionName: entities.recorderSubscription
+    notificationsQueueName: entities.notificationsQueue
     duplicateDetectionHours: scanCacheHours
   }
 }
@@ -208,6 +221,8 @@ module keyVault 'modules/keyVault.bicep' = {
     vaultName: names.vault
     qualysAccessToken: qualysAccessToken
     recorderApiKey: recorderApiKey
+    notifyWebhooks: notifyWebhooks
+    notifyWebhookSecret: notifyWebhookSecret
   }
 }
 
@@ -249,6 +264,9 @@ module roles 'modules/roles.bicep' = {
     vaultName: keyVault.outputs.vaultName
     qualysTokenSecretName: keyVault.outputs.qualysTokenSecretName
     recorderApiKeySecretName: keyVault.outputs.recorderApiKeySecretName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
+    notifications: notifications
+    notifySecretNames: [keyVault.outputs.notifyWebhooksSecretName, keyVault.outputs.notifyWebhookSecretSecretName]
     registryName: registry.outputs.registryName
     principals: {
       ingest: identity.ingest.principalId
@@ -497,11 +515,24 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'RECORDER_SUBSCRIPTION', value: entities.recorderSubscription }
       { name: 'SCAN_METADATA_TABLE', value: entities.scanMetadataTable }
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
+      { name: 'NOTIFICATIONS_QUEUE', value: entities.notificationsQueue }
       { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
     ])
-    keyVaultSecrets: [
-      { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
-    ]
+    keyVaultSecrets: concat(
+      [
+        { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
+      ],
+      notifications
+        ? [
+            { name: 'notify-webhooks', keyVaultUrl: keyVault.outputs.notifyWebhooksSecretUrl, variable: 'NOTIFY_WEBHOOKS' }
+            {
+              name: 'notify-webhook-secret'
+              keyVaultUrl: keyVault.outputs.notifyWebhookSecretSecretUrl
+              variable: 'NOTIFY_WEBHOOK_SECRET'
+            }
+          ]
+        : []
+    )
     scaleRules: [
       {
         name: 'scan-completed'
@@ -511,6 +542,17 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
           topicName: entities.scanCompletedTopic
           subscriptionName: entities.recorderSubscription
           messageCount: '100'
+          activationMessageCount: '0'
+        }
+      }
+      {
+        // The notifier runs in the recorder: notifications waiting wake it (and add replicas) too.
+        name: 'notifications'
+        type: 'azure-servicebus'
+        metadata: {
+          namespace: names.serviceBus
+          queueName: entities.notificationsQueue
+          messageCount: '20'
           activationMessageCount: '0'
         }
       }

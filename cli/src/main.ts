@@ -10,9 +10,11 @@ import {
   type Env,
   isConfigError,
   loadServiceConfig,
+  parseWebhooks,
   type ScanctlConfig,
   type SweepConfig,
   scanctlConfigSpec,
+  secretRedactor,
   sweepConfigSpec,
 } from "@qcs/shared";
 import { createCredential, createLogger, createServiceBusClient } from "@qcs/shared/runtime";
@@ -29,7 +31,7 @@ import {
 import { ServiceBusScanRequestSender } from "./adapters/serviceBus/scanRequestSender.ts";
 import { type OutputStream, StreamTerminal } from "./adapters/terminal/terminal.ts";
 import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
-import { CliError, EXIT_CODE, type ExitCode, isCliError } from "./core/cliError.ts";
+import { CliError, EXIT_CODE, type ExitCode, isCliError, usageError } from "./core/cliError.ts";
 import { buildProgram } from "./program.ts";
 
 export interface ScanctlIo {
@@ -101,10 +103,31 @@ export async function runScanctl(
           ? { queue: settings.scanRequestsQueue }
           : entity === "sweep"
             ? { queue: settings.scanRequestsSweepQueue }
-            : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
+            : entity === "notifications"
+              ? { queue: settings.notificationsQueue }
+              : { topic: settings.scanCompletedTopic, subscription: settings.recorderSubscription };
       return new ServiceBusDeadLetterQueue(serviceBusClient(), source, {
         ...(tuning.receiveWaitMs === undefined ? {} : { receiveWaitMs: tuning.receiveWaitMs }),
       });
+    },
+    async webhooks(override) {
+      const settings = loadConfig();
+      const problems: string[] = [];
+      const webhooks =
+        override === undefined
+          ? settings.notify.webhooks
+          : parseWebhooks(override.join(","), (problem) => problems.push(problem));
+      for (const webhook of webhooks) secretRedactor.addSecret(webhook.url);
+      if (problems.length > 0) throw usageError(`--webhook: ${problems.join("; ")}`);
+      // Loaded on use: the CloudEvents SDK is large and only this command needs it.
+      const { createWebhookPoster } = await import("@qcs/recorder/webhooks");
+      const post = createWebhookPoster({
+        source: settings.notify.source,
+        secret: settings.notify.secret,
+        timeoutMs: 10_000,
+        userAgent: "scanctl",
+      });
+      return { webhooks, post };
     },
     entityCounts() {
       const settings = loadConfig();

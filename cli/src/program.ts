@@ -7,6 +7,7 @@ import type { GlobalOptions, ScanctlContext } from "./commands/context.ts";
 import { registerCoverage } from "./commands/coverage.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDlq } from "./commands/dlq.ts";
+import { registerNotify } from "./commands/notify.ts";
 import { registerReplay } from "./commands/replay.ts";
 import { registerRescan } from "./commands/rescan.ts";
 import { registerScans } from "./commands/scans.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CommandModule[] = [
   registerRescan,
   registerReplay,
   registerScans,
+  registerNotify,
   registerSweep,
   registerCoverage,
   registerDev,

@@ -11,8 +11,15 @@ import type { EmulatorCommand, StartedEmulator } from "./cli.ts";
 import { eventHubsCommand } from "./eventhubs/cli.ts";
 import { registryCommand } from "./registry/cli.ts";
 import { serviceBusCommand } from "./servicebus/cli.ts";
+import { webhookSinkCommand } from "./webhooks/cli.ts";
 
-const emulators: EmulatorCommand[] = [serviceBusCommand, eventHubsCommand, armCommand, registryCommand];
+const emulators: EmulatorCommand[] = [
+  serviceBusCommand,
+  eventHubsCommand,
+  armCommand,
+  registryCommand,
+  webhookSinkCommand,
+];
 const names = emulators.map((emulator) => emulator.name);
 
 function parseOnly(value: string): string[] {
@@ -29,7 +36,8 @@ const program = new Command("emulators")
     "Run the local Azure stand-ins on loopback for development and tests: a Service Bus broker and an " +
       "Event Hubs broker that the official SDKs reach with the connection strings of Microsoft's emulators, " +
       "a local ARM endpoint (HTTPS) serving container groups, container apps and jobs from an inventory file " +
-      "(and Resource Graph queries over them), and a local OCI registry serving the manifests of their images.",
+      "(and Resource Graph queries over them), a local OCI registry serving the manifests of their images, " +
+      "and a webhook sink that receives notifications.",
   )
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .option(

@@ -18,3 +18,5 @@ export { type RegistryImage, registryImageOf } from "./registry/imageRef.ts";
 export * from "./registry/registryEmulator.ts";
 // Service Bus: `startServiceBusEmulator`, the project's Config.json and the configuration types.
 export * from "./servicebus/emulator.ts";
+// The webhook sink notifications are delivered to locally.
+export * from "./webhooks/webhookSink.ts";

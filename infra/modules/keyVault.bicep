@@ -1,4 +1,5 @@
-// Key Vault (RBAC mode) holding the Qualys access token and the recorder's API key. A secret is written
+// Key Vault (RBAC mode) holding the Qualys access token, the recorder's API key and its notification
+// webhooks (URLs carry their key) and signing secret. A secret is written
 // only when a value is given, so a redeployment without the values keeps the ones already stored.
 
 param location string
@@ -11,8 +12,16 @@ param qualysAccessToken string
 @secure()
 param recorderApiKey string
 
+@secure()
+param notifyWebhooks string
+
+@secure()
+param notifyWebhookSecret string
+
 var qualysTokenSecretName = 'qualys-access-token'
 var recorderApiKeySecretName = 'recorder-api-key'
+var notifyWebhooksSecretName = 'notify-webhooks'
+var notifyWebhookSecretSecretName = 'notify-webhook-secret'
 
 resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
   name: vaultName
@@ -43,9 +52,25 @@ resource apiKey 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(reco
   properties: { value: recorderApiKey, contentType: 'text/plain' }
 }
 
+resource webhooks 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(notifyWebhooks)) {
+  parent: vault
+  name: notifyWebhooksSecretName
+  properties: { value: notifyWebhooks, contentType: 'text/plain' }
+}
+
+resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(notifyWebhookSecret)) {
+  parent: vault
+  name: notifyWebhookSecretSecretName
+  properties: { value: notifyWebhookSecret, contentType: 'text/plain' }
+}
+
 output vaultName string = vault.name
 output qualysTokenSecretName string = qualysTokenSecretName
 output recorderApiKeySecretName string = recorderApiKeySecretName
 // Versionless secret URLs: Container Apps picks up a rotated value without a redeployment.
 output qualysTokenSecretUrl string = '${vault.properties.vaultUri}secrets/${qualysTokenSecretName}'
 output recorderApiKeySecretUrl string = '${vault.properties.vaultUri}secrets/${recorderApiKeySecretName}'
+output notifyWebhooksSecretName string = notifyWebhooksSecretName
+output notifyWebhookSecretSecretName string = notifyWebhookSecretSecretName
+output notifyWebhooksSecretUrl string = '${vault.properties.vaultUri}secrets/${notifyWebhooksSecretName}'
+output notifyWebhookSecretSecretUrl string = '${vault.properties.vaultUri}secrets/${notifyWebhookSecretSecretName}'

@@ -22,6 +22,11 @@ param workloadsTableName string
 param vaultName string
 param qualysTokenSecretName string
 param recorderApiKeySecretName string
+param notificationsQueueName string
+
+@description('Whether the recorder reads its notification secrets (notifySecretNames) from Key Vault.')
+param notifications bool
+param notifySecretNames string[]
 param registryName string
 param principals { ingest: string, scanner: string, recorder: string }
 
@@ -44,6 +49,10 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
 
   resource topic 'topics' existing = {
     name: topicName
+  }
+
+  resource notifications 'queues' existing = {
+    name: notificationsQueueName
   }
 }
 
@@ -261,6 +270,25 @@ resource recorderSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource notifySecrets 'Microsoft.KeyVault/vaults/secrets@2026-02-01' existing = [
+  for name in notifySecretNames: {
+    parent: vault
+    name: name
+  }
+]
+
+resource recorderNotifySecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in notifySecretNames: if (notifications) {
+    scope: notifySecrets[i]
+    name: guid(notifySecrets[i].id, principals.recorder, roleIds.keyVaultSecretsUser)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+      principalId: principals.recorder
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
 resource pulls 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for principal in [principals.ingest, principals.recorder]: {
     scope: registry
@@ -318,6 +346,29 @@ resource scannerScaleSweepQueue 'Microsoft.Authorization/roleAssignments@2022-04
 resource recorderScaleTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus::topic
   name: guid(serviceBus::topic.id, scalePrincipals.recorder, roleIds.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
+    principalId: scalePrincipals.recorder
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// recorder's notifier: queue notifications as it records, deliver them, dead-letter what receivers refuse.
+resource recorderNotifications 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roleIds.serviceBusDataReceiver, roleIds.serviceBusDataSender]: {
+    scope: serviceBus::notifications
+    name: guid(serviceBus::notifications.id, principals.recorder, role)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: principals.recorder
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource recorderScaleNotifications 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::notifications
+  name: guid(serviceBus::notifications.id, scalePrincipals.recorder, roleIds.serviceBusDataOwner)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.serviceBusDataOwner)
     principalId: scalePrincipals.recorder

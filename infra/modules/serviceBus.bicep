@@ -1,6 +1,7 @@
 // Service Bus Standard (Basic has no topics and no duplicate detection): queues "scan-requests"
-// (deployments, people) and "scan-requests-sweep" (the sweep; same settings, its own dead-letter queue),
-// topic "scan-completed" with subscription "recorder". Settings mirror emulators/config/servicebus/Config.json.
+// (deployments, people), "scan-requests-sweep" (the sweep; same settings, its own dead-letter queue) and
+// "notifications" (the recorder's webhook deliveries), topic "scan-completed" with subscription "recorder".
+// Settings mirror emulators/config/servicebus/Config.json.
 
 param location string
 param tags object
@@ -9,6 +10,7 @@ param queueName string
 param sweepQueueName string
 param topicName string
 param subscriptionName string
+param notificationsQueueName string
 
 @description('Duplicate-detection window of the queue and the topic, in hours: the scan cache (SCAN_CACHE_HOURS), at most 7 days.')
 @minValue(1)
@@ -61,6 +63,22 @@ resource sweepQueue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
   properties: requestQueueProperties
 }
 
+// Notifications the recorder decided, for its notifier; messageId = scan ID + type, so a result
+// handled again decides the same notification and the queue drops it.
+resource notificationsQueue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
+  parent: namespace
+  name: notificationsQueueName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT24H'
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: resultTimeToLive
+    requiresSession: false
+  }
+}
+
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2026-01-01' = {
   parent: namespace
   name: topicName
@@ -86,6 +104,7 @@ resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2026
 
 output namespaceName string = namespace.name
 output queueName string = queue.name
+output notificationsQueueName string = notificationsQueue.name
 output sweepQueueName string = sweepQueue.name
 output topicName string = topic.name
 output subscriptionName string = subscription.name

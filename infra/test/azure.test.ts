@@ -201,7 +201,7 @@ describe.skipIf(!bicep.available)(
       const owners = roleAssignments.filter((a) =>
         a.properties.roleDefinitionId.endsWith(ROLE.serviceBusDataOwner),
       );
-      expect(owners).toHaveLength(3);
+      expect(owners).toHaveLength(4);
       for (const assignment of owners) {
         expect(assignment.id).toMatch(/Microsoft\.ServiceBus\/namespaces\/[^/']+\/(queues|topics)\/[^/']+'/);
         expect(grant(assignment).principal).toMatch(/-scale$/);
@@ -252,7 +252,10 @@ describe.skipIf(!bicep.available)(
         "serviceBusDataOwner on queues/scan-requests",
         "serviceBusDataOwner on queues/scan-requests-sweep",
       ]);
-      expect(grants["id-qcs-recorder-scale"]).toEqual(["serviceBusDataOwner on topics/scan-completed"]);
+      expect(grants["id-qcs-recorder-scale"]).toEqual([
+        "serviceBusDataOwner on queues/notifications",
+        "serviceBusDataOwner on topics/scan-completed",
+      ]);
     });
 
     it("gives the services Service Bus Data Receiver and Sender, never Data Owner, and each one only its own Key Vault secret", () => {
@@ -279,7 +282,9 @@ describe.skipIf(!bicep.available)(
       expect(grants["id-qcs-recorder"]).toEqual([
         `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
         "keyVaultSecretsUser on secrets/recorder-api-key",
+        "serviceBusDataReceiver on queues/notifications",
         "serviceBusDataReceiver on topics/scan-completed",
+        "serviceBusDataSender on queues/notifications",
         "storageTableDataContributor on tables/ScanHistory",
         "storageTableDataContributor on tables/ScanMetadata",
         "storageTableDataReader on tables/Workloads",
@@ -459,6 +464,41 @@ describe.skipIf(!bicep.available)(
         `/subscriptions/${OTHER}`,
       ]);
       expect(granted["id-qcs-eventgrid"]).toEqual(["eventHubsDataSender on eventhubs/activity-log"]);
+    });
+  },
+);
+
+describe.skipIf(!bicep.available)(
+  `Azure deployment with notifications (${bicep.available ? "bicep snapshot" : `skipped: ${bicep.reason}`})`,
+  async () => {
+    const snapshot: DeploymentSnapshot = bicep.available
+      ? await deploymentSnapshot(bicep.path, await pinnedBicepVersion(), { QCS_NOTIFICATIONS: "true" })
+      : { predictedResources: [], diagnostics: [] };
+    const { ofType, grants } = plan(snapshot);
+
+    it("gives the recorder its webhooks and signing secret from Key Vault, readable by the recorder only", () => {
+      expect(snapshot.diagnostics).toEqual([]);
+      const recorder = ofType("Microsoft.App/containerApps").find((app) => app.name.endsWith("-recorder"));
+      const env = recorder?.properties.template.containers[0].env as Array<{
+        name: string;
+        secretRef?: string;
+      }>;
+      expect(env.filter((e) => e.name.startsWith("NOTIFY_"))).toEqual([
+        { name: "NOTIFY_WEBHOOKS", secretRef: "notify-webhooks" },
+        { name: "NOTIFY_WEBHOOK_SECRET", secretRef: "notify-webhook-secret" },
+      ]);
+      const readers = Object.entries(grants())
+        .filter(([, list]) => list.some((grant) => /on secrets\/notify-/.test(grant)))
+        .map(([principal, list]) => [principal, list.filter((grant) => /on secrets\/notify-/.test(grant))]);
+      expect(readers).toEqual([
+        [
+          "id-qcs-recorder",
+          [
+            "keyVaultSecretsUser on secrets/notify-webhook-secret",
+            "keyVaultSecretsUser on secrets/notify-webhooks",
+          ],
+        ],
+      ]);
     });
   },
 );

@@ -105,7 +105,8 @@ describe.skipIf(!bicep.available)(
           .filter((r) => r.type === type)
           .map((r) => r.name.split("/").slice(1).join("/"));
       const resource = (type: string) => snapshot.predictedResources.find((r) => r.type === type);
-      expectEqual("infra queues", named("Microsoft.ServiceBus/namespaces/queues"), [
+      expectEqual("infra queues", named("Microsoft.ServiceBus/namespaces/queues").sort(), [
+        E.NOTIFICATIONS_QUEUE,
         E.SCAN_REQUESTS_QUEUE,
         E.SCAN_REQUESTS_SWEEP_QUEUE,
       ]);
@@ -185,6 +186,14 @@ describe.skipIf(!bicep.available)(
       }
       const rule = (service: Service) =>
         apps[service]?.properties.template.scale.rules.find((r: { custom?: unknown }) => r.custom)?.custom;
+      expectEqual(
+        "infra recorder KEDA rule on the notifications queue",
+        apps.recorder?.properties.template.scale.rules.some(
+          (r: { custom?: { metadata?: { queueName?: string } } }) =>
+            r.custom?.metadata?.queueName === E.NOTIFICATIONS_QUEUE,
+        ),
+        true,
+      );
       expectEqual(
         "infra ingest KEDA rule",
         rule("ingest")?.metadata && {
@@ -276,6 +285,7 @@ describe.skipIf(!bicep.available)(
         [E.EVENTHUB_CONSUMER_GROUP],
       );
       const queue = namespace?.Queues.find((q: { Name: string }) => q.Name === E.SCAN_REQUESTS_QUEUE);
+      const notifications = namespace?.Queues.find((q: { Name: string }) => q.Name === E.NOTIFICATIONS_QUEUE);
       const sweepQueue = namespace?.Queues.find(
         (q: { Name: string }) => q.Name === E.SCAN_REQUESTS_SWEEP_QUEUE,
       );
@@ -299,6 +309,17 @@ describe.skipIf(!bicep.available)(
           "Microsoft.ServiceBus/namespaces/topics/subscriptions",
         ],
       ];
+      const deployedNotifications = snapshot.predictedResources.find(
+        (r) =>
+          r.type === "Microsoft.ServiceBus/namespaces/queues" && r.name.endsWith(`/${E.NOTIFICATIONS_QUEUE}`),
+      );
+      if (!notifications) problems.push(`Service Bus emulator config: no ${E.NOTIFICATIONS_QUEUE}`);
+      else {
+        const deployed = settings(deployedNotifications?.properties ?? {});
+        for (const [setting, value] of Object.entries(settings(notifications.Properties ?? {}))) {
+          expectEqual(`${E.NOTIFICATIONS_QUEUE} ${setting} (emulator vs infra)`, deployed[setting], value);
+        }
+      }
       for (const [name, emulated, type] of pairs) {
         if (!emulated) {
           problems.push(`Service Bus emulator config: no ${name}`);

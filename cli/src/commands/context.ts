@@ -4,7 +4,8 @@
  * needs only the recorder never needs Service Bus settings.
  */
 import type { SweepSummary } from "@qcs/ingest/sweep";
-import type { Env } from "@qcs/shared";
+import type { DeliveryResult } from "@qcs/recorder/webhooks";
+import type { Env, Notification, Webhook } from "@qcs/shared";
 import type { DeadLetterEntity } from "../core/deadLetters.ts";
 import type {
   DeadLetterQueue,
@@ -44,6 +45,11 @@ export interface ScanctlContext {
   /** Throws a configuration error when RECORDER_URL is not set. */
   recorder(): RecorderApi;
   hasRecorder(): boolean;
+  /** NOTIFY_WEBHOOKS (or these FORMAT=URL items instead) and how to post to one, as the recorder does. */
+  webhooks(override?: readonly string[]): Promise<{
+    webhooks: readonly Webhook[];
+    post(webhook: Webhook, notification: Notification): Promise<DeliveryResult>;
+  }>;
   /** One sweep with the sweep's configuration (SWEEP_*, ARM_*, storage, Service Bus) and the operator's credentials. */
   sweep(dryRun: boolean): Promise<SweepSummary>;
   /** Who runs the command, for `sources[].requestedBy` of a manual scan request. */

@@ -20,7 +20,9 @@ export function collect(value: string, previous: string[] | undefined): string[]
 export function entityOption(): Option {
   return new Option(
     "--entity <entity>",
-    "requests: the scan-requests queue; sweep: the scan-requests-sweep queue; results: the recorder subscription of scan-completed",
+    "requests: the scan-requests queue; sweep: the scan-requests-sweep queue; " +
+      "results: the recorder subscription of scan-completed; " +
+      "notifications: the notifications queue (webhooks that kept failing)",
   )
     .choices(DEAD_LETTER_ENTITIES)
     .default("requests");

@@ -5,9 +5,14 @@
  */
 import { APP_PROPERTY } from "@qcs/shared";
 
-/** The dead-letter queues scanctl works on: deployment requests, sweep requests, results. */
-export type DeadLetterEntity = "requests" | "sweep" | "results";
-export const DEAD_LETTER_ENTITIES: readonly DeadLetterEntity[] = ["requests", "sweep", "results"];
+/** The dead-letter queues scanctl works on: deployment requests, sweep requests, results, notifications. */
+export type DeadLetterEntity = "requests" | "sweep" | "results" | "notifications";
+export const DEAD_LETTER_ENTITIES: readonly DeadLetterEntity[] = [
+  "requests",
+  "sweep",
+  "results",
+  "notifications",
+];
 
 export interface DeadLetter {
   /** Unique within the dead-letter queue; bigint because Service Bus sequence numbers are 64-bit. */

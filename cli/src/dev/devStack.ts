@@ -24,6 +24,7 @@ import {
   startEventHubsEmulator,
   startRegistryEmulator,
   startServiceBusEmulator,
+  startWebhookSink,
 } from "@qcs/emulators";
 import type { SweepSummary } from "@qcs/ingest/sweep";
 import { ENTITY_DEFAULTS, loadServiceConfig, sweepConfigSpec } from "@qcs/shared";
@@ -59,6 +60,8 @@ import {
   type DeadLetter,
   type DevCoverage,
   type IngestCounts,
+  NOTIFICATIONS_ENTITY,
+  type NotificationSent,
   REQUEST_ENTITIES,
   type RecordedResult,
   type ReplayCounts,
@@ -103,7 +106,8 @@ export interface StartDevStackOptions {
 
 export interface DevStack {
   scanner: ScannerChoice;
-  urls: { recorder: string; ingest: string; scanner: string; arm: string };
+  /** `webhooks`: the local webhook sink, when NOTIFY_WEBHOOKS does not replace it. */
+  urls: { recorder: string; ingest: string; scanner: string; arm: string; webhooks?: string | undefined };
   /** What scanctl needs to reach this stack. */
   scanctlEnv: Record<string, string>;
   processes(): Array<{ name: string; pid: number }>;
@@ -118,6 +122,8 @@ export interface DevStack {
     deadLetters(since: Date): Promise<DeadLetter[]>;
     results(since: Date): Promise<RecordedResult[]>;
     ingestCounts(): Promise<IngestCounts>;
+    /** Notifications the local sink accepted; undefined when NOTIFY_WEBHOOKS points elsewhere. */
+    notificationsSent(): NotificationSent[] | undefined;
     coverage(): Promise<DevCoverage>;
   };
   stop(): Promise<void>;
@@ -208,6 +214,18 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
     const serviceBusClient = new ServiceBusClient(serviceBus.connectionString);
     closers.push(() => serviceBusClient.close());
 
+    // The local webhook sink, unless the user points notifications at real receivers.
+    const sinkSecret = options.env.NOTIFY_WEBHOOK_SECRET || randomBytes(24).toString("base64url");
+    const sink = options.env.NOTIFY_WEBHOOKS
+      ? undefined
+      : await startWebhookSink({ host, port: 0, secret: sinkSecret });
+    if (sink) closers.push(() => sink.close());
+    say(
+      sink
+        ? `webhooks: notifications go to the local sink (GET ${sink.url}/ lists them, signatures checked)`
+        : "webhooks: notifications go to NOTIFY_WEBHOOKS",
+    );
+
     const scanner = chooseScanner(options.env, qscannerSimulatorPath);
     const scannerTmpDir = await mkdtemp(join(tmpdir(), "qcs-dev-scanner-"));
     closers.push(() => rm(scannerTmpDir, { recursive: true, force: true }));
@@ -234,6 +252,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       arm: { endpoint: arm.url, token: armToken, caFile: armCaFile },
       registry: registry.url,
       recorderApiKey: options.recorderApiKey,
+      notify: sink && { webhooks: `cloudevents=${sink.url}/cloudevents`, secret: sinkSecret },
     };
     const urls: Record<ServiceName, string> = { ingest: "", scanner: "", recorder: "" };
     const started: Array<{ name: ServiceName; child: SupervisedProcess }> = [];
@@ -279,6 +298,7 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
       queues: [ENTITY_DEFAULTS.SCAN_REQUESTS_QUEUE, ENTITY_DEFAULTS.SCAN_REQUESTS_SWEEP_QUEUE],
       topic: ENTITY_DEFAULTS.SCAN_COMPLETED_TOPIC,
       subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
+      notifications: ENTITY_DEFAULTS.NOTIFICATIONS_QUEUE,
     });
     const recorder = new HttpRecorderApi({ url: urls.recorder, apiKey: options.recorderApiKey });
     const deadLetterQueues = [
@@ -293,10 +313,16 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
           subscription: ENTITY_DEFAULTS.RECORDER_SUBSCRIPTION,
         }),
       },
+      {
+        entity: NOTIFICATIONS_ENTITY,
+        queue: new ServiceBusDeadLetterQueue(serviceBusClient, {
+          queue: ENTITY_DEFAULTS.NOTIFICATIONS_QUEUE,
+        }),
+      },
     ];
     return {
       scanner,
-      urls: { ...urls, arm: arm.url },
+      urls: { ...urls, arm: arm.url, webhooks: sink?.url },
       scanctlEnv: {
         SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
         SERVICEBUS_EMULATOR_ADMIN_PORT: String(serviceBus.adminPort),
@@ -345,6 +371,11 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
           ).flat(),
         results: (since) => resultsSince(recorder, since),
         ingestCounts: () => ingestCounts(urls.ingest),
+        notificationsSent: () =>
+          sink
+            ?.received()
+            .filter((item) => item.status < 300 && item.type !== undefined && item.ref !== undefined)
+            .map((item) => ({ type: item.type as string, ref: item.ref as string })),
         coverage: async () => {
           const { sloHours, totals } = await recorder.coverage({ limit: 1 });
           return { sloHours, totals };

@@ -256,6 +256,7 @@ async function summarize(
     ingest,
     results,
     deadLetters,
+    notificationsSent: stack.watch.notificationsSent() ?? [],
     coverage,
   });
 }
@@ -263,6 +264,7 @@ async function summarize(
 function where(stack: DevStack, envFile: string) {
   return {
     recorderUrl: stack.urls.recorder,
+    ...(stack.urls.webhooks === undefined ? {} : { webhookSinkUrl: stack.urls.webhooks }),
     envFile,
     scanner: stack.scanner.kind,
     processes: stack.processes(),

@@ -30,9 +30,11 @@ const PORT_OPTIONS = [
   "--scanner-port",
 ].flatMap((option) => [option, "0"]);
 const API_KEY = "e2e-recorder-key-0123456789-abcdefghij";
+const NOTIFY_SECRET = "e2e-notify-secret-0123456789";
 
 type Summary = DevSummary & {
   recorderUrl: string;
+  webhookSinkUrl: string;
   envFile: string;
   scanner: string;
   processes: Array<{ name: string; pid: number }>;
@@ -53,7 +55,13 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
       // them (the sweep that follows by default adds a cached result per image and the unevented workload).
       [BIN, "dev", "--json", "--no-sweep", "--timeout", "150", "--data-dir", dataDir, ...PORT_OPTIONS],
       {
-        env: { ...process.env, RECORDER_API_KEY: API_KEY, NO_COLOR: "1" },
+        env: {
+          ...process.env,
+          RECORDER_API_KEY: API_KEY,
+          NOTIFY_WEBHOOKS: undefined,
+          NOTIFY_WEBHOOK_SECRET: NOTIFY_SECRET,
+          NO_COLOR: "1",
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -147,6 +155,35 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
       deadLettered: 1,
       notRequested: { "invalid-reference": 1 },
     });
+  });
+
+  it("notifies each image with critical or high findings once, and the dead-lettered one once, signed", async () => {
+    const response = await fetch(summary.webhookSinkUrl);
+    const received = (await response.json()) as Array<{
+      type: string;
+      signature: string;
+      status: number;
+      body: { data: { ref: string; registry?: string; repository?: string; tag?: string } };
+    }>;
+    // As requested: the tag form when the event names a tag (the scan may have added the digest).
+    const requested = ({ data }: (typeof received)[number]["body"]) =>
+      data.tag && data.registry && data.repository
+        ? `${data.registry}/${data.repository}:${data.tag}`
+        : data.ref;
+    const of = (type: string) =>
+      received
+        .filter((item) => item.type === type)
+        .map((item) => requested(item.body))
+        .sort();
+    const serious = summary.imageOutcomes
+      .filter((image) => (image.vulnerabilities?.critical ?? 0) + (image.vulnerabilities?.high ?? 0) > 0)
+      .map((image) => image.ref)
+      .sort();
+    expect(serious.length).toBeGreaterThan(0);
+    expect(of("io.qcs.findings.new")).toEqual(serious);
+    expect(of("io.qcs.scan.failed")).toEqual(["ghcr.io/contoso/catalog:2.0.0-notfound"]);
+    expect(received.every((item) => item.signature === "valid" && item.status === 200)).toBe(true);
+    expect(summary.notifications).toMatchObject({ sent: received.length, failed: 0 });
   });
 
   it("reports coverage from the recorder's API with the totals /api/coverage answers", async () => {

@@ -4,16 +4,20 @@
  * API beside health and metrics, and receives ScanCompleted until SIGTERM (the start-up path is
  * shared: `startService`). The only file that creates SDK clients.
  */
-import { configVariables, recorderConfigSpec } from "@qcs/shared";
+import { configVariables, recorderConfigSpec, secretRedactor } from "@qcs/shared";
 import { createServiceBusClient, createTableClient, defineService } from "@qcs/shared/runtime";
 import packageJson from "../package.json" with { type: "json" };
 import { registerCoverageGauges } from "./adapters/openTelemetry/coverageGauges.ts";
 import { createRecorderMetrics } from "./adapters/openTelemetry/recorderMetrics.ts";
+import { NotificationReceiver, NotificationSender } from "./adapters/serviceBus/notificationQueue.ts";
 import { ScanCompletedReceiver } from "./adapters/serviceBus/scanCompletedReceiver.ts";
 import { TableScanRecords } from "./adapters/tableStorage/tableScanRecords.ts";
 import { TableWorkloads } from "./adapters/tableStorage/tableWorkloads.ts";
+import { createWebhookPoster } from "./adapters/webhooks/webhookPoster.ts";
 import { registerScanApi } from "./api/scanApi.ts";
 import { CoverageReport } from "./core/coverageReport.ts";
+import { createNotificationHandler } from "./core/deliverNotification.ts";
+import { DEFAULT_DELIVERY_POLICY } from "./core/deliveryPolicy.ts";
 import { createScanCompletedHandler, DEFAULT_STORAGE_RETRY } from "./core/handleScanCompleted.ts";
 
 const recorder = defineService({
@@ -43,6 +47,29 @@ const recorder = defineService({
 
     const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
     lifecycle.onClose(() => serviceBus.close());
+    // Each URL on its own too (the variable as a whole is registered by the config loader).
+    for (const webhook of config.notify.webhooks) secretRedactor.addSecret(webhook.url);
+    const outbox = new NotificationSender(serviceBus, config.notify.queue);
+    // The notifier: its own receiver on its own queue, so webhooks never hold up recording.
+    const notifier = new NotificationReceiver({
+      client: serviceBus,
+      queue: config.notify.queue,
+      concurrency: config.concurrency,
+      handler: createNotificationHandler({
+        webhooks: config.notify.webhooks,
+        post: createWebhookPoster({
+          source: config.notify.source,
+          secret: config.notify.secret,
+          timeoutMs: config.notify.timeoutMs,
+          userAgent: `qcs-recorder/${packageJson.version}`,
+        }),
+        policy: { ...DEFAULT_DELIVERY_POLICY, maxAttempts: config.notify.maxAttempts },
+        logger,
+      }),
+      logger,
+      maxLockRenewalMs:
+        config.notify.maxAttempts * (DEFAULT_DELIVERY_POLICY.maxDelayMs + config.notify.timeoutMs),
+    });
     const receiver = new ScanCompletedReceiver({
       client: serviceBus,
       topic: config.scanCompletedTopic,
@@ -53,6 +80,7 @@ const recorder = defineService({
         metrics: createRecorderMetrics(telemetry.meter),
         logger,
         retry: { ...DEFAULT_STORAGE_RETRY, budgetMs: config.storageRetryBudgetMs },
+        notify: { outbox, minSeverity: config.notify.minSeverity },
       }),
       logger,
       tracer: telemetry.tracer,
@@ -64,6 +92,7 @@ const recorder = defineService({
     return {
       readiness: [
         { name: "servicebus", check: () => receiver.ready() },
+        { name: "notifier", check: () => notifier.ready() },
         { name: "storage", check: () => records.ping() },
       ],
       routes: (server) =>
@@ -76,10 +105,19 @@ const recorder = defineService({
           coverage,
           coverageCacheSeconds: config.coverageCacheMs / 1000,
         }),
-      start: () => receiver.start(),
-      stopIntake: () => receiver.stopIntake(),
-      drain: (deadline) => receiver.drain(deadline),
-      close: () => receiver.close(),
+      start: () => {
+        receiver.start();
+        notifier.start();
+      },
+      stopIntake: async () => {
+        await Promise.all([receiver.stopIntake(), notifier.stopIntake()]);
+      },
+      drain: async (deadline) => {
+        await Promise.all([receiver.drain(deadline), notifier.drain(deadline)]);
+      },
+      close: async () => {
+        await Promise.all([receiver.close(), notifier.close()]);
+      },
     };
   },
 });
@@ -87,7 +125,8 @@ const recorder = defineService({
 /** Starts the recorder in this process (tests, benchmarks); shut it down with `shutdown()`. */
 export const startRecorder = recorder.start;
 
-const HELP = `recorder: records ScanCompleted results in Table Storage and serves them over HTTP.
+const HELP = `recorder: records ScanCompleted results in Table Storage and serves them over HTTP; queues
+notifications as it records and delivers them to NOTIFY_WEBHOOKS.
 
 Usage: node services/recorder/src/main.ts
 

@@ -15,6 +15,7 @@ import {
   serviceBusEnv,
 } from "./fields.ts";
 import { defineServiceConfig } from "./load.ts";
+import { notifyEnv, parseWebhooks } from "./notify.ts";
 
 /** Port of the management (ATOM over HTTP) API of a development emulator; Microsoft's uses 5300. */
 export const DEFAULT_EMULATOR_ADMIN_PORT = 5300;
@@ -35,13 +36,22 @@ export const scanctlConfigSpec = defineServiceConfig({
     SCAN_REQUESTS_SWEEP_QUEUE: entityVar("SCAN_REQUESTS_SWEEP_QUEUE"),
     SCAN_COMPLETED_TOPIC: entityVar("SCAN_COMPLETED_TOPIC"),
     RECORDER_SUBSCRIPTION: entityVar("RECORDER_SUBSCRIPTION"),
+    NOTIFICATIONS_QUEUE: entityVar("NOTIFICATIONS_QUEUE"),
     EVENTHUB_NAME: entityVar("EVENTHUB_NAME"),
     /** Base URL of the recorder's API, e.g. `http://127.0.0.1:8080`. */
     RECORDER_URL: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
     /** Bearer key of the recorder's API (the recorder's own RECORDER_API_KEY). */
     RECORDER_API_KEY: optionalString(),
+    /** `scanctl notify test` posts to these, as the recorder would. */
+    ...notifyEnv,
   }),
-  secrets: ["SERVICEBUS_CONNECTION_STRING", "EVENTHUBS_CONNECTION_STRING", "RECORDER_API_KEY"],
+  secrets: [
+    "SERVICEBUS_CONNECTION_STRING",
+    "EVENTHUBS_CONNECTION_STRING",
+    "RECORDER_API_KEY",
+    "NOTIFY_WEBHOOKS",
+    "NOTIFY_WEBHOOK_SECRET",
+  ],
   build: (env, issue) => ({
     serviceBus: optionalConnection(
       "SERVICEBUS",
@@ -60,6 +70,12 @@ export const scanctlConfigSpec = defineServiceConfig({
     scanRequestsSweepQueue: env.SCAN_REQUESTS_SWEEP_QUEUE,
     scanCompletedTopic: env.SCAN_COMPLETED_TOPIC,
     recorderSubscription: env.RECORDER_SUBSCRIPTION,
+    notificationsQueue: env.NOTIFICATIONS_QUEUE,
+    notify: {
+      webhooks: parseWebhooks(env.NOTIFY_WEBHOOKS, (message) => issue("NOTIFY_WEBHOOKS", message)),
+      secret: env.NOTIFY_WEBHOOK_SECRET,
+      source: env.NOTIFY_SOURCE,
+    },
     eventHubName: env.EVENTHUB_NAME,
     recorder:
       env.RECORDER_URL === undefined ? undefined : { url: env.RECORDER_URL, apiKey: env.RECORDER_API_KEY },

@@ -159,6 +159,7 @@ export const ENTITY_DEFAULTS = {
   SCAN_METADATA_TABLE: "ScanMetadata",
   SCAN_HISTORY_TABLE: "ScanHistory",
   WORKLOADS_TABLE: "Workloads",
+  NOTIFICATIONS_QUEUE: "notifications",
 } as const;
 
 export const entityVar = (name: keyof typeof ENTITY_DEFAULTS) => stringVar(ENTITY_DEFAULTS[name]);

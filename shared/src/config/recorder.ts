@@ -10,6 +10,7 @@ import {
   storageEnv,
 } from "./fields.ts";
 import { defineServiceConfig } from "./load.ts";
+import { notifyEnv, parseWebhooks, SEVERITIES } from "./notify.ts";
 
 /** A shorter key can be guessed; 32 characters of base64 carry 192 bits. */
 export const MIN_API_KEY_LENGTH = 32;
@@ -42,12 +43,26 @@ export const recorderConfigSpec = defineServiceConfig({
     RECORDER_API_RATE_LIMIT: intVar(300, 1, 1_000_000),
     /** How long /api/stats answers from the last count before counting again. */
     RECORDER_STATS_CACHE_SECONDS: intVar(60, 0, 3600),
+    NOTIFICATIONS_QUEUE: entityVar("NOTIFICATIONS_QUEUE"),
+    /** Findings at or above this severity are notified when new. */
+    NOTIFY_MIN_SEVERITY: z.enum(SEVERITIES).default("high"),
+    /** Delivery attempts per webhook (429, 5xx, timeouts are retried) before the notification is dead-lettered. */
+    NOTIFY_MAX_ATTEMPTS: intVar(5, 1, 20),
+    /** Seconds one webhook request may take. */
+    NOTIFY_TIMEOUT_SECONDS: intVar(10, 1, 120),
+    ...notifyEnv,
     /** A running image is `current` while its last successful scan is younger than this (24 h cache + a sweep). */
     COVERAGE_SLO_HOURS: intVar(30, 1, 8760),
     /** How long /api/coverage and the coverage gauges answer from one reading of the tables (0: read per request). */
     COVERAGE_CACHE_SECONDS: intVar(60, 0, 3600),
   }),
-  secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "RECORDER_API_KEY"],
+  secrets: [
+    "SERVICEBUS_CONNECTION_STRING",
+    "STORAGE_CONNECTION_STRING",
+    "RECORDER_API_KEY",
+    "NOTIFY_WEBHOOKS",
+    "NOTIFY_WEBHOOK_SECRET",
+  ],
   build: (env, issue) => ({
     ...commonConfig(env),
     serviceBus: messagingConnection(
@@ -67,6 +82,15 @@ export const recorderConfigSpec = defineServiceConfig({
     apiKey: env.RECORDER_API_KEY,
     apiRateLimitPerMinute: env.RECORDER_API_RATE_LIMIT,
     statsCacheMs: env.RECORDER_STATS_CACHE_SECONDS * 1000,
+    notify: {
+      queue: env.NOTIFICATIONS_QUEUE,
+      minSeverity: env.NOTIFY_MIN_SEVERITY,
+      webhooks: parseWebhooks(env.NOTIFY_WEBHOOKS, (message) => issue("NOTIFY_WEBHOOKS", message)),
+      secret: env.NOTIFY_WEBHOOK_SECRET,
+      source: env.NOTIFY_SOURCE,
+      maxAttempts: env.NOTIFY_MAX_ATTEMPTS,
+      timeoutMs: env.NOTIFY_TIMEOUT_SECONDS * 1000,
+    },
     coverageSloHours: env.COVERAGE_SLO_HOURS,
     coverageCacheMs: env.COVERAGE_CACHE_SECONDS * 1000,
   }),

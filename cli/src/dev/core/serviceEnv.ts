@@ -18,6 +18,7 @@ const OWNED = [
   "SCAN_REQUESTS_SWEEP_QUEUE",
   "SCAN_COMPLETED_TOPIC",
   "RECORDER_SUBSCRIPTION",
+  "NOTIFICATIONS_QUEUE",
   "EVENTHUB_NAME",
   "EVENTHUB_CONSUMER_GROUP",
   "CHECKPOINT_CONTAINER",
@@ -40,6 +41,8 @@ export interface LocalEndpoints {
   /** The local registry: every registry host's API. */
   registry: string;
   recorderApiKey: string;
+  /** The local webhook sink, unless the user's NOTIFY_WEBHOOKS replaces it. */
+  notify?: { webhooks: string; secret: string } | undefined;
 }
 
 export interface ScannerChoice {
@@ -98,7 +101,16 @@ export function serviceEnv(base: Env, options: ServiceEnvOptions): Record<string
       ARM_CA_FILE: endpoints.arm.caFile,
     });
   }
-  if (options.service === "recorder") env.RECORDER_API_KEY = endpoints.recorderApiKey;
+  if (options.service === "recorder") {
+    env.RECORDER_API_KEY = endpoints.recorderApiKey;
+    if (endpoints.notify) {
+      Object.assign(env, {
+        NOTIFY_WEBHOOKS: endpoints.notify.webhooks,
+        NOTIFY_WEBHOOK_SECRET: endpoints.notify.secret,
+        NOTIFY_WEBHOOK_SECRET_FILE: undefined,
+      });
+    }
+  }
   if (options.service === "scanner") {
     env.TMPDIR = options.scannerTmpDir;
     env.QSCANNER_PATH = options.scanner.path;

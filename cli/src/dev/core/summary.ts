@@ -94,6 +94,13 @@ export interface DevSummary {
   deadLetters: { byReason: Record<string, number>; items: DeadLetter[] };
   imageOutcomes: ImageOutcome[];
   coverage: DevCoverage;
+  /** Sent: accepted by the local sink (empty when NOTIFY_WEBHOOKS replaced it); failed: dead-lettered. */
+  notifications: { sent: number; failed: number; items: NotificationSent[] };
+}
+
+export interface NotificationSent {
+  type: string;
+  ref: string;
 }
 
 export interface SummaryInput {
@@ -105,7 +112,10 @@ export interface SummaryInput {
   results: readonly RecordedResult[];
   deadLetters: readonly DeadLetter[];
   coverage: DevCoverage;
+  notificationsSent: readonly NotificationSent[];
 }
+
+export const NOTIFICATIONS_ENTITY = ENTITY_DEFAULTS.NOTIFICATIONS_QUEUE;
 
 /** The request queues whose dead letters are images that ended dead-lettered: deployments' and the sweep's. */
 export const REQUEST_ENTITIES = [
@@ -198,5 +208,12 @@ export function buildSummary(input: SummaryInput): DevSummary {
     deadLetters: { byReason, items: [...input.deadLetters] },
     imageOutcomes: outcomes,
     coverage: input.coverage,
+    notifications: {
+      sent: input.notificationsSent.length,
+      failed: input.deadLetters.filter((letter) => letter.entity === NOTIFICATIONS_ENTITY).length,
+      items: [...input.notificationsSent].sort(
+        (a, b) => a.type.localeCompare(b.type) || a.ref.localeCompare(b.ref),
+      ),
+    },
   };
 }

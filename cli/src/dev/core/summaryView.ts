@@ -51,6 +51,12 @@ export function renderSummary(summary: DevSummary, next: NextSteps): string {
       `${givenUp}${formatCounts(ingest.eventsGivenUp, "   ", "")} (failed past INGEST_RETRY_GIVE_UP_SECONDS; ingest's log names them)`,
     ]);
   }
+  const { notifications } = summary;
+  rows.push([
+    "notifications",
+    `${notifications.sent} sent${notifications.failed > 0 ? `, ${notifications.failed} dead-lettered (scanctl dlq list --entity notifications)` : ""}`,
+  ]);
+  for (const item of notifications.items) rows.push([`  ${item.type}`, item.ref]);
   lines.push(...table(rows.map(([label, value]) => [`  ${label}`, value])));
 
   if (summary.imageOutcomes.length > 0) {

@@ -78,6 +78,7 @@ const input: SummaryInput = {
       imageRef: "quay.io/x/y:1",
     },
   ],
+  notificationsSent: [],
   coverage: {
     sloHours: 30,
     totals: { workloads: 3, images: 4, current: 2, stale: 0, failing: 1, neverScanned: 1 },
@@ -161,6 +162,39 @@ describe("buildSummary", () => {
         reason: "ScanTimeout",
       },
     ]);
+  });
+});
+
+describe("notifications in the summary", () => {
+  it("counts what the sink accepted and the notifications' dead letters, and lists type and image", () => {
+    const summary = buildSummary({
+      ...input,
+      notificationsSent: [
+        { type: "io.qcs.scan.failed", ref: "ghcr.io/contoso/gone:1-notfound" },
+        { type: "io.qcs.findings.new", ref: "docker.io/library/nginx:1.27" },
+      ],
+      deadLetters: [
+        ...input.deadLetters,
+        { entity: "notifications", reason: "WebhookFailed", description: "x", imageRef: "quay.io/x/y:1" },
+      ],
+    });
+    expect(summary.notifications).toEqual({
+      sent: 2,
+      failed: 1,
+      items: [
+        { type: "io.qcs.findings.new", ref: "docker.io/library/nginx:1.27" },
+        { type: "io.qcs.scan.failed", ref: "ghcr.io/contoso/gone:1-notfound" },
+      ],
+    });
+    const text = renderSummary(summary, {
+      envFile: ".local/dev/scanctl.env",
+      recorderUrl: "http://127.0.0.1:8080",
+      running: true,
+    });
+    expect(text).toMatch(
+      /notifications\s+2 sent, 1 dead-lettered \(scanctl dlq list --entity notifications\)/,
+    );
+    expect(text).toMatch(/io\.qcs\.findings\.new\s+docker\.io\/library\/nginx:1\.27/);
   });
 });
 

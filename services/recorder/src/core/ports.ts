@@ -2,7 +2,7 @@
  * What the core needs from storage, named for its needs. The Table Storage adapter implements
  * these; unit tests use an in-memory fake with the same ETag semantics.
  */
-import type { ScanMetadataEntity, TableKey } from "@qcs/shared";
+import type { Notification, ScanMetadataEntity, TableKey } from "@qcs/shared";
 import type { ScanHistoryEntity } from "./scanHistory.ts";
 
 export interface StoredMetadata {
@@ -41,3 +41,8 @@ export interface RecorderMetrics {
 }
 
 export type RecordOutcome = "recorded" | "outOfOrder" | "duplicate";
+
+/** Queues a notification for delivery; repeats of one (same scan and type) are dropped downstream. */
+export interface NotificationOutbox {
+  send(notification: Notification): Promise<void>;
+}

@@ -2,15 +2,27 @@
  * Records one ScanCompleted: its history rows first (insert-if-absent), then each ScanMetadata
  * row it touches with read, merge, conditional write, re-read on conflict. Every step is
  * idempotent, so a crash anywhere in between is repaired by handling the message again.
+ *
+ * The notification is decided from the notified row as read, and queued before that row is
+ * written: a crash after queueing decides the same again (the queue drops the repeat), and once
+ * the row holds the result there is nothing left to notify, so nothing is lost or sent twice.
  */
-import { type ImageRecordKey, imageRecordKeys, type ScanCompleted } from "@qcs/shared";
-import { isWriteConflictError, type RecordOutcome, type ScanRecordWriter } from "./ports.ts";
+import { type ImageRecordKey, imageRecordKeys, type ScanCompleted, type Severity } from "@qcs/shared";
+import { decideNotification, notificationKey } from "./notifications.ts";
+import {
+  isWriteConflictError,
+  type NotificationOutbox,
+  type RecordOutcome,
+  type ScanRecordWriter,
+} from "./ports.ts";
 import { scanHistoryEntities } from "./scanHistory.ts";
 import { applyScanToMetadata, type MetadataOutcome } from "./scanMetadata.ts";
 
 export interface RecordScanOptions {
   /** Conflicting writers tolerated per row before giving up (the message is then retried). Default: 20. */
   maxConflicts?: number;
+  /** Where notifications go, and from which severity on findings are notified. */
+  notify?: { outbox: NotificationOutbox; minSeverity: Severity };
 }
 
 export class ConflictLimitError extends Error {
@@ -24,8 +36,17 @@ export async function recordScan(
   options: RecordScanOptions = {},
 ): Promise<RecordOutcome> {
   await Promise.all(scanHistoryEntities(scan).map((entity) => store.insertHistory(entity)));
+  const notified = notificationKey(scan)?.rowKey;
   const outcomes = await Promise.all(
-    imageRecordKeys(scan.image).map((key) => updateMetadata(store, scan, key, options.maxConflicts ?? 20)),
+    imageRecordKeys(scan.image).map((key) =>
+      updateMetadata(
+        store,
+        scan,
+        key,
+        options.maxConflicts ?? 20,
+        key.rowKey === notified ? options.notify : undefined,
+      ),
+    ),
   );
   return combine(outcomes);
 }
@@ -35,9 +56,14 @@ async function updateMetadata(
   scan: ScanCompleted,
   key: ImageRecordKey,
   maxConflicts: number,
+  notify: RecordScanOptions["notify"],
 ): Promise<MetadataOutcome> {
   for (let conflicts = 0; ; conflicts += 1) {
     const stored = await store.readMetadata(key);
+    if (notify) {
+      const notification = decideNotification(stored?.entity, scan, notify.minSeverity);
+      if (notification) await notify.outbox.send(notification);
+    }
     const change = applyScanToMetadata(stored?.entity, scan, key);
     if (!change.entity) return change.outcome;
     try {

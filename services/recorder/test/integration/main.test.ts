@@ -41,6 +41,8 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
         PORT: "0",
         LOG_LEVEL: "silent",
         SHUTDOWN_GRACE_SECONDS: "2",
+        // The poll below wants fresh counts: a first count taken before both results landed must not stick.
+        RECORDER_STATS_CACHE_SECONDS: "0",
       },
     });
     const api = (path: string) =>
@@ -78,12 +80,18 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
     expect(readiness.status).toBe(200);
     expect(await readiness.json()).toMatchObject({ dependencies: { servicebus: "ok", storage: "ok" } });
 
+    // Polled, each: a result counts once all its rows are written, which may be after /api/stats
+    // sees the first of them (the notified row waits for its notification to be queued).
+    const metrics = async () => await (await fetch(`${recorder?.url}/metrics`)).text();
     await expect
-      .poll(async () => await (await fetch(`${recorder?.url}/metrics`)).text(), { timeout: 10_000 })
+      .poll(metrics, { timeout: 30_000 })
       .toMatch(/recorder_messages_dead_lettered_total\{reason="InvalidMessage"[^}]*\} 1/);
-    const metrics = await (await fetch(`${recorder.url}/metrics`)).text();
-    expect(metrics).toMatch(/recorder_results_recorded_total\{status="succeeded"[^}]*\} 1/);
-    expect(metrics).toMatch(/recorder_results_recorded_total\{status="failed"[^}]*\} 1/);
+    await expect
+      .poll(metrics, { timeout: 30_000 })
+      .toMatch(/recorder_results_recorded_total\{status="succeeded"[^}]*\} 1/);
+    await expect
+      .poll(metrics, { timeout: 30_000 })
+      .toMatch(/recorder_results_recorded_total\{status="failed"[^}]*\} 1/);
 
     const running = recorder;
     recorder = undefined;

@@ -1,6 +1,7 @@
 /**
- * What is still in the scan request queues (deployments' and the sweep's) and the recorder's
- * subscription, by peeking: a peek
+ * What is still in the scan request queues (deployments' and the sweep's), the recorder's
+ * subscription and the notifications queue (a result is handled once its notification is delivered
+ * or dead-lettered), by peeking: a peek
  * locks nothing and sees messages in every state, locked ones included, so it never disturbs the
  * services.
  */
@@ -14,6 +15,7 @@ export interface PeekedEntities {
   queues: readonly string[];
   topic: string;
   subscription: string;
+  notifications: string;
 }
 
 const PAGE = 250;
@@ -38,8 +40,16 @@ export class ServiceBusPeek {
 
   async pendingResults(now = Date.now()): Promise<PendingMessage[]> {
     const { topic, subscription } = this.#entities;
-    const messages = await this.#peekAll(this.#client.createReceiver(topic, subscription));
-    return messages.map((message) => pending(message, bodyImageRef(message), now));
+    const [results, notifications] = await Promise.all([
+      this.#peekAll(this.#client.createReceiver(topic, subscription)),
+      this.#peekAll(this.#client.createReceiver(this.#entities.notifications)),
+    ]);
+    return [
+      ...results.map((message) => pending(message, bodyImageRef(message), now)),
+      ...notifications.map((message) =>
+        pending(message, stringProperty(message, APP_PROPERTY.imageRef), now),
+      ),
+    ];
   }
 
   /**
