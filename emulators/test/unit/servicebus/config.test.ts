@@ -24,7 +24,7 @@ function issuesOf(raw: unknown): string[] {
 }
 
 describe("Service Bus configuration", () => {
-  it("reads the project's file: scan-requests and scan-requests-sweep with 24 h duplicate detection, scan-completed with recorder", async () => {
+  it("reads the project's file: the request queues and notifications with 24 h duplicate detection, scan-completed with recorder", async () => {
     const topology = await loadServiceBusConfig(projectServiceBusConfigPath);
     expect(topology.namespace).toBe("sbemulatorns");
     const requestQueue = {
@@ -39,6 +39,7 @@ describe("Service Bus configuration", () => {
     expect(topology.queues).toEqual([
       { name: "scan-requests", ...requestQueue },
       { name: "scan-requests-sweep", ...requestQueue },
+      { name: "notifications", ...requestQueue, defaultTtlMs: 604_800_000 },
     ]);
     expect(topology.topics).toMatchObject([
       {
