@@ -183,3 +183,38 @@ export function commonConfig(env: {
     azure: { tenantId: env.AZURE_TENANT_ID, clientId: env.AZURE_CLIENT_ID },
   };
 }
+
+/** How ingest and the sweep reach ARM (and Resource Graph). */
+export const armEnv = {
+  /** ARM endpoint; the local ARM emulator in development. */
+  ARM_ENDPOINT: z.url().default("https://management.azure.com"),
+  /** Static bearer token for a local ARM endpoint; unset in Azure (managed identity). */
+  ARM_TOKEN: optionalString(),
+  /** PEM file of a CA to trust for ARM_ENDPOINT (the local ARM emulator's certificate). */
+  ARM_CA_FILE: optionalString(),
+};
+export function armConnection(env: { ARM_ENDPOINT: string; ARM_TOKEN?: string; ARM_CA_FILE?: string }) {
+  return {
+    endpoint: env.ARM_ENDPOINT.replace(/\/+$/, ""),
+    staticToken: env.ARM_TOKEN,
+    caFile: env.ARM_CA_FILE,
+  };
+}
+
+/** Workloads ingest and the sweep leave alone: globs (case-insensitive) on resource group names, resource names and image references. */
+export const exclusionEnv = {
+  EXCLUDE_RESOURCE_GROUPS: listVar(),
+  EXCLUDE_RESOURCE_NAMES: listVar(),
+  EXCLUDE_IMAGES: listVar(),
+};
+export function exclusionsOf(env: {
+  EXCLUDE_RESOURCE_GROUPS: string[];
+  EXCLUDE_RESOURCE_NAMES: string[];
+  EXCLUDE_IMAGES: string[];
+}) {
+  return {
+    resourceGroups: env.EXCLUDE_RESOURCE_GROUPS,
+    resourceNames: env.EXCLUDE_RESOURCE_NAMES,
+    images: env.EXCLUDE_IMAGES,
+  };
+}

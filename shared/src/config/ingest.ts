@@ -1,13 +1,15 @@
 import { z } from "zod";
 import {
+  armConnection,
+  armEnv,
   commonConfig,
   commonEnv,
   entityVar,
   eventHubsEnv,
+  exclusionEnv,
+  exclusionsOf,
   intVar,
-  listVar,
   messagingConnection,
-  optionalString,
   serviceBusEnv,
   storageConnection,
   storageEnv,
@@ -26,12 +28,7 @@ export const ingestConfigSpec = defineServiceConfig({
     CHECKPOINT_CONTAINER: entityVar("CHECKPOINT_CONTAINER"),
     SCAN_REQUESTS_QUEUE: entityVar("SCAN_REQUESTS_QUEUE"),
     WORKLOADS_TABLE: entityVar("WORKLOADS_TABLE"),
-    /** ARM endpoint; the local ARM emulator in development. */
-    ARM_ENDPOINT: z.url().default("https://management.azure.com"),
-    /** Static bearer token for a local ARM endpoint; unset in Azure (managed identity). */
-    ARM_TOKEN: optionalString(),
-    /** PEM file of a CA to trust for ARM_ENDPOINT (the local ARM emulator's certificate). */
-    ARM_CA_FILE: optionalString(),
+    ...armEnv,
     /** Seconds one resource lookup may take, the SDK's retries of 429 and 5xx included. */
     ARM_TIMEOUT_SECONDS: intVar(30, 1, 600),
     /** Seconds a lookup answer is reused for further events of the same write (same correlation ID). */
@@ -40,10 +37,7 @@ export const ingestConfigSpec = defineServiceConfig({
     ARM_CONCURRENCY: intVar(8, 1, 64),
     /** Most events handed to one batch, per partition. */
     INGEST_BATCH_SIZE: intVar(100, 1, 5000),
-    /** Globs (case-insensitive) on resource group names, resource names and image references. */
-    EXCLUDE_RESOURCE_GROUPS: listVar(),
-    EXCLUDE_RESOURCE_NAMES: listVar(),
-    EXCLUDE_IMAGES: listVar(),
+    ...exclusionEnv,
     /** Seconds during which a repeat of an image already requested is collapsed in memory. */
     INGEST_DEDUP_WINDOW_SECONDS: intVar(300, 0, 86_400),
     /** Seconds an event may keep failing (lookup or processing) before it is logged, counted and checkpointed past; 0: never. */
@@ -76,19 +70,13 @@ export const ingestConfigSpec = defineServiceConfig({
     scanRequestsQueue: env.SCAN_REQUESTS_QUEUE,
     workloadsTable: env.WORKLOADS_TABLE,
     arm: {
-      endpoint: env.ARM_ENDPOINT.replace(/\/+$/, ""),
-      staticToken: env.ARM_TOKEN,
-      caFile: env.ARM_CA_FILE,
+      ...armConnection(env),
       timeoutMs: env.ARM_TIMEOUT_SECONDS * 1000,
       cacheMs: env.ARM_CACHE_SECONDS * 1000,
       concurrency: env.ARM_CONCURRENCY,
     },
     batchSize: env.INGEST_BATCH_SIZE,
-    exclusions: {
-      resourceGroups: env.EXCLUDE_RESOURCE_GROUPS,
-      resourceNames: env.EXCLUDE_RESOURCE_NAMES,
-      images: env.EXCLUDE_IMAGES,
-    },
+    exclusions: exclusionsOf(env),
     dedupWindowMs: env.INGEST_DEDUP_WINDOW_SECONDS * 1000,
     retryGiveUpMs: env.INGEST_RETRY_GIVE_UP_SECONDS * 1000,
   }),

@@ -1,12 +1,15 @@
 import { z } from "zod";
 import {
+  armConnection,
+  armEnv,
   commonConfig,
   commonEnv,
   entityVar,
+  exclusionEnv,
+  exclusionsOf,
   intVar,
   listVar,
   messagingConnection,
-  optionalString,
   serviceBusEnv,
   storageConnection,
   storageEnv,
@@ -35,12 +38,8 @@ export const sweepConfigSpec = defineServiceConfig({
     SWEEP_REQUESTS_PER_SECOND: intVar(50, 1, 10_000),
     /** Rows per Resource Graph page ($top; Resource Graph allows at most 1000). */
     SWEEP_PAGE_SIZE: intVar(1000, 1, 1000),
-    ARM_ENDPOINT: z.url().default("https://management.azure.com"),
-    ARM_TOKEN: optionalString(),
-    ARM_CA_FILE: optionalString(),
-    EXCLUDE_RESOURCE_GROUPS: listVar(),
-    EXCLUDE_RESOURCE_NAMES: listVar(),
-    EXCLUDE_IMAGES: listVar(),
+    ...armEnv,
+    ...exclusionEnv,
   }),
   secrets: ["SERVICEBUS_CONNECTION_STRING", "STORAGE_CONNECTION_STRING", "ARM_TOKEN"],
   build: (env, issue) => {
@@ -61,16 +60,8 @@ export const sweepConfigSpec = defineServiceConfig({
       subscriptions: env.SWEEP_SUBSCRIPTIONS.map((id) => id.toLowerCase()),
       requestsPerSecond: env.SWEEP_REQUESTS_PER_SECOND,
       pageSize: env.SWEEP_PAGE_SIZE,
-      arm: {
-        endpoint: env.ARM_ENDPOINT.replace(/\/+$/, ""),
-        staticToken: env.ARM_TOKEN,
-        caFile: env.ARM_CA_FILE,
-      },
-      exclusions: {
-        resourceGroups: env.EXCLUDE_RESOURCE_GROUPS,
-        resourceNames: env.EXCLUDE_RESOURCE_NAMES,
-        images: env.EXCLUDE_IMAGES,
-      },
+      arm: armConnection(env),
+      exclusions: exclusionsOf(env),
     };
   },
 });
