@@ -46,7 +46,10 @@ function workload(name: string, refs: string[], subscriptionId = SUB_A): Coverag
   return {
     resourceId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.App/containerApps/${name}`,
     subscriptionId,
-    refs: refs.map((ref) => image(ref).ref),
+    resourceGroup: "rg",
+    name,
+    kind: "aca",
+    images: refs.map((ref, index) => ({ container: `c${index}`, ref: image(ref).ref })),
   };
 }
 
