@@ -165,10 +165,10 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     problems = [];
     context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     // The browser reports CSP violations as events in the page; make each one a console error.
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
-      );
+    await context.addInitScript({
+      content:
+        'document.addEventListener("securitypolicyviolation", (event) => ' +
+        'console.error("CSP violation: " + event.violatedDirective + " " + event.blockedURI));',
     });
     page = await context.newPage();
     page.on("console", (message) => {
