@@ -113,6 +113,7 @@ const recorder = defineService({
         await registerStatusPages(server, {
           queries,
           apiKey: config.apiKey,
+          auth: config.pageAuth,
           rateLimitPerMinute: config.apiRateLimitPerMinute,
         });
       },

@@ -25,8 +25,14 @@ import { endSession, hasSession, keyMatches, safeNext, sessionSecret, startSessi
 
 export interface StatusPagesOptions {
   queries: RecorderQueries;
-  /** The recorder key; undefined disables the page (503), as it disables the API. */
+  /** The recorder key; undefined disables the key login (503), as it disables the API. */
   apiKey: string | undefined;
+  /**
+   * `key`: the login form takes the recorder key. `entra`: Container Apps' built-in authentication
+   * signs people in before a request reaches the recorder and names them in a header it sets
+   * itself. Default: `key`.
+   */
+  auth?: "key" | "entra";
   /** Login attempts per minute per client address. */
   rateLimitPerMinute: number;
   /** Rows per page of the images and failures lists. Default: {@link PAGE_ROWS}. */
@@ -56,10 +62,21 @@ const FailuresQuery = z.object({
 });
 const LoginBody = z.object({ key: z.string().max(4096).optional(), next: z.string().max(4096).optional() });
 
+/** Container Apps' authentication endpoints (served in front of the app, never by it). */
+const entraLogin = (next: string) => `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(next)}`;
+const ENTRA_LOGOUT = "/.auth/logout?post_logout_redirect_uri=%2F";
+
+/** The platform sets this header for a signed-in person and drops any copy a client sends. */
+function signedInWithEntra(request: FastifyRequest): boolean {
+  const principal = request.headers["x-ms-client-principal-id"];
+  return typeof principal === "string" && principal.length > 0;
+}
+
 export async function registerStatusPages(app: FastifyInstance, options: StatusPagesOptions): Promise<void> {
   const { queries, apiKey } = options;
   const now = options.now ?? Date.now;
   const pageRows = options.pageRows ?? PAGE_ROWS;
+  const entra = options.auth === "entra";
   await app.register(async (pages) => {
     await pages.register(fastifyHelmet, {
       contentSecurityPolicy: {
@@ -113,6 +130,7 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
     pages.get("/favicon.ico", async (_request, reply) => reply.code(204).send());
     pages.get("/login", async (request, reply) => {
       const next = safeNext((request.query as { next?: unknown }).next);
+      if (entra) return reply.redirect(entraLogin(next), 303);
       if (apiKey !== undefined && hasSession(request, now())) return reply.redirect(next, 303);
       return render(reply, 200, "login", { next, failed: false, signedIn: false });
     });
@@ -122,6 +140,7 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
       async (request, reply) => {
         const body = LoginBody.safeParse(request.body);
         const next = safeNext(body.success ? body.data.next : undefined);
+        if (entra) return reply.redirect(entraLogin(next), 303);
         if (apiKey === undefined) return disabled(reply);
         if (!body.success || !keyMatches(apiKey, body.data.key)) {
           return render(reply, 401, "login", { next, failed: true, signedIn: false });
@@ -131,6 +150,7 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
       },
     );
     pages.post("/logout", async (request, reply) => {
+      if (entra) return reply.redirect(ENTRA_LOGOUT, 303);
       endSession(request, reply);
       return reply.redirect("/login", 303);
     });
@@ -145,6 +165,10 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
 
     await pages.register(async (guarded) => {
       guarded.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+        if (entra) {
+          if (signedInWithEntra(request)) return;
+          return reply.redirect(entraLogin(request.url), 303);
+        }
         if (apiKey === undefined) return disabled(reply);
         if (!hasSession(request, now()))
           return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);

@@ -60,6 +60,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  let queries: RecorderQueries;
 
   const api = async <T>(path: string, schema: { parse(value: unknown): T }): Promise<T> => {
     const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
@@ -126,7 +127,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     await workloads.upsertEntity(sweepMarkerEntity(new Date(Date.now() - 30 * 60_000)));
 
     const coverage = coverageReport(azurite.connectionString, records, { workloadsTable: names.workloads });
-    const queries = new RecorderQueries({ reader: records, coverage, statsCacheMs: 0 });
+    queries = new RecorderQueries({ reader: records, coverage, statsCacheMs: 0 });
     app = createServiceServer({
       logger: createLogger({ name: "recorder-test", level: "silent" }),
       telemetry,
@@ -378,6 +379,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain("unsafe-inline");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("cache-control")).toBe("no-store");
     for (const path of ["/", "/images", `/images/${CURRENT}`, "/failures"]) {
       const denied = await fetch(`${base}${path}`, { redirect: "manual" });
       expect(denied.status, path).toBe(303);
@@ -389,5 +391,31 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
       headers: { cookie: `qcs_session=${Date.now() + 1e9}` },
     });
     expect(forged.status).toBe(303);
+  });
+
+  it("with Entra ID in front (RECORDER_PAGE_AUTH=entra), trusts the platform's principal header and sends others to its login", async () => {
+    const entra = createServiceServer({
+      logger: createLogger({ name: "recorder-test", level: "silent" }),
+      telemetry,
+    });
+    await registerStatusPages(entra, { queries, apiKey: API_KEY, auth: "entra", rateLimitPerMinute: 10_000 });
+    try {
+      const anonymous = await entra.inject({ url: "/failures?reason=ImageNotFound" });
+      expect(anonymous.statusCode).toBe(303);
+      expect(anonymous.headers.location).toBe(
+        `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent("/failures?reason=ImageNotFound")}`,
+      );
+      const signedIn = await entra.inject({ url: "/", headers: { "x-ms-client-principal-id": "0c1f5595" } });
+      expect(signedIn.statusCode).toBe(200);
+      expect(signedIn.body).toContain('data-total="images">5<');
+      // The key login is not offered: the platform signs people in and out.
+      const form = await entra.inject({ method: "POST", url: "/login", payload: { key: API_KEY } });
+      expect(form.headers.location).toMatch(/^\/\.auth\/login\/aad/);
+      expect((await entra.inject({ method: "POST", url: "/logout" })).headers.location).toMatch(
+        /^\/\.auth\/logout/,
+      );
+    } finally {
+      await entra.close();
+    }
   });
 });
