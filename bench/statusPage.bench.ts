@@ -117,6 +117,13 @@ try {
   const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
   if (login.status !== 303 || !cookie) throw new Error(`login answered ${login.status}`);
 
+  const [{ value: failures }, { coverage: answer }] = await Promise.all([
+    queries.failures.get(),
+    coverage.get(),
+  ]);
+  console.log(
+    `coverage ${JSON.stringify(answer.totals)}; ${failures.failures.length} failed scans in the window of ${failures.scanned} results`,
+  );
   const ref = imageRef(17).ref;
   const measure = async (path: string, headers: Record<string, string>) => {
     await (await fetch(`${url}${path}`, { headers })).arrayBuffer(); // fills the caches, not counted
