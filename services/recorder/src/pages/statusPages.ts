@@ -215,7 +215,8 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
       });
 
       guarded.get("/images/*", async (request, reply) => {
-        const raw = decodeURIComponent((request.params as { "*": string })["*"]);
+        // Already decoded by the router, as for /api/images/*.
+        const raw = (request.params as { "*": string })["*"];
         const parsed = tryParseImageRef(raw);
         if (!parsed.ok) return message(reply, 400, "Not an image reference", `${raw}: ${parsed.reason}`);
         const image = parsed.value;
