@@ -68,6 +68,12 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     return schema.parse(await response.json());
   };
   const texts = (selector: string) => page.locator(selector).allTextContents();
+  /** Clicks a link and waits for the page it leads to (a click only starts the navigation). */
+  const follow = async (selector: string) => {
+    const before = page.url();
+    await page.click(selector);
+    await page.waitForURL((url) => url.href !== before);
+  };
   let session: Awaited<ReturnType<BrowserContext["cookies"]>>;
   /** The session cookie of one login through the form (beforeAll), for the tests that need one. */
   const login = async () => {
@@ -208,8 +214,8 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     expect(cookie?.value).not.toContain(API_KEY);
     expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000);
 
-    await page.click(".logout button");
-    await page.waitForURL(`${base}/login`);
+    await follow(".logout button");
+    expect(page.url()).toBe(`${base}/login`);
     expect(await context.cookies()).toEqual([]);
     await page.goto(`${base}/`);
     expect(new URL(page.url()).pathname).toBe("/login");
@@ -265,10 +271,10 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
 
     // Page through with the pager, as the API pages with its continuation.
     const second = await api(`/api/coverage?limit=2&continuation=${all.next}`, CoverageSchema);
-    await page.click("a[rel=next]");
+    await follow("a[rel=next]");
     expect(await refsOnPage()).toEqual(second.items.map((item) => item.ref));
     const third = await api(`/api/coverage?limit=2&continuation=${second.next}`, CoverageSchema);
-    await page.click("a[rel=next]");
+    await follow("a[rel=next]");
     expect(await refsOnPage()).toEqual(third.items.map((item) => item.ref));
     expect(third.next).toBeUndefined();
     expect(await page.locator("a[rel=next]").count()).toBe(0);
