@@ -95,7 +95,12 @@ try {
     cacheMs: CACHE_MS,
     onRefreshFailed: (error) => console.error("coverage reading failed:", error),
   });
-  const queries = new RecorderQueries({ reader: records, coverage, statsCacheMs: CACHE_MS });
+  const queries = new RecorderQueries({
+    reader: records,
+    coverage,
+    statsCacheMs: CACHE_MS,
+    onRefreshFailed: (error) => console.error("reading failed:", error),
+  });
   await registerScanApi(app, {
     reader: records,
     apiKey: API_KEY,
@@ -117,10 +122,7 @@ try {
   const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
   if (login.status !== 303 || !cookie) throw new Error(`login answered ${login.status}`);
 
-  const [{ value: failures }, { coverage: answer }] = await Promise.all([
-    queries.failures.get(),
-    coverage.get(),
-  ]);
+  const [{ value: failures }, { coverage: answer }] = await Promise.all([queries.failures(), coverage.get()]);
   console.log(
     `coverage ${JSON.stringify(answer.totals)}; ${failures.failures.length} failed scans in the window of ${failures.scanned} results`,
   );

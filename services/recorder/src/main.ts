@@ -47,7 +47,13 @@ const recorder = defineService({
     });
     registerCoverageGauges(telemetry.meter, coverage, logger);
     // One set of caches for the API and the status page.
-    const queries = new RecorderQueries({ reader: records, coverage, statsCacheMs: config.statsCacheMs });
+    const queries = new RecorderQueries({
+      reader: records,
+      coverage,
+      statsCacheMs: config.statsCacheMs,
+      onRefreshFailed: (error) =>
+        logger.warn({ err: error }, "reading statistics or failures failed; the previous reading answers"),
+    });
 
     const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
     lifecycle.onClose(() => serviceBus.close());

@@ -79,7 +79,13 @@ const FailuresCursorSchema = z.object({ failure: z.string().min(1).max(2048) });
 
 export async function registerScanApi(app: FastifyInstance, options: ScanApiOptions): Promise<void> {
   const { reader } = options;
-  const queries = options.queries ?? new RecorderQueries(options);
+  const queries =
+    options.queries ??
+    new RecorderQueries({
+      ...options,
+      onRefreshFailed: (error) =>
+        app.log.warn({ err: error }, "reading statistics failed; the previous answers"),
+    });
   await app.register(
     async (api) => {
       // An instance hook of this scope runs before the key check of the guarded routes below, so
@@ -247,7 +253,7 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             },
           },
           async () => {
-            const { value, computedAt } = await queries.stats.get();
+            const { value, computedAt } = await queries.stats();
             return statsView(value, new Date(computedAt));
           },
         );
@@ -277,7 +283,7 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
               query.continuation === undefined
                 ? undefined
                 : cursor(FailuresCursorSchema, query.continuation).failure;
-            const { value, computedAt } = await queries.failures.get();
+            const { value, computedAt } = await queries.failures();
             const page = failuresPage(value, { reason: query.reason, limit: query.limit, after });
             return failuresView(value, new Date(computedAt), {
               items: page.items,

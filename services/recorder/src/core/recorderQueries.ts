@@ -4,7 +4,7 @@
  * Each page number and its `/api/*` twin come from the same call.
  */
 import type { ImageRef, ScanMetadataEntity } from "@qcs/shared";
-import { Cached } from "./cached.ts";
+import { Cached, type CachedValue } from "./cached.ts";
 import type { CoverageReport, ImageRun } from "./coverageReport.ts";
 import { type RecentFailures, readRecentFailures } from "./recentFailures.ts";
 import {
@@ -21,8 +21,10 @@ export const FAILURE_WINDOW_HOURS = 24;
 export interface RecorderQueriesOptions {
   reader: ScanRecordReader;
   coverage: CoverageReport;
-  /** Statistics and recent failures answer from a reading at most this old. */
+  /** Statistics and recent failures are read at most once per this period. */
   statsCacheMs: number;
+  /** A reading started while an older one answered failed (the older one keeps answering). */
+  onRefreshFailed: (error: unknown) => void;
   now?: () => number;
 }
 
@@ -35,19 +37,31 @@ export interface ImageDetailAnswer {
 export class RecorderQueries {
   readonly reader: ScanRecordReader;
   readonly coverage: CoverageReport;
-  readonly stats: Cached<ScanStats>;
-  readonly failures: Cached<RecentFailures>;
+  readonly #stats: Cached<ScanStats>;
+  readonly #failures: Cached<RecentFailures>;
+  readonly #onRefreshFailed: (error: unknown) => void;
 
   constructor(options: RecorderQueriesOptions) {
     const now = options.now ?? Date.now;
     this.reader = options.reader;
     this.coverage = options.coverage;
-    this.stats = new Cached(options.statsCacheMs, async () => summarize(await options.reader.all()), now);
-    this.failures = new Cached(
+    this.#onRefreshFailed = options.onRefreshFailed;
+    this.#stats = new Cached(options.statsCacheMs, async () => summarize(await options.reader.all()), now);
+    this.#failures = new Cached(
       options.statsCacheMs,
       () => readRecentFailures(options.reader, new Date(now() - FAILURE_WINDOW_HOURS * 3_600_000)),
       now,
     );
+  }
+
+  /** Images by status and findings; an expired count answers while the next is taken. */
+  stats(): Promise<CachedValue<ScanStats>> {
+    return this.#stats.current(this.#onRefreshFailed);
+  }
+
+  /** Failed scans of the last {@link FAILURE_WINDOW_HOURS}; an expired reading answers while the next is read. */
+  failures(): Promise<CachedValue<RecentFailures>> {
+    return this.#failures.current(this.#onRefreshFailed);
   }
 
   /** Latest state, one page of history (newest first) and the workloads that run it now. */

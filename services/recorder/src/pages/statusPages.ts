@@ -177,8 +177,8 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
       guarded.get("/", async (_request, reply) => {
         const [coverage, failures, stats] = await Promise.all([
           queries.coverage.get(),
-          queries.failures.get(),
-          queries.stats.get(),
+          queries.failures(),
+          queries.stats(),
         ]);
         const vulnerable = coveragePage(coverage.coverage, {
           minSeverity: "high",
@@ -238,7 +238,7 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
 
       guarded.get("/failures", async (request, reply) => {
         const query = FailuresQuery.parse(request.query ?? {});
-        const { value } = await queries.failures.get();
+        const { value } = await queries.failures();
         const page = failuresPage(value, { ...query, limit: pageRows });
         return render(
           reply,

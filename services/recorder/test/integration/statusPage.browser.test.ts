@@ -133,7 +133,14 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
     await workloads.upsertEntity(sweepMarkerEntity(new Date(Date.now() - 30 * 60_000)));
 
     const coverage = coverageReport(azurite.connectionString, records, { workloadsTable: names.workloads });
-    queries = new RecorderQueries({ reader: records, coverage, statsCacheMs: 0 });
+    queries = new RecorderQueries({
+      reader: records,
+      coverage,
+      statsCacheMs: 0,
+      onRefreshFailed: (error) => {
+        throw error;
+      },
+    });
     app = createServiceServer({
       logger: createLogger({ name: "recorder-test", level: "silent" }),
       telemetry,
