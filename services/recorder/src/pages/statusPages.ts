@@ -15,7 +15,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyView from "@fastify/view";
 import { COVERAGE_STATES, SEVERITIES, tryParseImageRef } from "@qcs/shared";
 import { Eta } from "eta";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { coveragePage, findingsAtOrAbove } from "../core/coverage.ts";
 import { failuresPage } from "../core/recentFailures.ts";
@@ -110,7 +110,10 @@ export async function registerStatusPages(app: FastifyInstance, options: StatusP
     const message = (reply: FastifyReply, status: number, title: string, text: string) =>
       render(reply, status, "message", { title, text, signedIn: false });
 
-    pages.setErrorHandler((error, request, reply) => {
+    pages.setErrorHandler((error: FastifyError, request, reply) => {
+      // A client's own mistake (a malformed form, too many login attempts) speaks for itself.
+      const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+      if (status < 500) return message(reply, status, "Request refused", error.message);
       request.log.error({ err: error, url: request.url }, "status page failed");
       return message(
         reply,

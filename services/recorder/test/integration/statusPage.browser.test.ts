@@ -431,4 +431,22 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
       await entra.close();
     }
   });
+
+  it("limits login attempts per client address, as the API limits requests", async () => {
+    const limited = createServiceServer({
+      logger: createLogger({ name: "recorder-test", level: "silent" }),
+      telemetry,
+    });
+    await registerStatusPages(limited, { queries, apiKey: API_KEY, rateLimitPerMinute: 2 });
+    try {
+      const attempt = () => limited.inject({ method: "POST", url: "/login", payload: { key: "guess" } });
+      expect((await attempt()).statusCode).toBe(401);
+      expect((await attempt()).statusCode).toBe(401);
+      const refused = await attempt();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers["content-type"]).toContain("text/html");
+    } finally {
+      await limited.close();
+    }
+  });
 });
