@@ -1,7 +1,7 @@
 /**
  * The read API on the service's fastify server (health and metrics stay on the same server,
- * open): latest state per image, one image with its history, the timeline of all scans,
- * statistics, and coverage of what runs. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
+ * open): latest state per image, one image with its history and where it runs, the timeline of
+ * all scans, statistics, recent failures, and coverage of what runs. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
  * error is `application/problem+json`.
  */
 import fastifyRateLimit from "@fastify/rate-limit";
