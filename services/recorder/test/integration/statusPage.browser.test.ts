@@ -50,7 +50,8 @@ if (!existsSync(CHROMIUM)) {
   console.warn(`status page browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 }
 
-describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", () => {
+// A test drives several pages; on 2 busy cores a browser's page load can take seconds.
+describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", { timeout: 60_000 }, () => {
   let azurite: RunningAzurite;
   let telemetry: Telemetry;
   let records: TableScanRecords;
