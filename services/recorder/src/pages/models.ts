@@ -213,7 +213,7 @@ export function failuresModel(input: {
       ...reason,
       href: withQuery("/failures", { reason: reason.reason }),
       last: age(reason.lastAt, now),
-      remedy: reason.remedy ?? "No remedy is known for this reason; read the failure's message.",
+      remedy: reason.remedy ?? NO_REMEDY,
       resubmit: resubmitCommand(reason.reason),
     })),
     rows: page.items.map((row) => ({
@@ -230,6 +230,8 @@ export function failuresModel(input: {
   };
 }
 
+const NO_REMEDY = "No remedy is known for this reason; read the failure's message.";
+
 function remedyText(errorClass: string): string {
-  return remedyOf(errorClass) ?? "No remedy is known for this reason; read the failure's message.";
+  return remedyOf(errorClass) ?? NO_REMEDY;
 }
