@@ -28,6 +28,8 @@ Environment:
   QUALYS_ACCESS_TOKEN           Qualys token, or QUALYS_ACCESS_TOKEN_FILE naming a file that holds it
                                 (required unless --keep-secrets or --what-if)
   RECORDER_API_KEY              bearer key for the recorder API (generated when unset)
+  RECORDER_ENTRA_CLIENT_ID      Entra ID app registration for signing in to the status page (optional;
+                                unset: the page takes RECORDER_API_KEY at its login form)
   QSCANNER_VERSION              qscanner version baked into the scanner image (required to build)
   QSCANNER_URL, QSCANNER_SHA256 its download link and the tarball's sha256 (required to build)
   SCANNER_CONCURRENCY, SCAN_CACHE_HOURS, SCAN_TIMEOUT   optional, see infra/main.bicep

@@ -97,6 +97,9 @@ param sweepCron string = '0 */6 * * *'
 @description('Expose the recorder API outside the Container Apps environment (it always requires RECORDER_API_KEY).')
 param recorderExternalIngress bool = false
 
+@description('Application (client) ID of an Entra ID app registration: people sign in to the recorder\'s status page with Container Apps\' built-in authentication. Empty: the page takes the recorder key (RECORDER_API_KEY) at its own login form.')
+param recorderEntraClientId string = ''
+
 param tags object = { application: 'container-image-scanning', environment: environmentName }
 
 // Entity names the services read (defaults in shared/src/config/fields.ts ENTITY_DEFAULTS).
@@ -517,6 +520,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SCAN_HISTORY_TABLE', value: entities.scanHistoryTable }
       { name: 'NOTIFICATIONS_QUEUE', value: entities.notificationsQueue }
       { name: 'WORKLOADS_TABLE', value: entities.workloadsTable }
+      { name: 'RECORDER_PAGE_AUTH', value: empty(recorderEntraClientId) ? 'key' : 'entra' }
     ])
     keyVaultSecrets: concat(
       [
@@ -558,6 +562,16 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       }
     ]
   }
+}
+
+module recorderAuth 'modules/recorderAuth.bicep' = if (deployApps && !empty(recorderEntraClientId)) {
+  scope: rg
+  params: {
+    appName: names.apps.recorder
+    clientId: recorderEntraClientId
+    tenantId: tenant().tenantId
+  }
+  dependsOn: [recorderApp]
 }
 
 output resourceGroupName string = rg.name

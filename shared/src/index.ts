@@ -13,6 +13,7 @@ export * from "./config/scanner.ts";
 export * from "./config/sweep.ts";
 export * from "./contracts/contractError.ts";
 export * from "./contracts/dedupKey.ts";
+export * from "./contracts/failureRemedies.ts";
 export * from "./contracts/messages.ts";
 export * from "./contracts/notification.ts";
 export * from "./contracts/recorderApi.ts";

@@ -18,7 +18,7 @@ import { assessProgress, type ProgressAssessment, QuietTracker } from "./core/co
 import type { DevPorts } from "./core/portPlan.ts";
 import type { Env } from "./core/serviceEnv.ts";
 import { buildSummary, type DevSummary, type ReplayCounts } from "./core/summary.ts";
-import { renderSummary } from "./core/summaryView.ts";
+import { renderSummary, statusPageUrl } from "./core/summaryView.ts";
 import { type DevStack, generateApiKey, RESTART_POLICY, startDevStack } from "./devStack.ts";
 
 export interface DevOptions {
@@ -264,6 +264,7 @@ async function summarize(
 function where(stack: DevStack, envFile: string) {
   return {
     recorderUrl: stack.urls.recorder,
+    statusPageUrl: statusPageUrl(stack.urls.recorder),
     ...(stack.urls.webhooks === undefined ? {} : { webhookSinkUrl: stack.urls.webhooks }),
     envFile,
     scanner: stack.scanner.kind,

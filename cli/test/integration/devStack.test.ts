@@ -34,6 +34,7 @@ const NOTIFY_SECRET = "e2e-notify-secret-0123456789";
 
 type Summary = DevSummary & {
   recorderUrl: string;
+  statusPageUrl: string;
   webhookSinkUrl: string;
   envFile: string;
   scanner: string;
@@ -194,6 +195,26 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
       headers: { authorization: `Bearer ${API_KEY}` },
     });
     expect(((await response.json()) as { totals: unknown }).totals).toEqual(totals);
+  });
+
+  it("serves the status page at the URL it prints: after a login with the key, the coverage and failures", async () => {
+    expect(summary.statusPageUrl).toBe(`${summary.recorderUrl}/`);
+    const login = await fetch(`${summary.statusPageUrl}login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: API_KEY, next: "/" }),
+      redirect: "manual",
+    });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const page = async (path: string) => {
+      const response = await fetch(`${summary.recorderUrl}${path}`, { headers: { cookie } });
+      expect(response.status, path).toBe(200);
+      return response.text();
+    };
+    const overview = await page("/");
+    expect(overview).toContain(`data-total="images">${summary.coverage.totals.images}<`);
+    expect(overview).toContain(`data-total="current">${summary.coverage.totals.current}<`);
+    expect(await page("/failures")).toContain('data-reason="ImageNotFound"');
   });
 
   it("dead-letters only the image the registry does not have, with ImageNotFound", () => {

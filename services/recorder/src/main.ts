@@ -19,6 +19,8 @@ import { CoverageReport } from "./core/coverageReport.ts";
 import { createNotificationHandler } from "./core/deliverNotification.ts";
 import { DEFAULT_DELIVERY_POLICY } from "./core/deliveryPolicy.ts";
 import { createScanCompletedHandler, DEFAULT_STORAGE_RETRY } from "./core/handleScanCompleted.ts";
+import { RecorderQueries } from "./core/recorderQueries.ts";
+import { registerStatusPages } from "./pages/statusPages.ts";
 
 const recorder = defineService({
   name: "recorder",
@@ -44,6 +46,14 @@ const recorder = defineService({
         logger.warn({ err: error }, "coverage: reading the tables failed; the previous reading answers"),
     });
     registerCoverageGauges(telemetry.meter, coverage, logger);
+    // One set of caches for the API and the status page.
+    const queries = new RecorderQueries({
+      reader: records,
+      coverage,
+      statsCacheMs: config.statsCacheMs,
+      onRefreshFailed: (error) =>
+        logger.warn({ err: error }, "reading statistics or failures failed; the previous reading answers"),
+    });
 
     const serviceBus = createServiceBusClient(config.serviceBus, config.azure);
     lifecycle.onClose(() => serviceBus.close());
@@ -95,8 +105,8 @@ const recorder = defineService({
         { name: "notifier", check: () => notifier.ready() },
         { name: "storage", check: () => records.ping() },
       ],
-      routes: (server) =>
-        registerScanApi(server, {
+      routes: async (server) => {
+        await registerScanApi(server, {
           reader: records,
           apiKey: config.apiKey,
           version: packageJson.version,
@@ -104,7 +114,15 @@ const recorder = defineService({
           statsCacheMs: config.statsCacheMs,
           coverage,
           coverageCacheSeconds: config.coverageCacheMs / 1000,
-        }),
+          queries,
+        });
+        await registerStatusPages(server, {
+          queries,
+          apiKey: config.apiKey,
+          auth: config.pageAuth,
+          rateLimitPerMinute: config.apiRateLimitPerMinute,
+        });
+      },
       start: () => {
         receiver.start();
         notifier.start();
@@ -134,6 +152,6 @@ Configuration comes from environment variables (see README.md, "Configuration"):
   ${configVariables(recorderConfigSpec).join("\n  ")}
 
 HTTP: GET /healthz, /readyz, /metrics; /api/* with "Authorization: Bearer <RECORDER_API_KEY>";
-the OpenAPI document is at /api/openapi.json. SIGTERM drains work in flight, then exits.`;
+the OpenAPI document is at /api/openapi.json; the status page at / (log in with the same key). SIGTERM drains work in flight, then exits.`;
 
 if (import.meta.main) recorder.main(HELP);

@@ -41,6 +41,12 @@ export const recorderConfigSpec = defineServiceConfig({
       .optional(),
     /** Requests per minute one client address may make to /api/* (failed authentications included). */
     RECORDER_API_RATE_LIMIT: intVar(300, 1, 1_000_000),
+    /**
+     * Who may see the status page: `key` (a login form that takes RECORDER_API_KEY) or `entra`
+     * (Container Apps' built-in authentication signs people in with Microsoft Entra ID in front of
+     * the app and names them in X-MS-CLIENT-PRINCIPAL-* headers; /api/* keeps the key either way).
+     */
+    RECORDER_PAGE_AUTH: z.enum(["key", "entra"]).default("key"),
     /** How long /api/stats answers from the last count before counting again. */
     RECORDER_STATS_CACHE_SECONDS: intVar(60, 0, 3600),
     NOTIFICATIONS_QUEUE: entityVar("NOTIFICATIONS_QUEUE"),
@@ -81,6 +87,7 @@ export const recorderConfigSpec = defineServiceConfig({
     storageRetryBudgetMs: env.RECORDER_STORAGE_RETRY_SECONDS * 1000,
     apiKey: env.RECORDER_API_KEY,
     apiRateLimitPerMinute: env.RECORDER_API_RATE_LIMIT,
+    pageAuth: env.RECORDER_PAGE_AUTH,
     statsCacheMs: env.RECORDER_STATS_CACHE_SECONDS * 1000,
     notify: {
       queue: env.NOTIFICATIONS_QUEUE,

@@ -1,6 +1,6 @@
 /**
  * The recorder's HTTP API answers (`/api/scans`, `/api/images/{ref}`, `/api/history`, `/api/stats`,
- * `/api/coverage`)
+ * `/api/coverage`, `/api/failures`)
  * as zod schemas, declared once: the recorder serialises with them and derives its OpenAPI
  * document from them, and scanctl validates what it reads with the same schemas.
  */
@@ -69,10 +69,21 @@ const continuation = z.string().optional().describe("pass as `continuation` to g
 
 export const LatestPageSchema = z.object({ items: z.array(LatestScanSchema), continuation });
 export const HistoryPageSchema = z.object({ items: z.array(HistoryScanSchema), continuation });
+export const ImageWorkloadSchema = z.object({
+  resourceId: z.string(),
+  subscriptionId: z.string(),
+  resourceGroup: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  containers: z.array(z.string()).describe("the workload's containers that run this image"),
+});
 export const ImageDetailSchema = z.object({
   ref: z.string().describe("the canonical form of the requested reference"),
   latest: LatestScanSchema.nullable(),
   history: HistoryPageSchema,
+  workloads: z
+    .array(ImageWorkloadSchema)
+    .describe("where it runs now (Workloads, as of the coverage reading), by resource ID"),
 });
 export const StatsSchema = z.object({
   images: z
@@ -119,11 +130,34 @@ export const CoverageSchema = z.object({
   computedAt: isoTime.describe("when the tables were read (cached for COVERAGE_CACHE_SECONDS)"),
   lastSweepAt: isoTime.nullable().describe("when the last inventory sweep finished; null before the first"),
   totals: CoverageTotalsSchema.describe("of every image matching `subscription` (not narrowed by `state`)"),
+  matched: count.describe("images matching `state`, `registry` and `minSeverity`, on every page"),
   items: z.array(CoverageItemSchema),
   next: z.string().optional().describe("pass as `continuation` to get the next page"),
 });
 
+export const FailureReasonSchema = z.object({
+  reason: z.string().describe("the failure class, which is the dead-letter reason"),
+  count: count.describe("failed scans of this class in the window"),
+  images: count.describe("distinct image references among them"),
+  lastAt: isoTime,
+  remedy: z.string().optional().describe("what to do about it"),
+});
+export const FailuresSchema = z.object({
+  since: isoTime.describe("start of the window (24 h before the reading)"),
+  computedAt: isoTime.describe("when the timeline was read (cached for RECORDER_STATS_CACHE_SECONDS)"),
+  total: count.describe("failed scans in the window"),
+  scanned: count.describe("results of any status read from the timeline for the window"),
+  truncated: z
+    .boolean()
+    .describe("the window held more results than one reading reads; counts are lower bounds"),
+  reasons: z.array(FailureReasonSchema).describe("most frequent first"),
+  items: z.array(HistoryScanSchema).describe("the failed scans matching `reason`, newest first, one page"),
+  next: z.string().optional().describe("pass as `continuation` to get the next page"),
+});
+
 export type CoverageTotals = z.infer<typeof CoverageTotalsSchema>;
+export type FailuresView = z.infer<typeof FailuresSchema>;
+export type ImageWorkload = z.infer<typeof ImageWorkloadSchema>;
 export type CoverageItem = z.infer<typeof CoverageItemSchema>;
 export type CoverageView = z.infer<typeof CoverageSchema>;
 export type LatestScan = z.infer<typeof LatestScanSchema>;

@@ -101,7 +101,14 @@ export function renderSummary(summary: DevSummary, next: NextSteps): string {
         : []),
     ]),
   );
+  lines.push("");
+  lines.push(`status page: ${statusPageUrl(next.recorderUrl)} (log in with RECORDER_API_KEY)`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The recorder's status page (the login form when no session). */
+export function statusPageUrl(recorderUrl: string): string {
+  return `${recorderUrl.replace(/\/+$/, "")}/`;
 }
 
 function imageRow(image: ImageOutcome): string[] {

@@ -221,6 +221,9 @@ describe("renderSummary", () => {
       'curl -H "Authorization: Bearer $RECORDER_API_KEY" http://127.0.0.1:8080/api/scans',
     );
     expect(text).toContain("npx scanctl replay");
+    expect(text.trimEnd().split("\n").at(-1)).toBe(
+      "status page: http://127.0.0.1:8080/ (log in with RECORDER_API_KEY)",
+    );
   });
 
   it("prints the coverage totals after the images, or says the inventory is empty", () => {

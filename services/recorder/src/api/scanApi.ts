@@ -1,7 +1,7 @@
 /**
  * The read API on the service's fastify server (health and metrics stay on the same server,
- * open): latest state per image, one image with its history, the timeline of all scans,
- * statistics, and coverage of what runs. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
+ * open): latest state per image, one image with its history and where it runs, the timeline of
+ * all scans, statistics, recent failures, and coverage of what runs. Inputs are validated by zod schemas, which also produce /api/openapi.json; every
  * error is `application/problem+json`.
  */
 import fastifyRateLimit from "@fastify/rate-limit";
@@ -9,11 +9,13 @@ import fastifySwagger from "@fastify/swagger";
 import {
   COVERAGE_STATES,
   CoverageSchema,
+  FailuresSchema,
   HistoryPageSchema,
   ImageDetailSchema,
   LatestPageSchema,
   ProblemSchema,
   SCAN_STATUSES,
+  SEVERITIES,
   StatsSchema,
   tryParseImageRef,
 } from "@qcs/shared";
@@ -26,18 +28,21 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { Cached } from "../core/cached.ts";
 import { coveragePage } from "../core/coverage.ts";
 import type { CoverageReport } from "../core/coverageReport.ts";
-import {
-  decodeContinuation,
-  encodeContinuation,
-  type ScanRecordReader,
-  summarize,
-} from "../core/scanQueries.ts";
+import { failuresPage } from "../core/recentFailures.ts";
+import { FAILURE_WINDOW_HOURS, RecorderQueries } from "../core/recorderQueries.ts";
+import { decodeContinuation, encodeContinuation, type ScanRecordReader } from "../core/scanQueries.ts";
 import { bearerKeyGuard } from "./auth.ts";
 import { ApiProblem, problem, sendProblem } from "./problem.ts";
-import { coverageView, historyView, latestView, statsView } from "./views.ts";
+import {
+  coverageView,
+  failuresView,
+  historyView,
+  imageWorkloadView,
+  latestView,
+  statsView,
+} from "./views.ts";
 
 export interface ScanApiOptions {
   reader: ScanRecordReader;
@@ -53,6 +58,8 @@ export interface ScanApiOptions {
   coverage: CoverageReport;
   /** COVERAGE_CACHE_SECONDS, for the API's description. */
   coverageCacheSeconds: number;
+  /** Shared with the status page, so both answer from one set of caches; built here when absent. */
+  queries?: RecorderQueries;
 }
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(500).default(fallback);
@@ -68,10 +75,17 @@ const security = [{ apiKey: [] }];
 const LatestCursorSchema = z.object({ table: z.string().min(1).max(2048) });
 const HistoryCursorSchema = z.object({ after: z.string().min(1).max(2048) });
 const CoverageCursorSchema = z.object({ ref: z.string().min(1).max(2048) });
+const FailuresCursorSchema = z.object({ failure: z.string().min(1).max(2048) });
 
 export async function registerScanApi(app: FastifyInstance, options: ScanApiOptions): Promise<void> {
   const { reader } = options;
-  const stats = new Cached(options.statsCacheMs, async () => summarize(await reader.all()));
+  const queries =
+    options.queries ??
+    new RecorderQueries({
+      ...options,
+      onRefreshFailed: (error) =>
+        app.log.warn({ err: error }, "reading statistics failed; the previous answers"),
+    });
   await app.register(
     async (api) => {
       // An instance hook of this scope runs before the key check of the guarded routes below, so
@@ -191,17 +205,18 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             }
             const image = parsed.value;
             const after = historyAfter(request.query.continuation);
-            const [latest, history] = await Promise.all([
-              reader.latestOf(image),
-              reader.historyOf(image, { limit: request.query.limit, after }),
-            ]);
-            if (!latest && history.items.length === 0 && after === undefined) {
+            const { latest, history, runs } = await queries.image(image, {
+              limit: request.query.limit,
+              after,
+            });
+            if (!latest && history.items.length === 0 && runs.length === 0 && after === undefined) {
               throw new ApiProblem(404, `no scan recorded for ${image.ref}`);
             }
             return {
               ref: image.ref,
               latest: latest ? latestView(latest) : null,
               history: historyPage(history),
+              workloads: runs.map(imageWorkloadView),
             };
           },
         );
@@ -238,8 +253,42 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
             },
           },
           async () => {
-            const { value, computedAt } = await stats.get();
+            const { value, computedAt } = await queries.stats();
             return statsView(value, new Date(computedAt));
+          },
+        );
+
+        routes.get(
+          "/failures",
+          {
+            schema: {
+              summary: `Failed scans of the last ${FAILURE_WINDOW_HOURS} h by reason, with each reason's remedy`,
+              description:
+                "The scanner publishes a failed result when it dead-letters a request, so these are the dead " +
+                "letters of scan-requests as recorded (reasons the broker sets itself reach no result: " +
+                "`scanctl dlq list`). Read from the timeline at most once per RECORDER_STATS_CACHE_SECONDS; " +
+                "`reason` narrows the items only.",
+              security,
+              querystring: z.object({
+                reason: z.string().min(1).max(128).optional(),
+                limit: limit(50),
+                continuation: z.string().max(4096).optional(),
+              }),
+              response: { 200: FailuresSchema, ...errorResponses },
+            },
+          },
+          async (request) => {
+            const query = request.query;
+            const after =
+              query.continuation === undefined
+                ? undefined
+                : cursor(FailuresCursorSchema, query.continuation).failure;
+            const { value, computedAt } = await queries.failures();
+            const page = failuresPage(value, { reason: query.reason, limit: query.limit, after });
+            return failuresView(value, new Date(computedAt), {
+              items: page.items,
+              next: page.after === undefined ? undefined : encodeContinuation({ failure: page.after }),
+            });
           },
         );
 
@@ -254,12 +303,15 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
                 "`neverScanned`: nothing recorded. Read from the Workloads and ScanMetadata tables at most " +
                 `once per COVERAGE_CACHE_SECONDS (${options.coverageCacheSeconds} s here; an expired reading answers ` +
                 "while the next is read); `computedAt` says when the answer's reading was taken. " +
-                "Totals cover every image of the `subscription` (all when absent); `state` narrows the items " +
-                "only. Items come in reference order.",
+                "Totals cover every image of the `subscription` (all when absent); `state`, `registry` and " +
+                "`minSeverity` (findings of the latest success at or above it) narrow the items only. " +
+                "Items come in reference order.",
               security,
               querystring: z.object({
                 state: z.enum(COVERAGE_STATES).optional(),
                 subscription: z.string().min(1).max(64).optional(),
+                registry: z.string().min(1).max(255).optional(),
+                minSeverity: z.enum(SEVERITIES).optional(),
                 limit: limit(100),
                 continuation: z.string().max(4096).optional(),
               }),
@@ -273,9 +325,16 @@ export async function registerScanApi(app: FastifyInstance, options: ScanApiOpti
                 ? undefined
                 : cursor(CoverageCursorSchema, query.continuation).ref;
             const answer = await options.coverage.get(query.subscription);
-            const page = coveragePage(answer.coverage, { state: query.state, limit: query.limit, after });
+            const page = coveragePage(answer.coverage, {
+              state: query.state,
+              registry: query.registry,
+              minSeverity: query.minSeverity,
+              limit: query.limit,
+              after,
+            });
             return coverageView(answer, options.coverage.sloHours, {
               items: page.items,
+              matched: page.matched,
               next: page.after === undefined ? undefined : encodeContinuation({ ref: page.after }),
             });
           },

@@ -5,14 +5,17 @@
 import {
   type CoverageItem,
   type CoverageView,
+  type FailuresView,
   type HistoryScan,
+  type ImageWorkload,
   type LatestScan,
   type ScanMetadataEntity,
   type ScanStatsView,
   vulnerabilityCountsOf,
 } from "@qcs/shared";
 import type { ImageCoverage } from "../core/coverage.ts";
-import type { CoverageAnswer } from "../core/coverageReport.ts";
+import type { CoverageAnswer, ImageRun } from "../core/coverageReport.ts";
+import type { RecentFailures } from "../core/recentFailures.ts";
 import type { ScanHistoryEntity } from "../core/scanHistory.ts";
 import { resourceIdsOf } from "../core/scanMetadata.ts";
 import type { ScanStats } from "../core/scanQueries.ts";
@@ -109,14 +112,44 @@ export function coverageItemView(image: ImageCoverage): CoverageItem {
 export function coverageView(
   answer: CoverageAnswer,
   sloHours: number,
-  page: { items: ImageCoverage[]; next?: string | undefined },
+  page: { items: ImageCoverage[]; matched: number; next?: string | undefined },
 ): CoverageView {
   return compact({
     sloHours,
     computedAt: answer.computedAt.toISOString(),
     lastSweepAt: answer.lastSweepAt?.toISOString() ?? null,
     totals: answer.coverage.totals,
+    matched: page.matched,
     items: page.items.map(coverageItemView),
+    next: page.next,
+  });
+}
+
+export function imageWorkloadView(run: ImageRun): ImageWorkload {
+  const { workload } = run;
+  return {
+    resourceId: workload.resourceId,
+    subscriptionId: workload.subscriptionId,
+    resourceGroup: workload.resourceGroup,
+    name: workload.name,
+    kind: workload.kind,
+    containers: run.containers,
+  };
+}
+
+export function failuresView(
+  recent: RecentFailures,
+  computedAt: Date,
+  page: { items: ScanHistoryEntity[]; next?: string | undefined },
+): FailuresView {
+  return compact({
+    since: recent.since.toISOString(),
+    computedAt: computedAt.toISOString(),
+    total: recent.failures.length,
+    scanned: recent.scanned,
+    truncated: recent.truncated,
+    reasons: recent.reasons.map((reason) => compact({ ...reason, lastAt: reason.lastAt.toISOString() })),
+    items: page.items.map(historyView),
     next: page.next,
   });
 }

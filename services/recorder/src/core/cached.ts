@@ -26,6 +26,20 @@ export class Cached<T> {
     return this.#last;
   }
 
+  /**
+   * The last value at once, however old: an expired one answers while the next is computed, whose
+   * failure goes to `onRefreshFailed` (the old value keeps answering). Only the first caller ever
+   * waits; with a TTL of 0 every caller computes.
+   */
+  async current(onRefreshFailed: (error: unknown) => void): Promise<CachedValue<T>> {
+    const last = this.#last;
+    if (last === undefined || this.#ttlMs === 0) return this.get();
+    if (this.#now() - last.computedAt >= this.#ttlMs && this.#pending === undefined) {
+      this.get().catch(onRefreshFailed);
+    }
+    return last;
+  }
+
   async get(): Promise<CachedValue<T>> {
     if (this.#last && this.#now() - this.#last.computedAt < this.#ttlMs) return this.#last;
     this.#pending ??= this.#refresh().finally(() => {

@@ -2,7 +2,15 @@
  * Coverage: the images that run now (the `Workloads` table) against their latest scan state and the
  * SLO. Pure: the caller reads both tables (at most once per cache period) and hands them in.
  */
-import { type CoverageState, type CoverageTotals, parseImageRef, type ScanMetadataEntity } from "@qcs/shared";
+import {
+  type CoverageState,
+  type CoverageTotals,
+  parseImageRef,
+  type ScanMetadataEntity,
+  type Severity,
+  vulnerabilityCountsOf,
+} from "@qcs/shared";
+import { countAtOrAbove } from "./notifications.ts";
 import type { LatestStateOf } from "./scanQueries.ts";
 
 /** Resource IDs listed per image; the count is always complete. */
@@ -12,8 +20,11 @@ export const MAX_COVERAGE_RESOURCES = 20;
 export interface CoverageWorkload {
   resourceId: string;
   subscriptionId: string;
-  /** Canonical references of its containers' images (duplicates allowed). */
-  refs: string[];
+  resourceGroup: string;
+  name: string;
+  kind: string;
+  /** Its containers with the canonical references of their images (a reference may repeat). */
+  images: Array<{ container: string; ref: string }>;
 }
 
 /** What runs, as last read from `Workloads`. */
@@ -75,7 +86,7 @@ export function computeCoverage(
   );
   const runners = new Map<string, Set<string>>();
   for (const workload of workloads) {
-    for (const ref of workload.refs) {
+    for (const { ref } of workload.images) {
       const set = runners.get(ref) ?? new Set<string>();
       set.add(workload.resourceId);
       runners.set(ref, set);
@@ -111,22 +122,48 @@ export function computeCoverage(
 
 export interface CoveragePageRequest {
   state?: CoverageState | undefined;
+  /** Only images of this registry host (any casing). */
+  registry?: string | undefined;
+  /** Only images whose latest successful scan found something at or above this severity. */
+  minSeverity?: Severity | undefined;
   limit: number;
   /** The last reference of the previous page. */
   after?: string | undefined;
 }
 
-/** One page of images in reference order, so a page boundary survives a refresh of the cache. */
+/**
+ * One page of images in reference order, so a page boundary survives a refresh of the cache;
+ * `matched` counts the images matching the filters on every page.
+ */
 export function coveragePage(
   coverage: Coverage,
   request: CoveragePageRequest,
-): { items: ImageCoverage[]; after?: string } {
+): { items: ImageCoverage[]; matched: number; after?: string } {
+  const registry = request.registry?.toLowerCase();
   const matching = coverage.images.filter(
     (image) =>
       (request.state === undefined || image.state === request.state) &&
-      (request.after === undefined || image.ref > request.after),
+      (registry === undefined || registryOf(image.ref) === registry) &&
+      (request.minSeverity === undefined || findingsAtOrAbove(image, request.minSeverity) > 0),
   );
-  const items = matching.slice(0, request.limit);
+  const after = request.after;
+  const start = after === undefined ? 0 : matching.findIndex((image) => image.ref > after);
+  const rest = start < 0 ? [] : matching.slice(start);
+  const items = rest.slice(0, request.limit);
   const last = items.at(-1);
-  return matching.length > items.length && last !== undefined ? { items, after: last.ref } : { items };
+  const matched = matching.length;
+  return rest.length > items.length && last !== undefined
+    ? { items, matched, after: last.ref }
+    : { items, matched };
+}
+
+/** Findings of the image's latest successful scan at or above `min`; 0 when it has none. */
+export function findingsAtOrAbove(image: ImageCoverage, min: Severity): number {
+  const counts = image.latest && vulnerabilityCountsOf(image.latest);
+  return counts === undefined ? 0 : countAtOrAbove(counts, min);
+}
+
+/** A canonical reference always starts with its registry host. */
+function registryOf(ref: string): string {
+  return ref.slice(0, ref.indexOf("/"));
 }

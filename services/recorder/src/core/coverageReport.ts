@@ -6,7 +6,7 @@
  * `computedAt` says how old the answer is. A cache period of 0 reads for every asker.
  */
 import { Cached } from "./cached.ts";
-import { type Coverage, computeCoverage, type Inventory } from "./coverage.ts";
+import { type Coverage, type CoverageWorkload, computeCoverage, type Inventory } from "./coverage.ts";
 import type { LatestStateOf, ScanRecordReader } from "./scanQueries.ts";
 
 export interface WorkloadReader {
@@ -36,6 +36,14 @@ interface Reading {
   latestOf: LatestStateOf;
   /** Coverage of every subscription, computed once per reading. */
   all: Coverage;
+  /** Workloads by the references they run, built on first use. */
+  runners?: Map<string, CoverageWorkload[]>;
+}
+
+/** Where one image runs: a workload and the containers of it that run the image. */
+export interface ImageRun {
+  workload: CoverageWorkload;
+  containers: string[];
 }
 
 export class CoverageReport {
@@ -76,6 +84,16 @@ export class CoverageReport {
     return { coverage, computedAt: at, lastSweepAt: value.inventory.lastSweepAt };
   }
 
+  /** The workloads that run `ref` (canonical), as of the same reading as {@link get}. */
+  async runsOf(ref: string): Promise<ImageRun[]> {
+    const { value } = await this.#reading();
+    value.runners ??= indexRunners(value.inventory.workloads);
+    return (value.runners.get(ref) ?? []).map((workload) => ({
+      workload,
+      containers: workload.images.filter((image) => image.ref === ref).map((image) => image.container),
+    }));
+  }
+
   async #reading() {
     const previous = this.#cached.latest();
     const next = this.#cached.get();
@@ -96,4 +114,17 @@ export class CoverageReport {
   #judged(now: Date) {
     return { sloHours: this.sloHours, now };
   }
+}
+
+function indexRunners(workloads: CoverageWorkload[]): Map<string, CoverageWorkload[]> {
+  const runners = new Map<string, CoverageWorkload[]>();
+  for (const workload of workloads) {
+    for (const ref of new Set(workload.images.map((image) => image.ref))) {
+      const list = runners.get(ref) ?? [];
+      list.push(workload);
+      runners.set(ref, list);
+    }
+  }
+  for (const list of runners.values()) list.sort((a, b) => (a.resourceId < b.resourceId ? -1 : 1));
+  return runners;
 }

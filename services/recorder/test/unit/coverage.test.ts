@@ -46,7 +46,10 @@ function workload(name: string, refs: string[], subscriptionId = SUB_A): Coverag
   return {
     resourceId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.App/containerApps/${name}`,
     subscriptionId,
-    refs: refs.map((ref) => image(ref).ref),
+    resourceGroup: "rg",
+    name,
+    kind: "aca",
+    images: refs.map((ref, index) => ({ container: `c${index}`, ref: image(ref).ref })),
   };
 }
 
@@ -192,7 +195,16 @@ describe("coveragePage", () => {
     const first = coveragePage(coverage, { limit: 3 });
     expect(first.items).toHaveLength(3);
     const second = coveragePage(coverage, { limit: 3, after: first.after });
-    expect(second).toEqual({ items: [coverage.images[3]] });
+    expect(second).toEqual({ items: [coverage.images[3]], matched: 4 });
+  });
+
+  it("narrows to a registry (any casing) and to findings at or above a severity, counting every match", () => {
+    const refs = (page: { items: Array<{ ref: string }> }) => page.items.map((item) => item.ref);
+    const critical = coveragePage(coverage, { minSeverity: "critical", limit: 1 });
+    expect(refs(critical)).toEqual([image(API).ref]);
+    expect(critical.matched).toBe(2);
+    expect(coveragePage(coverage, { registry: "MYREG.azurecr.io", limit: 10 }).matched).toBe(4);
+    expect(coveragePage(coverage, { registry: "docker.io", limit: 10 })).toEqual({ items: [], matched: 0 });
   });
 
   it("filters by state without changing the order", () => {

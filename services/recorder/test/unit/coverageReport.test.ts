@@ -6,7 +6,10 @@ const SUBSCRIPTION = "aaaaaaaa-0000-4000-8000-000000000001";
 const workload = (name: string) => ({
   resourceId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.App/containerApps/${name}`,
   subscriptionId: SUBSCRIPTION,
-  refs: [`docker.io/library/${name}:1`],
+  resourceGroup: "rg",
+  name,
+  kind: "aca",
+  images: [{ container: "main", ref: `docker.io/library/${name}:1` }],
 });
 
 /** Workloads whose next reading the test releases by hand. */

@@ -4,7 +4,7 @@
  * and a description that says what a human has to fix. Retries are counted across re-sends, so
  * a class that keeps failing ends in the dead-letter queue too.
  */
-import type { FailureClass } from "@qcs/shared";
+import { FAILURE_REMEDIES, type FailureClass } from "@qcs/shared";
 
 export type FailurePolicy =
   | { kind: "deadLetter"; remedy: string }
@@ -22,56 +22,47 @@ const exponential = (cap: number) => (failedAttempt: number) => Math.min(cap, 2 
 export const FAILURE_POLICIES: Readonly<Record<FailureClass, FailurePolicy>> = {
   InvalidMessage: {
     kind: "deadLetter",
-    remedy:
-      "The message is not a valid ScanRequested (schemaVersion 1). Fix the producer that sent it; resubmitting it unchanged fails again.",
+    remedy: FAILURE_REMEDIES.InvalidMessage,
   },
   InvalidImageReference: {
     kind: "deadLetter",
-    remedy:
-      "The image reference is not valid. Correct it at the source, or request a scan of the right reference with `scanctl rescan`.",
+    remedy: FAILURE_REMEDIES.InvalidImageReference,
   },
   ImageNotFound: {
     kind: "deadLetter",
-    remedy:
-      "The registry has no such image or tag (deleted, or the tag moved). If it still runs, push it back or rescan its current reference; otherwise discard this dead letter.",
+    remedy: FAILURE_REMEDIES.ImageNotFound,
   },
   RegistryAuthFailed: {
     kind: "deadLetter",
-    remedy:
-      "The registry refused the scanner's credentials. Grant the scanner's managed identity AcrPull on the registry (or make the repository public), then resubmit.",
+    remedy: FAILURE_REMEDIES.RegistryAuthFailed,
   },
   QualysAuthFailed: {
     kind: "deadLetter",
-    remedy:
-      "Qualys rejected the access token. Renew QUALYS_ACCESS_TOKEN (the Key Vault secret) and check QUALYS_POD, then resubmit the dead letters of this class.",
+    remedy: FAILURE_REMEDIES.QualysAuthFailed,
   },
   RateLimited: {
     kind: "retry",
     maxAttempts: 6,
     delayUnits: exponential(16),
-    remedy:
-      "The registry or Qualys kept rate-limiting. Lower SCANNER_CONCURRENCY or the replica limit, then resubmit.",
+    remedy: FAILURE_REMEDIES.RateLimited,
   },
   ReportNotReady: {
     kind: "retry",
     maxAttempts: 5,
     delayUnits: (failedAttempt) => failedAttempt,
-    remedy:
-      "Qualys did not produce the vulnerability report in time (the scan data was uploaded). Check the Qualys platform status, then resubmit.",
+    remedy: FAILURE_REMEDIES.ReportNotReady,
   },
   ScanTimeout: {
     kind: "retry",
     maxAttempts: 2,
     delayUnits: () => 5,
-    remedy:
-      "qscanner did not finish within SCAN_TIMEOUT. Raise SCAN_TIMEOUT for very large images (or check registry bandwidth), then resubmit.",
+    remedy: FAILURE_REMEDIES.ScanTimeout,
   },
   ScannerFailed: {
     kind: "retry",
     maxAttempts: 3,
     delayUnits: exponential(4),
-    remedy:
-      "qscanner failed. Read the error above and the scanner logs for this requestId (a wrong QSCANNER_VERSION, a missing binary or blocked egress are common causes), then resubmit.",
+    remedy: FAILURE_REMEDIES.ScannerFailed,
   },
 };
 

@@ -43,7 +43,10 @@ export class TableWorkloads {
         workloads.push({
           resourceId: entity.ResourceId,
           subscriptionId: entity.SubscriptionId,
-          refs: workloadImagesOf(entity).map((image) => image.ref),
+          resourceGroup: entity.ResourceGroup,
+          name: entity.Name,
+          kind: entity.Kind,
+          images: workloadImagesOf(entity).map(({ container, ref }) => ({ container, ref })),
         });
       }
     } catch (error) {
