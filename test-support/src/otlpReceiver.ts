@@ -16,6 +16,8 @@ export interface ReceivedSpan {
   /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
   attributes: Record<string, unknown>;
+  /** The spans it links to, as "traceId/spanId". */
+  links: string[];
 }
 
 export interface ReceivedMetric {
@@ -98,6 +100,9 @@ function record(
           name: String(span.name),
           kind: Number(span.kind ?? 0),
           attributes: attributesOf(span.attributes as KeyValue[] | undefined),
+          links: ((span.links ?? []) as Array<Record<string, unknown>>).map(
+            (link) => `${hex(link.traceId)}/${hex(link.spanId)}`,
+          ),
         });
       }
     }
