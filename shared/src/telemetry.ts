@@ -27,6 +27,7 @@ import {
   type PushMetricExporter,
 } from "@opentelemetry/sdk-metrics";
 import type { Env } from "./config/load.ts";
+import { APP_PROPERTY } from "./contracts/messages.ts";
 import { DeferredMetricExporter } from "./deferredMetricExporter.ts";
 import { type ExportPlan, exportPlan } from "./telemetryPlan.ts";
 
@@ -121,6 +122,9 @@ function positive(value: string | undefined): number | undefined {
   return value && Number.isFinite(number) && number > 0 ? number : undefined;
 }
 
+/** Span attribute holding the image reference a message is about (searchable in Application Insights). */
+export const IMAGE_ATTRIBUTE = "qcs.image";
+
 /** Application property in which `@azure/service-bus` carries the W3C traceparent of a message. */
 export const TRACEPARENT_PROPERTY = "Diagnostic-Id";
 
@@ -138,6 +142,14 @@ export function startMessageSpan(
     typeof traceparent === "string"
       ? propagation.extract(context.active(), { traceparent })
       : context.active();
-  const span = tracer.startSpan(name, { kind: SpanKind.CONSUMER }, parent);
+  const image = applicationProperties?.[APP_PROPERTY.imageRef];
+  const span = tracer.startSpan(
+    name,
+    {
+      kind: SpanKind.CONSUMER,
+      ...(typeof image === "string" ? { attributes: { [IMAGE_ATTRIBUTE]: image } } : {}),
+    },
+    parent,
+  );
   return { span, context: trace.setSpan(parent, span) };
 }

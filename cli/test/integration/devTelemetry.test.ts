@@ -124,6 +124,22 @@ describe("telemetry of the pipeline, by OTLP", () => {
       expect(chain[0]).toMatchObject({ name: "ingest send ScanRequested", parentSpanId: "" });
       expect(chain[0]?.links).toHaveLength(1);
     }
+    // Each of our spans names the image: the request's reference, then the result's (with the digest
+    // its tag resolved to).
+    for (const recorder of recorderSpans) {
+      const requested = new Set(
+        otlp.spans
+          .filter(
+            ({ traceId, name }) =>
+              traceId === recorder.traceId && /^(ingest send|scanner process)/.test(name),
+          )
+          .map(({ attributes }) => attributes["qcs.image"]),
+      );
+      expect(requested.size).toBe(1);
+      const ref = String([...requested][0]);
+      expect(recorded.map((image) => image.ref)).toContain(ref);
+      expect(String(recorder.attributes["qcs.image"])).toContain(ref.split(/[:@]/)[0]);
+    }
     // One trace per image.
     expect(new Set(recorderSpans.map(({ traceId }) => traceId)).size).toBe(recorded.length);
     // The crashed first attempt and its retry are two scanner spans in that image's one trace.

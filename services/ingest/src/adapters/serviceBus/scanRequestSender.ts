@@ -8,6 +8,7 @@
  */
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from "@azure/service-bus";
 import { context, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import { IMAGE_ATTRIBUTE } from "@qcs/shared/runtime";
 import type { ScanRequestMessage, ScanRequestSink, SendResult } from "../../core/batchProcessor.ts";
 
 /** `tracer` default: the global tracer (a no-op until a tracer provider is registered). */
@@ -35,7 +36,10 @@ export function serviceBusScanRequestSink(
             kind: SpanKind.PRODUCER,
             root: true,
             ...(batchSpan ? { links: [{ context: batchSpan }] } : {}),
-            attributes: { "messaging.message.id": message.messageId },
+            attributes: {
+              "messaging.message.id": message.messageId,
+              [IMAGE_ATTRIBUTE]: message.body.image.ref,
+            },
           });
           const add = (into: ServiceBusMessageBatch) =>
             context.with(trace.setSpan(context.active(), span), () => into.tryAddMessage(outgoing));
