@@ -35,7 +35,8 @@ export function startOtlpExport(serviceName: string, plan: ExportPlan, env: Env)
           instrumentations: plan.traces === "otlp" ? [createAzureSdkInstrumentation()] : [],
           // The service's metrics have their own provider (below); NodeSDK would add an empty one.
           metricReaders: [],
-          // An empty list keeps NodeSDK from starting its default OTLP log exporter.
+          // Empty lists keep NodeSDK from starting its default OTLP exporter for a signal not asked for.
+          ...(plan.traces === "otlp" ? {} : { spanProcessors: [] }),
           ...(plan.logs === "otlp" ? {} : { logRecordProcessors: [] }),
         })
       : undefined;

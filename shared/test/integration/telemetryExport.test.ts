@@ -55,7 +55,7 @@ describe("telemetry export", () => {
     });
   }, 70_000);
 
-  it("sends only metrics when OTEL_METRICS_EXPORTER alone asks, and nothing without settings", async () => {
+  it("sends only metrics when OTEL_METRICS_EXPORTER alone asks for OTLP", async () => {
     otlp = await startOtlpReceiver();
     const stdout = await runProbe({
       OTEL_METRICS_EXPORTER: "otlp",
@@ -68,6 +68,18 @@ describe("telemetry export", () => {
     expect(otlp.metrics.map(({ name }) => name)).toContain("probe_events_total");
     expect(otlp.spans).toEqual([]);
     expect(otlp.logs).toEqual([]);
+  }, 70_000);
+
+  it("sends only logs when only the logs endpoint is set", async () => {
+    otlp = await startOtlpReceiver();
+    const stdout = await runProbe({
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${otlp.url}/v1/logs`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    expect(stdout).toContain('"traceparent":"none"');
+    expect(otlp.logs.map(({ body }) => body)).toContain("inside the span");
+    expect(otlp.spans).toEqual([]);
+    expect(otlp.metrics).toEqual([]);
   }, 70_000);
 
   it("sends metrics, traces and logs to Application Insights when its connection string is set", async () => {
