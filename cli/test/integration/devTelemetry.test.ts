@@ -140,6 +140,13 @@ describe("telemetry of the pipeline, by OTLP", () => {
       expect(recorded.map((image) => image.ref)).toContain(ref);
       expect(String(recorder.attributes["qcs.image"])).toContain(ref.split(/[:@]/)[0]);
     }
+    // qscanner's runs are children of the scanner's span.
+    const scannerIds = new Set(
+      otlp.spans.filter(({ name }) => name === "scanner process ScanRequested").map(({ spanId }) => spanId),
+    );
+    const runs = otlp.spans.filter(({ name }) => name === "qscanner run");
+    expect(runs.length).toBeGreaterThanOrEqual(recorded.length);
+    for (const run of runs) expect(scannerIds).toContain(run.parentSpanId);
     // One trace per image.
     expect(new Set(recorderSpans.map(({ traceId }) => traceId)).size).toBe(recorded.length);
     // The crashed first attempt and its retry are two scanner spans in that image's one trace.
