@@ -108,7 +108,8 @@ var logAlerts = [
     severity: 3
     query: loadTextContent('../queries/alerts/coverage-below-slo.kql')
     frequency: 'PT1H'
-    window: 'PT1H'
+    // The recorder scales to zero between messages: its newest gauges may be hours old.
+    window: 'P1D'
     aggregation: 'Minimum'
     measure: 'coveragePercent'
     threshold: coverageSloPercent

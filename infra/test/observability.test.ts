@@ -195,7 +195,7 @@ describe.skipIf(!bicep.available)(
       const expected = {
         "qcs-scan-failure-rate": ["scan-failure-rate.kql", "failureRatePercent", "GreaterThan", 20, "PT1H"],
         "qcs-events-given-up": ["events-given-up.kql", "givenUp", "GreaterThan", 0, "PT15M"],
-        "qcs-coverage-below-slo": ["coverage-below-slo.kql", "coveragePercent", "LessThan", 95, "PT1H"],
+        "qcs-coverage-below-slo": ["coverage-below-slo.kql", "coveragePercent", "LessThan", 95, "P1D"],
         "qcs-no-scan-recorded": ["no-scan-recorded.kql", null, "GreaterThan", 0, "P1D"],
       } as const;
       expect(Object.keys(rules).sort()).toEqual(Object.keys(expected).sort());
