@@ -100,6 +100,23 @@ param recorderExternalIngress bool = false
 @description('Application (client) ID of an Entra ID app registration: people sign in to the recorder\'s status page with Container Apps\' built-in authentication. Empty: the page takes the recorder key (RECORDER_API_KEY) at its own login form.')
 param recorderEntraClientId string = ''
 
+@description('Email address that receives the alerts (infra/modules/alerts.bicep); with alertWebhookUrl empty too, no alert is created.')
+param alertEmail string = ''
+
+@secure()
+@description('Webhook that receives the alerts (common alert schema); with alertEmail empty too, no alert is created.')
+param alertWebhookUrl string = ''
+
+@description('Scan failure rate (percent of the scans in an hour) above which an alert fires.')
+@minValue(1)
+@maxValue(100)
+param scanFailureAlertPercent int = 20
+
+@description('Coverage SLO: percent of running images with a current scan below which an alert fires.')
+@minValue(1)
+@maxValue(100)
+param coverageSloPercent int = 95
+
 param tags object = { application: 'container-image-scanning', environment: environmentName }
 
 // Entity names the services read (defaults in shared/src/config/fields.ts ENTITY_DEFAULTS).
@@ -343,7 +360,58 @@ module environment 'modules/containerAppsEnvironment.bicep' = {
     tags: tags
     environmentName: names.environment
     workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+// Observability in Azure: the services send traces, metrics and logs to Application Insights (its
+// connection string from Key Vault); alerts to an action group; the pipeline workbook.
+module appInsightsConnection 'modules/appInsightsConnection.bicep' = {
+  scope: rg
+  params: {
+    vaultName: keyVault.outputs.vaultName
     appInsightsName: monitoring.outputs.appInsightsName
+    readerPrincipalIds: [identity.ingest.principalId, identity.scanner.principalId, identity.recorder.principalId]
+  }
+}
+
+// By name, so that `bicep snapshot` resolves the alerts' and the workbook's scopes.
+var appInsightsId = resourceId(subscription().subscriptionId, rg.name, 'Microsoft.Insights/components', names.appInsights)
+var serviceBusId = resourceId(subscription().subscriptionId, rg.name, 'Microsoft.ServiceBus/namespaces', names.serviceBus)
+
+var telemetrySecrets = [
+  {
+    name: appInsightsConnection.outputs.secretName
+    keyVaultUrl: appInsightsConnection.outputs.secretUrl
+    variable: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+  }
+]
+
+module alerts 'modules/alerts.bicep' = {
+  scope: rg
+  dependsOn: [monitoring, serviceBus]
+  params: {
+    location: location
+    tags: tags
+    namePrefix: prefix
+    appInsightsId: appInsightsId
+    serviceBusNamespaceId: serviceBusId
+    deadLetterEntities: [entities.scanRequestsQueue, entities.scanCompletedTopic]
+    alertEmail: alertEmail
+    alertWebhookUrl: alertWebhookUrl
+    scanFailureRatePercent: scanFailureAlertPercent
+    coverageSloPercent: coverageSloPercent
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  scope: rg
+  dependsOn: [monitoring, serviceBus]
+  params: {
+    location: location
+    tags: tags
+    displayName: 'Container image scanning (${prefix})'
+    appInsightsId: appInsightsId
+    serviceBusNamespaceId: serviceBusId
   }
 }
 
@@ -389,6 +457,7 @@ module ingestApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'CHECKPOINT_CONTAINER', value: entities.checkpointContainer }
       { name: 'SCAN_REQUESTS_QUEUE', value: entities.scanRequestsQueue }
     ])
+    keyVaultSecrets: telemetrySecrets
     scaleRules: [
       {
         name: 'unprocessed-events'
@@ -461,9 +530,9 @@ module scannerApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'SCAN_CACHE_HOURS', value: string(scanCacheHours) }
       { name: 'SCAN_TIMEOUT', value: string(scanTimeoutSeconds) }
     ])
-    keyVaultSecrets: [
+    keyVaultSecrets: concat(telemetrySecrets, [
       { name: 'qualys-access-token', keyVaultUrl: keyVault.outputs.qualysTokenSecretUrl, variable: 'QUALYS_ACCESS_TOKEN' }
-    ]
+    ])
     scaleRules: [
       {
         name: 'scan-requests'
@@ -523,6 +592,7 @@ module recorderApp 'modules/containerApp.bicep' = if (deployApps) {
       { name: 'RECORDER_PAGE_AUTH', value: empty(recorderEntraClientId) ? 'key' : 'entra' }
     ])
     keyVaultSecrets: concat(
+      telemetrySecrets,
       [
         { name: 'recorder-api-key', keyVaultUrl: keyVault.outputs.recorderApiKeySecretUrl, variable: 'RECORDER_API_KEY' }
       ],

@@ -6,6 +6,8 @@ export * from "./amqp/codec.ts";
 export * from "./amqp/errors.ts";
 export * from "./amqp/server.ts";
 export * from "./arm/armEmulator.ts";
+// A throw-away certificate for a local HTTPS endpoint (ARM; Application Insights ingestion in tests).
+export { type LoopbackCertificate, loopbackCertificate } from "./arm/tls.ts";
 export * from "./azurite/azurite.ts";
 // Event Hubs: `startEventHubsEmulator`, the project's Config.json and the configuration types.
 export * from "./eventhubs/emulator.ts";

@@ -1,5 +1,5 @@
 // Log Analytics (container logs, via a diagnostic setting on the environment) and a workspace-based
-// Application Insights resource that the Container Apps OpenTelemetry agent exports traces to.
+// Application Insights resource the services send their traces, metrics and logs to.
 
 param location string
 param tags object

@@ -258,11 +258,12 @@ describe.skipIf(!bicep.available)(
       ]);
     });
 
-    it("gives the services Service Bus Data Receiver and Sender, never Data Owner, and each one only its own Key Vault secret", () => {
+    it("gives the services Service Bus Data Receiver and Sender, never Data Owner, and each one only its own Key Vault secret (besides Application Insights' connection string)", () => {
       const grants = grantsOf();
       expect(grants["id-qcs-ingest"]).toEqual([
         `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
         "eventHubsDataReceiver on eventhubs/activity-log",
+        "keyVaultSecretsUser on secrets/appinsights-connection-string",
         "serviceBusDataSender on queues/scan-requests",
         "serviceBusDataSender on queues/scan-requests-sweep",
         "storageBlobDataContributor on containers/checkpoints",
@@ -271,6 +272,7 @@ describe.skipIf(!bicep.available)(
       ]);
       expect(grants["id-qcs-scanner"]).toEqual([
         `acrPull on subscriptions/${HOME}`,
+        "keyVaultSecretsUser on secrets/appinsights-connection-string",
         "keyVaultSecretsUser on secrets/qualys-access-token",
         "serviceBusDataReceiver on queues/scan-requests",
         "serviceBusDataReceiver on queues/scan-requests-sweep",
@@ -281,6 +283,7 @@ describe.skipIf(!bicep.available)(
       ]);
       expect(grants["id-qcs-recorder"]).toEqual([
         `acrPull on registries/${one("Microsoft.ContainerRegistry/registries").name}`,
+        "keyVaultSecretsUser on secrets/appinsights-connection-string",
         "keyVaultSecretsUser on secrets/recorder-api-key",
         "serviceBusDataReceiver on queues/notifications",
         "serviceBusDataReceiver on topics/scan-completed",
@@ -292,7 +295,8 @@ describe.skipIf(!bicep.available)(
       const secretUsers = roleAssignments.filter(
         (a) => roleName(a.properties.roleDefinitionId) === "keyVaultSecretsUser",
       );
-      expect(secretUsers).toHaveLength(2);
+      // Each service's own secret, and Application Insights' connection string for all three.
+      expect(secretUsers).toHaveLength(5);
       for (const assignment of secretUsers) expect(grant(assignment).grant).toMatch(/ on secrets\//);
     });
 

@@ -163,7 +163,8 @@ describe.skipIf(!bicep.available)(
         const where = `infra ${service} app`;
         const read = new Set(configVariables(SPECS[service]));
         for (const name of Object.keys(env)) {
-          if (!read.has(name) && !name.startsWith("OTEL_"))
+          // Telemetry reads the standard OpenTelemetry and Application Insights variables itself.
+          if (!read.has(name) && !/^(OTEL_|APPLICATIONINSIGHTS_)/.test(name))
             problems.push(`${where}: sets ${name}, which ${service} never reads`);
         }
         for (const [name, value] of Object.entries(E)) {

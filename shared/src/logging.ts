@@ -77,6 +77,18 @@ function censorError(error: unknown): unknown {
     : serialized;
 }
 
+/** Where every logger of the process also hands its lines, once log export is on (`forwardLogLines`). */
+let forwardLine: ((line: string) => void) | undefined;
+
+/**
+ * Hands every line any logger of this process writes from now on, redacted, to `sink` as well
+ * (OpenTelemetry log export; see logBridge.ts), until called again (`undefined` stops it).
+ * Synchronous, inside the logging call, so the sink sees the caller's trace context.
+ */
+export function forwardLogLines(sink: ((line: string) => void) | undefined): void {
+  forwardLine = sink;
+}
+
 export function createLogger(options: CreateLoggerOptions): Logger {
   const redactor = options.redactor ?? secretRedactor;
   const format = options.format ?? (process.stdout.isTTY ? "pretty" : "json");
@@ -89,7 +101,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     serializers: { err: censorError },
     // Serialized requests are class instances to the walk above.
     redact: { paths: ["req.headers.authorization", 'req.headers["x-api-key"]'], censor: REDACTED },
-    hooks: { streamWrite: (line) => redactor.redact(line) },
+    hooks: {
+      streamWrite: (line) => {
+        const redacted = redactor.redact(line);
+        forwardLine?.(redacted);
+        return redacted;
+      },
+    },
   };
   const destination =
     options.destination ??

@@ -1,10 +1,12 @@
 /**
  * OpenTelemetry for every service. Metrics always go to a Prometheus registry served at /metrics
- * (only the metrics SDK and the Prometheus exporter are loaded for that). Traces are exported only
- * when the standard `OTEL_*` variables ask for it, and only then is the trace SDK loaded
- * (`tracing.ts`); otherwise tracing is a no-op. With tracing on, `@azure/service-bus` stamps each
- * sent message with a `Diagnostic-Id` (W3C traceparent), and {@link startMessageSpan} continues
- * that trace on the receiving side.
+ * (only the metrics SDK and the Prometheus exporter are loaded for that). Export beyond it is
+ * planned from the standard variables (`telemetryPlan.ts`) and its SDK is imported only then:
+ * Application Insights through the Azure Monitor exporters (`azureMonitorExport.ts`) when
+ * `APPLICATIONINSIGHTS_CONNECTION_STRING` is set, else OTLP as `OTEL_*` asks (`otlpExport.ts`);
+ * otherwise tracing is a no-op. With tracing on, `@azure/service-bus` stamps each sent message with
+ * a `Diagnostic-Id` (W3C traceparent), and {@link startMessageSpan} continues that trace on the
+ * receiving side.
  */
 import {
   type Context,
@@ -18,15 +20,23 @@ import {
 } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import {
+  type IMetricReader,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from "@opentelemetry/sdk-metrics";
 import type { Env } from "./config/load.ts";
+import { APP_PROPERTY } from "./contracts/messages.ts";
+import { DeferredMetricExporter } from "./deferredMetricExporter.ts";
+import { type ExportPlan, exportPlan } from "./telemetryPlan.ts";
 
 export interface Telemetry {
   meter: Meter;
   tracer: Tracer;
   /** Prometheus text exposition of every metric of this process. */
   renderMetrics(): Promise<string>;
-  /** Settles once requested trace export runs (at once when none is); start work after it. */
+  /** Settles once requested export runs (at once when none is); start work after it. */
   ready: Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -34,18 +44,15 @@ export interface Telemetry {
 export interface StartTelemetryOptions {
   serviceName: string;
   serviceVersion?: string;
-  /** Default: `process.env`. */
+  /** Default: `process.env`. The OpenTelemetry SDKs themselves read `process.env`. */
   env?: Env;
 }
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** True when the standard variables ask for trace export. */
-export function tracingRequested(env: Env): boolean {
-  if (env.OTEL_SDK_DISABLED === "true") return false;
-  const exporter = env.OTEL_TRACES_EXPORTER;
-  if (exporter !== undefined && exporter !== "") return exporter !== "none";
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+interface StartedExport {
+  metricExporter?: PushMetricExporter;
+  shutdown(): Promise<void>;
 }
 
 export function startTelemetry(options: StartTelemetryOptions): Telemetry {
@@ -57,26 +64,66 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     return serializer.serialize(resourceMetrics);
   };
   const version = options.serviceVersion ?? "0.0.0";
+  const plan = exportPlan(env);
+  const exporting = startExport(options.serviceName, plan, env);
+  const readers: IMetricReader[] = [prometheus];
+  if (plan.metrics && exporting) {
+    const exporter = exporting.then(({ metricExporter }) => {
+      if (!metricExporter) throw new Error("no metric exporter was started");
+      return metricExporter;
+    });
+    readers.push(periodicReader(new DeferredMetricExporter(plan.metrics, exporter), env));
+  }
 
   // Not registered globally, so several services can run in one process (tests, `npm start`).
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName, "service.version": version }),
-    readers: [prometheus],
+    readers,
   });
-  const tracing = tracingRequested(env)
-    ? import("./tracing.ts").then(({ startTracing }) => startTracing(options.serviceName))
-    : undefined;
   return {
     meter: meterProvider.getMeter(options.serviceName, version),
     // A proxy: it starts real spans once the tracer provider is registered.
     tracer: trace.getTracer(options.serviceName, version),
     renderMetrics,
-    ready: tracing ? tracing.then(() => undefined) : Promise.resolve(),
+    ready: exporting ? exporting.then(() => undefined) : Promise.resolve(),
     shutdown: async () => {
-      await Promise.all([(await tracing)?.shutdown(), meterProvider.shutdown()]);
+      // The meter provider first: its last export goes out before the exporters close.
+      await meterProvider.shutdown();
+      await (await exporting?.catch(() => undefined))?.shutdown();
     },
   };
 }
+
+/** Imports and starts the SDK the plan needs, if any. */
+function startExport(serviceName: string, plan: ExportPlan, env: Env): Promise<StartedExport> | undefined {
+  if (!plan.traces && !plan.metrics && !plan.logs) return undefined;
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  if (connectionString) {
+    return import("./azureMonitorExport.ts").then(({ startAzureMonitorExport }) =>
+      startAzureMonitorExport(serviceName, connectionString),
+    );
+  }
+  return import("./otlpExport.ts").then(({ startOtlpExport }) => startOtlpExport(serviceName, plan, env));
+}
+
+/** Exports every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60 s), each within `OTEL_METRIC_EXPORT_TIMEOUT` (30 s). */
+function periodicReader(exporter: PushMetricExporter, env: Env): PeriodicExportingMetricReader {
+  const interval = positive(env.OTEL_METRIC_EXPORT_INTERVAL) ?? 60_000;
+  const timeout = Math.min(positive(env.OTEL_METRIC_EXPORT_TIMEOUT) ?? 30_000, interval);
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: interval,
+    exportTimeoutMillis: timeout,
+  });
+}
+
+function positive(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return value && Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
+/** Span attribute holding the image reference a message is about (searchable in Application Insights). */
+export const IMAGE_ATTRIBUTE = "qcs.image";
 
 /** Application property in which `@azure/service-bus` carries the W3C traceparent of a message. */
 export const TRACEPARENT_PROPERTY = "Diagnostic-Id";
@@ -95,6 +142,14 @@ export function startMessageSpan(
     typeof traceparent === "string"
       ? propagation.extract(context.active(), { traceparent })
       : context.active();
-  const span = tracer.startSpan(name, { kind: SpanKind.CONSUMER }, parent);
+  const image = applicationProperties?.[APP_PROPERTY.imageRef];
+  const span = tracer.startSpan(
+    name,
+    {
+      kind: SpanKind.CONSUMER,
+      ...(typeof image === "string" ? { attributes: { [IMAGE_ATTRIBUTE]: image } } : {}),
+    },
+    parent,
+  );
   return { span, context: trace.setSpan(parent, span) };
 }

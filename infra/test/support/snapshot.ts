@@ -17,6 +17,8 @@ export interface PredictedResource {
   name: string;
   apiVersion: string;
   location?: string;
+  /** An ARM expression, when the snapshot could not decide whether the resource is deployed. */
+  condition?: string;
   identity?: { type: string; userAssignedIdentities?: Record<string, unknown> };
   // biome-ignore lint/suspicious/noExplicitAny: ARM resource bodies are schemaless JSON.
   properties?: any;
@@ -36,11 +38,17 @@ export const SNAPSHOT_SCOPE = {
 
 async function inputFiles(): Promise<string[]> {
   const entries = await readdir(infraDir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && /\.(bicep|bicepparam)$|^bicepconfig\.json$/.test(entry.name))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .filter((path) => !relative(infraDir, path).startsWith("test"))
-    .sort();
+  return (
+    entries
+      // With the files the templates load (loadTextContent, loadJsonContent): the KQL and the workbook.
+      .filter(
+        (entry) =>
+          entry.isFile() && /\.(bicep|bicepparam|kql|workbook\.json)$|^bicepconfig\.json$/.test(entry.name),
+      )
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((path) => !relative(infraDir, path).startsWith("test"))
+      .sort()
+  );
 }
 
 export async function deploymentSnapshot(

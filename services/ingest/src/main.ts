@@ -78,7 +78,7 @@ function ingest(tuning: Tuning) {
         lookup: cachedLookup(armLookup({ clientsFor: arm, timeoutMs: config.arm.timeoutMs }), {
           ttlMs: config.arm.cacheMs,
         }),
-        sink: serviceBusScanRequestSink(sender),
+        sink: serviceBusScanRequestSink(sender, telemetry.tracer),
         workloads: tableWorkloadStore(workloads),
         exclusions: compileExclusions(config.exclusions),
         recent: new RecentRequests(config.dedupWindowMs),

@@ -56,6 +56,7 @@ const scanner = defineService({
       registryAuth,
       qscanner,
       meter: telemetry.meter,
+      tracer: telemetry.tracer,
       logger,
       redact: redactSecrets,
       concurrency: config.concurrency,

@@ -4,7 +4,7 @@
  * request queues and the topic sender; the ServiceBusClient stays the caller's.
  */
 import type { ServiceBusClient } from "@azure/service-bus";
-import type { Meter } from "@opentelemetry/api";
+import type { Meter, Tracer } from "@opentelemetry/api";
 import type { Logger } from "@qcs/shared";
 import { ServiceBusScanCompletedPublisher } from "./adapters/serviceBus/scanCompletedPublisher.ts";
 import { type RequestQueueLinks, ScanRequestReceiver } from "./adapters/serviceBus/scanRequestReceiver.ts";
@@ -32,6 +32,8 @@ export interface ScannerServiceOptions {
   registryAuth: RegistryAuthenticator;
   qscanner: QscannerProcess;
   meter: Meter;
+  /** Default: the global tracer. */
+  tracer?: Tracer;
   logger: Logger;
   /** Removes secrets from text that leaves the process. */
   redact: (text: string) => string;
@@ -95,6 +97,7 @@ export function createScannerService(options: ScannerServiceOptions): ScannerSer
     maxLockRenewalMs: options.handler.scanTimeoutMs + (options.lockRenewalMarginMs ?? 300_000),
     metrics,
     logger,
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
 
   return {

@@ -17,8 +17,18 @@ describe("@qcs/shared entries", () => {
   it("loads them through the runtime entry (the check above can see them)", async () => {
     const loaded = await modulesLoadedBy("@qcs/shared/runtime", SHARED);
     for (const pattern of HEAVY) expect(loaded.some((url) => pattern.test(url))).toBe(true);
-    // The trace SDK and the Azure SDK instrumentation load only when OTEL_* asks for traces (tracing.ts).
-    const tracing = [/@opentelemetry\/sdk-node\//, /@opentelemetry\/sdk-trace/, /instrumentation-azure-sdk/];
-    expect(loaded.filter((url) => tracing.some((pattern) => pattern.test(url)))).toEqual([]);
+    // The export SDKs load only when OTEL_* or APPLICATIONINSIGHTS_CONNECTION_STRING ask for them
+    // (otlpExport.ts, azureMonitorExport.ts).
+    const exporting = [
+      /@opentelemetry\/sdk-node\//,
+      /@opentelemetry\/sdk-trace/,
+      /@opentelemetry\/sdk-logs\//,
+      /@opentelemetry\/exporter-(metrics|trace|logs)-otlp/,
+      /@opentelemetry\/otlp-/,
+      /instrumentation-azure-sdk/,
+      /@azure\/monitor-opentelemetry/,
+      /\/shared\/src\/(otlpExport|azureMonitorExport)\.ts$/,
+    ];
+    expect(loaded.filter((url) => exporting.some((pattern) => pattern.test(url)))).toEqual([]);
   });
 });

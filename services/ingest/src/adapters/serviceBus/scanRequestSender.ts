@@ -2,12 +2,20 @@
  * Sends ScanRequested messages to the `scan-requests` queue in as few batches as fit
  * (`createMessageBatch`), and reports exactly which messages the broker accepted, so the core
  * checkpoints nothing whose messages are not on the queue. Transient errors are retried inside
- * the SDK; what still fails is returned, not thrown.
+ * the SDK; what still fails is returned, not thrown. Each message starts its image's trace: a
+ * producer span in whose context the SDK stamps the message's `Diagnostic-Id`, which the scanner
+ * and then the recorder continue.
  */
 import type { ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from "@azure/service-bus";
+import { context, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import { IMAGE_ATTRIBUTE } from "@qcs/shared/runtime";
 import type { ScanRequestMessage, ScanRequestSink, SendResult } from "../../core/batchProcessor.ts";
 
-export function serviceBusScanRequestSink(sender: ServiceBusSender): ScanRequestSink {
+/** `tracer` default: the global tracer (a no-op until a tracer provider is registered). */
+export function serviceBusScanRequestSink(
+  sender: ServiceBusSender,
+  tracer: Tracer = trace.getTracer("ingest"),
+): ScanRequestSink {
   return {
     async send(messages: readonly ScanRequestMessage[], abortSignal: AbortSignal): Promise<SendResult> {
       const accepted = new Set<string>();
@@ -22,20 +30,38 @@ export function serviceBusScanRequestSink(sender: ServiceBusSender): ScanRequest
         };
         for (const message of messages) {
           const outgoing = toServiceBusMessage(message);
-          if (batch.tryAddMessage(outgoing)) {
-            inBatch.push(message.messageId);
-            continue;
-          }
-          if (batch.count > 0) {
-            await flush(batch);
-            batch = await sender.createMessageBatch({ abortSignal });
-            if (batch.tryAddMessage(outgoing)) {
+          // A new trace per request (one per image), linked to the Event Hubs batch it came from.
+          const batchSpan = trace.getActiveSpan()?.spanContext();
+          const span = tracer.startSpan("ingest send ScanRequested", {
+            kind: SpanKind.PRODUCER,
+            root: true,
+            ...(batchSpan ? { links: [{ context: batchSpan }] } : {}),
+            attributes: {
+              "messaging.message.id": message.messageId,
+              [IMAGE_ATTRIBUTE]: message.body.image.ref,
+            },
+          });
+          const add = (into: ServiceBusMessageBatch) =>
+            context.with(trace.setSpan(context.active(), span), () => into.tryAddMessage(outgoing));
+          try {
+            if (add(batch)) {
               inBatch.push(message.messageId);
               continue;
             }
+            if (batch.count > 0) {
+              await flush(batch);
+              batch = await sender.createMessageBatch({ abortSignal });
+              if (add(batch)) {
+                inBatch.push(message.messageId);
+                continue;
+              }
+            }
+            // It does not fit even in an empty batch: it never will.
+            rejected.add(message.messageId);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: "larger than a batch" });
+          } finally {
+            span.end();
           }
-          // It does not fit even in an empty batch: it never will.
-          rejected.add(message.messageId);
         }
         if (batch.count > 0) await flush(batch);
         return { accepted, rejected };

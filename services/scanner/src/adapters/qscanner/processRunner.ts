@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { QscannerProcess, QscannerRunOptions, QscannerRunResult } from "../../core/ports.ts";
 import { parseVersionOutput, QSCANNER_ENV } from "../../core/qscannerCli.ts";
 import type { OutputFile } from "../../core/report.ts";
@@ -96,15 +97,24 @@ export class QscannerProcessRunner implements QscannerProcess {
     this.#options = options;
   }
 
+  /** One qscanner run, as a span in the trace of the request being handled (the global tracer). */
   async run(options: QscannerRunOptions): Promise<QscannerRunResult> {
-    const outputDir = await mkdtemp(join(this.#options.tempRoot ?? tmpdir(), "qscanner-"));
-    try {
-      const result = await this.#spawn(options.args(outputDir), options);
-      const files = result.exitCode === 0 ? await this.#collect(outputDir, options.collect) : [];
-      return { ...result, files };
-    } finally {
-      await rm(outputDir, { recursive: true, force: true });
-    }
+    return trace.getTracer("scanner").startActiveSpan("qscanner run", async (span) => {
+      const outputDir = await mkdtemp(join(this.#options.tempRoot ?? tmpdir(), "qscanner-"));
+      try {
+        const result = await this.#spawn(options.args(outputDir), options);
+        const files = result.exitCode === 0 ? await this.#collect(outputDir, options.collect) : [];
+        span.setAttributes({
+          "process.exit.code": result.exitCode ?? -1,
+          "qscanner.timed_out": result.timedOut,
+        });
+        if (result.exitCode !== 0) span.setStatus({ code: SpanStatusCode.ERROR });
+        return { ...result, files };
+      } finally {
+        span.end();
+        await rm(outputDir, { recursive: true, force: true });
+      }
+    });
   }
 
   /** Runs `qscanner --version` and returns the version it prints, if any. */

@@ -8,11 +8,15 @@
  * through the same path: its lock renewed by hand for the whole scan (a failed renewal aborts the
  * scan, which is then abandoned rather than completed twice), the core's settlement applied
  * through its own queue's receiver, and a delayed retry scheduled as a copy on its own queue.
+ * Each message is handled in a consumer span continuing the trace its `Diagnostic-Id` carries, so
+ * the ScanCompleted published meanwhile carries the scanner's span on to the recorder.
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceBusReceivedMessage, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
+import { context, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import { APP_PROPERTY, type Logger } from "@qcs/shared";
+import { startMessageSpan } from "@qcs/shared/runtime";
 import type { ScanRequestHandler, Settlement } from "../../core/handleScanRequest.ts";
 import { afterPull, initialSlotState, type Lane, planPulls } from "../../core/slotScheduler.ts";
 
@@ -40,6 +44,8 @@ export interface ScanRequestReceiverOptions {
   maxLockRenewalMs: number;
   metrics: ReceiverMetrics;
   logger: Logger;
+  /** Default: the global tracer (a no-op until a tracer provider is registered). */
+  tracer?: Tracer;
 }
 
 /**
@@ -180,16 +186,25 @@ export class ScanRequestReceiver {
   }
 
   async #process(lane: Lane, message: ServiceBusReceivedMessage, lock: AbortController): Promise<void> {
+    const { span, context: spanContext } = startMessageSpan(
+      this.#options.tracer ?? trace.getTracer("scanner"),
+      "scanner process ScanRequested",
+      message.applicationProperties,
+    );
+    span.setAttributes({ "scanner.lane": lane, "messaging.message.id": String(message.messageId ?? "") });
     const stopRenewing = this.#renewLock(this.#options.queues[lane].receiver, message, lock);
     let settlement: Settlement;
     try {
-      settlement = await this.#options.handle({
-        message: { body: message.body, subject: message.subject, contentType: message.contentType },
-        deliveryCount: message.deliveryCount ?? 0,
-        priorAttempts: priorAttempts(message),
-        signal: lock.signal,
-      });
+      settlement = await context.with(spanContext, () =>
+        this.#options.handle({
+          message: { body: message.body, subject: message.subject, contentType: message.contentType },
+          deliveryCount: message.deliveryCount ?? 0,
+          priorAttempts: priorAttempts(message),
+          signal: lock.signal,
+        }),
+      );
     } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
       this.#options.logger.error(
         { err: error, messageId: message.messageId },
         "handling a scan request failed",
@@ -198,7 +213,12 @@ export class ScanRequestReceiver {
     } finally {
       stopRenewing();
     }
-    await this.#settle(lane, message, settlement);
+    span.setAttribute("scanner.settlement", settlement.action);
+    try {
+      await this.#settle(lane, message, settlement);
+    } finally {
+      span.end();
+    }
   }
 
   /** Renews the lock at half its remaining time until stopped or the renewal budget is spent. */
