@@ -13,6 +13,7 @@ import type {
 import { buildNotificationMessage, type Logger, type Notification } from "@qcs/shared";
 import type { NotificationSettlement } from "../../core/deliverNotification.ts";
 import type { NotificationOutbox } from "../../core/ports.ts";
+import { InFlightWork } from "./inFlightWork.ts";
 
 export class NotificationSender implements NotificationOutbox {
   readonly #sender: ServiceBusSender;
@@ -42,8 +43,7 @@ export interface NotificationReceiverOptions {
 export class NotificationReceiver {
   readonly #options: NotificationReceiverOptions;
   readonly #logger: Logger;
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #stopping = new AbortController();
+  readonly #inFlight = new InFlightWork();
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
 
@@ -60,7 +60,7 @@ export class NotificationReceiver {
     this.#receiver = receiver;
     this.#subscription = receiver.subscribe(
       {
-        processMessage: (message) => this.#track(this.#process(receiver, message)),
+        processMessage: (message) => this.#inFlight.track(this.#process(receiver, message)),
         processError: async (args) => {
           this.#logger.warn({ err: args.error, source: args.errorSource }, "Service Bus error");
         },
@@ -71,7 +71,7 @@ export class NotificationReceiver {
   }
 
   ready(): boolean {
-    return this.#receiver !== undefined && !this.#receiver.isClosed && !this.#stopping.signal.aborted;
+    return this.#receiver !== undefined && !this.#receiver.isClosed && !this.#inFlight.stopping.aborted;
   }
 
   async stopIntake(): Promise<void> {
@@ -80,28 +80,18 @@ export class NotificationReceiver {
 
   /** Webhooks still retrying at the deadline give their message back to the broker. */
   async drain(deadline: AbortSignal): Promise<void> {
-    const abort = () => this.#stopping.abort();
-    if (deadline.aborted) abort();
-    else deadline.addEventListener("abort", abort, { once: true });
-    await Promise.allSettled([...this.#inFlight]);
-    deadline.removeEventListener("abort", abort);
+    await this.#inFlight.drain(deadline);
   }
 
   async close(): Promise<void> {
-    this.#stopping.abort();
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.stop();
     await this.#receiver?.close();
-  }
-
-  #track(work: Promise<void>): Promise<void> {
-    this.#inFlight.add(work);
-    return work.finally(() => this.#inFlight.delete(work));
   }
 
   async #process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
     const log = this.#logger.child({ messageId: message.messageId, deliveryCount: message.deliveryCount });
     try {
-      const settlement = await this.#options.handler(message, this.#stopping.signal);
+      const settlement = await this.#options.handler(message, this.#inFlight.stopping);
       if (settlement.action === "complete") {
         await receiver.completeMessage(message);
         log.info({ delivered: settlement.delivered }, "notification delivered");

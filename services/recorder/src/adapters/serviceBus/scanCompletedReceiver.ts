@@ -5,7 +5,6 @@
  * lifecycle's three steps: stop intake, drain (abandon what cannot finish by the deadline), close.
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   isServiceBusError,
   type ProcessErrorArgs,
@@ -16,6 +15,7 @@ import {
 import { context, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { type Logger, startMessageSpan } from "@qcs/shared/runtime";
 import type { ScanCompletedHandler, Settlement } from "../../core/handleScanCompleted.ts";
+import { InFlightWork } from "./inFlightWork.ts";
 
 /** How long closing waits for the settlements of the deadline (abandonments) before it closes the link. */
 const SETTLE_BEFORE_CLOSE_MS = 5_000;
@@ -38,8 +38,7 @@ export interface ScanCompletedReceiverOptions {
 export class ScanCompletedReceiver {
   readonly #options: ScanCompletedReceiverOptions;
   readonly #logger: Logger;
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #stopping = new AbortController();
+  readonly #inFlight = new InFlightWork();
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #lastError: number | undefined;
@@ -59,7 +58,7 @@ export class ScanCompletedReceiver {
     this.#receiver = receiver;
     this.#subscription = receiver.subscribe(
       {
-        processMessage: (message) => this.#track(this.#process(receiver, message)),
+        processMessage: (message) => this.#inFlight.track(this.#process(receiver, message)),
         processError: async (args) => this.#onError(args),
       },
       { autoCompleteMessages: false, maxConcurrentCalls: concurrency },
@@ -72,7 +71,7 @@ export class ScanCompletedReceiver {
    * the last one, or the last one long enough ago (the SDK reports again while it cannot recover).
    */
   ready(): boolean {
-    if (!this.#receiver || this.#receiver.isClosed || this.#stopping.signal.aborted) return false;
+    if (!this.#receiver || this.#receiver.isClosed || this.#inFlight.stopping.aborted) return false;
     const lastError = this.#lastError;
     if (lastError === undefined || this.#lastProgress > lastError) return true;
     return Date.now() - lastError > (this.#options.unhealthyAfterMs ?? 30_000);
@@ -86,26 +85,13 @@ export class ScanCompletedReceiver {
 
   /** Lifecycle step 2: wait for handlers; at the deadline they abandon what they hold. */
   async drain(deadline: AbortSignal): Promise<void> {
-    const abort = () => this.#stopping.abort();
-    if (deadline.aborted) abort();
-    else deadline.addEventListener("abort", abort, { once: true });
-    await Promise.allSettled([...this.#inFlight]);
-    deadline.removeEventListener("abort", abort);
+    await this.#inFlight.drain(deadline);
   }
 
   /** Lifecycle step 3: lets the abandonments of the deadline reach the broker, then closes the link. */
   async close(): Promise<void> {
-    this.#stopping.abort();
-    await Promise.race([
-      Promise.allSettled([...this.#inFlight]),
-      sleep(SETTLE_BEFORE_CLOSE_MS, undefined, { ref: false }),
-    ]);
+    await this.#inFlight.stop(SETTLE_BEFORE_CLOSE_MS);
     await this.#receiver?.close();
-  }
-
-  #track(work: Promise<void>): Promise<void> {
-    this.#inFlight.add(work);
-    return work.finally(() => this.#inFlight.delete(work));
   }
 
   async #process(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
@@ -117,7 +103,7 @@ export class ScanCompletedReceiver {
     const log = this.#logger.child({ messageId: message.messageId, deliveryCount: message.deliveryCount });
     try {
       const settlement = await context.with(spanContext, () =>
-        untilDeadline(this.#options.handler(message, this.#stopping.signal), this.#stopping.signal),
+        untilDeadline(this.#options.handler(message, this.#inFlight.stopping), this.#inFlight.stopping),
       );
       await this.#settle(receiver, message, settlement, log);
       this.#lastProgress = Date.now();
