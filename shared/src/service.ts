@@ -90,7 +90,12 @@ export async function startService<TEnv extends z.ZodObject, TConfig extends Com
 
   const telemetry = startTelemetry({ serviceName: name, serviceVersion: version, env });
   const lifecycle = new ServiceLifecycle({ logger, graceMs: config.shutdownGraceMs });
-  lifecycle.onClose(() => telemetry.shutdown());
+  // A last export that fails loses telemetry, not work: a warning, not a failed exit.
+  lifecycle.onClose(() =>
+    telemetry
+      .shutdown()
+      .catch((error: unknown) => logger.warn({ err: error }, "telemetry: the last export failed")),
+  );
   await telemetry.ready;
   let credential: TokenCredential | undefined;
   const parts = await definition.wire({
