@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // One test command for the whole repository. Integration suites start what they need themselves
@@ -5,6 +6,10 @@ import { defineConfig } from "vitest/config";
 // Unit tests (test/unit/: no I/O, no mocks, no environment changes) share their workers
 // (isolate: false): a fresh worker per file costs ~2 s on this 2-core machine, more than most
 // of those files take to run. Integration files keep a worker each.
+// Node's compile cache for the workers and every process the tests spawn with this environment
+// (services, emulators, scanctl, Azurite): a warm cache cuts a TypeScript entry's load by ~30 %.
+process.env.NODE_COMPILE_CACHE ??= join(import.meta.dirname, ".local", "compile-cache");
+
 export default defineConfig({
   test: {
     exclude: ["**/node_modules/**", "**/dist/**", ".local/**"],
@@ -18,6 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
+          globalSetup: ["./vitest.globalSetup.ts"],
           include: ["**/test/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/dist/**", ".local/**", "**/test/unit/**"],
         },
