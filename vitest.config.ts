@@ -2,12 +2,14 @@ import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // One test command for the whole repository. Integration suites start what they need themselves
-// (Azurite, the emulators) on free loopback ports, so files can run in parallel.
+// (the emulators) on free loopback ports, so files can run in parallel; they share one Azurite
+// (vitest.globalSetup.ts), each on an account of its own.
 // Unit tests (test/unit/: no I/O, no mocks, no environment changes) share their workers
 // (isolate: false): a fresh worker per file costs ~2 s on this 2-core machine, more than most
 // of those files take to run. Integration files keep a worker each.
+
 // Node's compile cache for the workers and every process the tests spawn with this environment
-// (services, emulators, scanctl, Azurite): a warm cache cuts a TypeScript entry's load by ~30 %.
+// (services, emulators, scanctl, Azurite): a warm cache cuts a TypeScript entry's CPU by ~30 %.
 process.env.NODE_COMPILE_CACHE ??= join(import.meta.dirname, ".local", "compile-cache");
 
 export default defineConfig({
@@ -16,6 +18,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker per core less one: a single worker on 2 cores, although
+    // integration files mostly wait on sockets and child processes. Two halve the suite's time there.
+    maxWorkers: 2,
     reporters: ["default"],
     projects: [
       { extends: true, test: { name: "unit", include: ["**/test/unit/**/*.test.ts"], isolate: false } },
