@@ -10,11 +10,11 @@ import {
   qscannerSimulatorPath,
   type RunningAzurite,
   type RunningRegistryEmulator,
+  startAzurite,
   startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { waitFor } from "@qcs/test-support";
-import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emulatorConfig, scanRequest, TestEntities, uniqueTag } from "../support/serviceBusHarness.ts";
 
@@ -37,7 +37,7 @@ let tempRoot: string;
 beforeAll(async () => {
   [emulator, azurite, registry] = await Promise.all([
     startServiceBusEmulator({ config: emulatorConfig(ENTITIES) }),
-    sharedAzurite(),
+    startAzurite(),
     startRegistryEmulator(),
   ]);
   client = new ServiceBusClient(emulator.connectionString);

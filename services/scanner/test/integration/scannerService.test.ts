@@ -13,12 +13,12 @@ import {
   qscannerSimulatorPath,
   type RunningAzurite,
   simulatedImage,
+  startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { applyScanToMetadata } from "@qcs/recorder/scanRecords";
 import { imageRecordKeys, parseImageRef, type ScanCompleted, SecretRedactor } from "@qcs/shared";
 import { createLogger, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
-import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcrRegistryAuth, selfAuthenticatingRegistries } from "../../src/adapters/acr/acrRegistryAuth.ts";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";
@@ -79,7 +79,7 @@ const logger = createLogger({
 beforeAll(async () => {
   [emulator, azurite] = await Promise.all([
     startServiceBusEmulator({ config: emulatorConfig(ENTITIES) }),
-    sharedAzurite(),
+    startAzurite(),
   ]);
   client = new ServiceBusClient(emulator.connectionString);
   table = TableClient.fromConnectionString(azurite.connectionString, "ScanMetadata", {
