@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 
 const CLI = new URL("../..", import.meta.url).pathname;
 
-describe("scanctl's modules", () => {
+// Concurrent: each test is one child process, so the two use both cores.
+describe.concurrent("scanctl's modules", () => {
   it("loads no emulator, Azurite or local-stack module for its Azure commands", async () => {
     const loaded = await modulesLoadedBy("./src/main.ts", CLI);
     expect(loaded.some((url) => url.endsWith("/cli/src/commands/dlq.ts"))).toBe(true);

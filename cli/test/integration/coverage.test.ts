@@ -4,12 +4,7 @@
  * seeded in the shared contract's shape, as ingest and its sweep write them.
  */
 import { ServiceBusClient } from "@azure/service-bus";
-import {
-  type RunningAzurite,
-  type RunningServiceBusEmulator,
-  startAzurite,
-  startServiceBusEmulator,
-} from "@qcs/emulators";
+import { type RunningAzurite, type RunningServiceBusEmulator, startServiceBusEmulator } from "@qcs/emulators";
 import { startRecorder } from "@qcs/recorder";
 import {
   buildScanCompletedMessage,
@@ -20,6 +15,7 @@ import {
 } from "@qcs/shared";
 import { createTableClient, type RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanctl } from "../support/runCli.ts";
 import { brokerConfig, scanResult } from "../support/serviceBus.ts";
@@ -58,7 +54,7 @@ describe("scanctl coverage against the recorder", () => {
   beforeAll(async () => {
     [broker, azurite] = await Promise.all([
       startServiceBusEmulator({ config: brokerConfig({ lockDuration: "PT30S", maxDeliveryCount: 5 }) }),
-      startAzurite(),
+      sharedAzurite(),
     ]);
     recorder = await startRecorder({
       env: {

@@ -4,16 +4,12 @@
  * ScanCompleted results sent to the topic as the scanner sends them.
  */
 import { ServiceBusClient } from "@azure/service-bus";
-import {
-  type RunningAzurite,
-  type RunningServiceBusEmulator,
-  startAzurite,
-  startServiceBusEmulator,
-} from "@qcs/emulators";
+import { type RunningAzurite, type RunningServiceBusEmulator, startServiceBusEmulator } from "@qcs/emulators";
 import { startRecorder } from "@qcs/recorder";
 import { buildScanCompletedMessage, buildScanRequestedMessage, type ScanCompleted } from "@qcs/shared";
 import type { RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanctl } from "../support/runCli.ts";
 import { brokerConfig, deadLetterRequests, scanRequest, scanResult } from "../support/serviceBus.ts";
@@ -40,7 +36,7 @@ describe("scanctl status and scans against the emulators and the recorder", () =
         config: brokerConfig({ lockDuration: "PT30S", maxDeliveryCount: 5 }),
         adminPort: 0,
       }),
-      startAzurite(),
+      sharedAzurite(),
     ]);
     recorder = await startRecorder({
       env: {

@@ -8,9 +8,9 @@ import {
   type RunningAzurite,
   type RunningServiceBusEmulator,
   startArmEmulator,
-  startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanctl } from "../support/runCli.ts";
 
@@ -35,7 +35,7 @@ describe("scanctl sweep", () => {
         inventory: [app("api", "registry.example/shop/api:1.0"), app("web", "registry.example/shop/web:2.0")],
         token: "local-arm-token",
       }),
-      startAzurite(),
+      sharedAzurite(),
       startServiceBusEmulator(),
     ]);
     dir = await mkdtemp(join(tmpdir(), "qcs-scanctl-sweep-"));

@@ -28,6 +28,11 @@ export interface StartAzuriteOptions {
   /** Default: 30 s. */
   startTimeoutMs?: number;
   /**
+   * More accounts, besides the well-known one, each with the well-known key: one server, isolated
+   * storage per account (the tests share one Azurite this way).
+   */
+  accounts?: string[];
+  /**
    * Run in its own process group, so that a terminal's Ctrl-C reaches only the parent, which
    * stops Azurite after the services that use it (the local stack). Default: false.
    */
@@ -77,9 +82,13 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       ? ["--location", options.location]
       : ["--inMemoryPersistence", "--extentMemoryLimit", String(options.extentMemoryLimitMb ?? 256)]),
   ];
+  const accounts = options.accounts?.map((name) => `${name}:${AZURITE_KEY}`).join(";");
   const child = spawn(process.execPath, args, {
     // fd 3: the lifeline (closes when this process ends).
     stdio: ["ignore", "pipe", "pipe", "pipe"],
+    ...(accounts
+      ? { env: { ...process.env, AZURITE_ACCOUNTS: `${AZURITE_ACCOUNT}:${AZURITE_KEY};${accounts}` } }
+      : {}),
     detached: options.detached ?? false,
   });
   const killOnExit = () => child.kill("SIGKILL");

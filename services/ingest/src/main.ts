@@ -67,7 +67,10 @@ function ingest(tuning: Tuning) {
         storage: config.storage,
         checkpointContainer: config.checkpointContainer,
         credential,
-        loadBalancing: tuning.loadBalancing,
+        loadBalancing: tuning.loadBalancing ?? {
+          partitionOwnershipExpirationIntervalInMs: config.partitionOwnershipMs,
+          updateIntervalInMs: config.partitionOwnershipMs / 6,
+        },
       });
       await checkpoints.createIfNotExists();
       lifecycle.onClose(() => consumer.close());

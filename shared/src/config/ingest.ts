@@ -42,6 +42,11 @@ export const ingestConfigSpec = defineServiceConfig({
     INGEST_DEDUP_WINDOW_SECONDS: intVar(300, 0, 86_400),
     /** Seconds an event may keep failing (lookup or processing) before it is logged, counted and checkpointed past; 0: never. */
     INGEST_RETRY_GIVE_UP_SECONDS: intVar(1800, 0, 604_800),
+    /**
+     * Seconds an instance's claim on a partition lasts unless renewed (every sixth of it): how long
+     * the partitions of a crashed instance wait for another. The Event Hubs SDK's default.
+     */
+    INGEST_PARTITION_OWNERSHIP_SECONDS: intVar(60, 6, 3600),
   }),
   secrets: [
     "EVENTHUBS_CONNECTION_STRING",
@@ -79,6 +84,7 @@ export const ingestConfigSpec = defineServiceConfig({
     exclusions: exclusionsOf(env),
     dedupWindowMs: env.INGEST_DEDUP_WINDOW_SECONDS * 1000,
     retryGiveUpMs: env.INGEST_RETRY_GIVE_UP_SECONDS * 1000,
+    partitionOwnershipMs: env.INGEST_PARTITION_OWNERSHIP_SECONDS * 1000,
   }),
 });
 export type IngestConfig = ReturnType<typeof ingestConfigSpec.build>;

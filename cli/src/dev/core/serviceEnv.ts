@@ -100,6 +100,8 @@ export function serviceEnv(base: Env, options: ServiceEnvOptions): Record<string
       ARM_TOKEN: endpoints.arm.token,
       ARM_CA_FILE: endpoints.arm.caFile,
     });
+    // A restarted ingest takes over the partitions of the one that crashed in seconds, not a minute.
+    defaults({ INGEST_PARTITION_OWNERSHIP_SECONDS: "12" });
   }
   if (options.service === "recorder") {
     env.RECORDER_API_KEY = endpoints.recorderApiKey;

@@ -15,8 +15,9 @@ import {
 import { BlobCheckpointStore } from "@azure/eventhubs-checkpointstore-blob";
 import { ContainerClient } from "@azure/storage-blob";
 import { waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningAzurite, startAzurite } from "../../../src/azurite/azurite.ts";
+import type { RunningAzurite } from "../../../src/azurite/azurite.ts";
 import { type EventHubsTarget, targets } from "../../support/eventhubs/targets.ts";
 
 const loadBalancingOptions = {
@@ -81,7 +82,7 @@ for (const definition of targets) {
       const producers: EventHubProducerClient[] = [];
 
       beforeAll(async () => {
-        [target, azurite] = await Promise.all([definition.start(), startAzurite()]);
+        [target, azurite] = await Promise.all([definition.start(), sharedAzurite()]);
       }, 240_000);
       afterAll(async () => {
         await Promise.allSettled([...processors, ...producers].map((client) => client.close()));

@@ -164,7 +164,9 @@ for (const definition of targets) {
       });
     });
 
-    describe("receiving", () => {
+    // Concurrent: each test reads a hub, partition or consumer group no other test here writes
+    // after the setup, and most of their time is waiting for a reader to go idle.
+    describe("receiving", { concurrent: true }, () => {
       const sent: Array<{ sequenceNumber: number; offset: string; enqueuedTimeUtc: Date }> = [];
 
       beforeAll(async () => {

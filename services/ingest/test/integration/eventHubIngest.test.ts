@@ -3,13 +3,9 @@
  * Azurite through BlobCheckpointStore, lookups through the real ARM SDKs against the local ARM
  * endpoint. The queue is the in-memory one here; the end-to-end suite uses Service Bus.
  */
-import {
-  type RunningArmEmulator,
-  type RunningAzurite,
-  startAzurite,
-  startEventHubsEmulator,
-} from "@qcs/emulators";
+import { type RunningArmEmulator, type RunningAzurite, startEventHubsEmulator } from "@qcs/emulators";
 import { waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BatchProcessor, type BatchStats } from "../../src/core/batchProcessor.ts";
 import { NO_EXCLUSIONS } from "../../src/core/exclusions.ts";
@@ -28,7 +24,7 @@ describe("consuming the activity-log hub with checkpoints in Blob storage", () =
   let containers = 0;
 
   beforeAll(async () => {
-    [azurite, arm] = await Promise.all([startAzurite(), startSampleArm()]);
+    [azurite, arm] = await Promise.all([sharedAzurite(), startSampleArm()]);
   });
   afterEach(async () => {
     arm.faults.clear();

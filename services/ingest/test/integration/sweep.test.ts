@@ -14,7 +14,6 @@ import {
   type RunningAzurite,
   type RunningServiceBusEmulator,
   startArmEmulator,
-  startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import {
@@ -29,6 +28,7 @@ import {
   workloadImagesOf,
 } from "@qcs/shared";
 import { createLogger } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepFromConfig } from "../../src/sweep.ts";
 import { ARM_TOKEN } from "../support/arm.ts";
@@ -64,7 +64,7 @@ describe("the sweep", () => {
   beforeAll(async () => {
     [arm, azurite, serviceBus] = await Promise.all([
       startArmEmulator({ inventory: INVENTORY as never, token: ARM_TOKEN, resourceGraphPageSize: 2 }),
-      startAzurite(),
+      sharedAzurite(),
       startServiceBusEmulator(),
     ]);
     dir = await mkdtemp(join(tmpdir(), "qcs-sweep-"));

@@ -8,11 +8,11 @@ import {
   type RunningAzurite,
   type RunningEventHubsEmulator,
   type RunningServiceBusEmulator,
-  startAzurite,
   startEventHubsEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { parseScanRequestedMessage, type ScanRequested } from "@qcs/shared";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { ARM_TOKEN, startSampleArm } from "./arm.ts";
 
 export interface Stack {
@@ -34,7 +34,7 @@ export async function startStack(): Promise<Stack> {
   const [eventHubs, serviceBus, azurite, arm] = await Promise.all([
     startEventHubsEmulator(),
     startServiceBusEmulator(),
-    startAzurite(),
+    sharedAzurite(),
     startSampleArm(),
   ]);
   const dir = await mkdtemp(join(tmpdir(), "qcs-ingest-"));

@@ -2,9 +2,10 @@
  * /api/coverage and the coverage gauges over Azurite: scans recorded as the recorder records them,
  * Workloads rows and the sweep marker seeded in the shared contract's shape, as ingest writes them.
  */
-import { type RunningAzurite, startAzurite } from "@qcs/emulators";
+import type { RunningAzurite } from "@qcs/emulators";
 import { CoverageSchema, parseImageRef, sweepMarkerEntity } from "@qcs/shared";
 import { createLogger, createServiceServer, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerCoverageGauges } from "../../src/adapters/openTelemetry/coverageGauges.ts";
@@ -55,7 +56,7 @@ describe("GET /api/coverage", () => {
   };
 
   beforeAll(async () => {
-    azurite = await startAzurite();
+    azurite = await sharedAzurite();
     telemetry = startTelemetry({ serviceName: "recorder-test", env: {} });
     ({ records } = await tableRecords(azurite.connectionString, names));
     for (const scan of [

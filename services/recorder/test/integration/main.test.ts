@@ -1,12 +1,8 @@
 import { ServiceBusClient } from "@azure/service-bus";
-import {
-  type RunningAzurite,
-  type RunningServiceBusEmulator,
-  startAzurite,
-  startServiceBusEmulator,
-} from "@qcs/emulators";
+import { type RunningAzurite, type RunningServiceBusEmulator, startServiceBusEmulator } from "@qcs/emulators";
 import { buildScanCompletedMessage } from "@qcs/shared";
 import type { RunningService } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRecorder } from "../../src/main.ts";
 import { tableNames } from "../support/azurite.ts";
@@ -20,7 +16,7 @@ describe("the recorder service, wired by main.ts (Service Bus emulator, Azurite)
   let recorder: RunningService | undefined;
 
   beforeAll(async () => {
-    [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);
+    [azurite, broker] = await Promise.all([sharedAzurite(), startServiceBusEmulator()]);
   });
   afterAll(async () => {
     await recorder?.shutdown();

@@ -11,11 +11,11 @@ import {
   AZURITE_KEY,
   type RunningAzurite,
   type RunningServiceBusEmulator,
-  startAzurite,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { buildScanCompletedMessage, parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { TcpRelay, waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ScanHistoryEntity } from "../../src/core/scanHistory.ts";
 import { tableClient, tableNames } from "../support/azurite.ts";
@@ -35,7 +35,7 @@ let broker: RunningServiceBusEmulator;
 let client: ServiceBusClient;
 
 beforeAll(async () => {
-  [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);
+  [azurite, broker] = await Promise.all([sharedAzurite(), startServiceBusEmulator()]);
   client = new ServiceBusClient(broker.connectionString);
 });
 

@@ -1,6 +1,7 @@
-import { type RunningAzurite, startAzurite } from "@qcs/emulators";
+import type { RunningAzurite } from "@qcs/emulators";
 import { parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { createLogger, createServiceServer, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
@@ -42,7 +43,7 @@ describe("scan API", () => {
   const scans: ScanCompleted[] = [];
 
   beforeAll(async () => {
-    azurite = await startAzurite();
+    azurite = await sharedAzurite();
     ({ records } = await tableRecords(azurite.connectionString));
     telemetry = startTelemetry({ serviceName: "recorder-test", env: {} });
     const at = (hour: number) => `2025-03-14T${String(hour).padStart(2, "0")}:00:00.000Z`;

@@ -1,10 +1,11 @@
 // What the API costs and what it gives away, over Azurite: a page of /api/scans asks storage for
 // one page, /api/stats counts the table once per cache window, failed keys are rate limited, and
 // an error from storage never reaches the client.
-import { type RunningAzurite, startAzurite } from "@qcs/emulators";
+import type { RunningAzurite } from "@qcs/emulators";
 import { parseImageRef } from "@qcs/shared";
 import { createLogger, createServiceServer, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
 import { TcpRelay } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
@@ -26,7 +27,7 @@ let relay: TcpRelay;
 const apps: FastifyInstance[] = [];
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await sharedAzurite();
   telemetry = startTelemetry({ serviceName: "recorder-test", env: {} });
   const { records } = await tableRecords(azurite.connectionString, names);
   for (let index = 0; index < 30; index += 1) {

@@ -1,12 +1,8 @@
 import { ServiceBusClient, type ServiceBusMessage } from "@azure/service-bus";
-import {
-  type RunningAzurite,
-  type RunningServiceBusEmulator,
-  startAzurite,
-  startServiceBusEmulator,
-} from "@qcs/emulators";
+import { type RunningAzurite, type RunningServiceBusEmulator, startServiceBusEmulator } from "@qcs/emulators";
 import { buildScanCompletedMessage, imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
 import { createLogger, ServiceLifecycle, startTelemetry } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScanCompletedReceiver } from "../../src/adapters/serviceBus/scanCompletedReceiver.ts";
 import type { TableScanRecords } from "../../src/adapters/tableStorage/tableScanRecords.ts";
@@ -69,7 +65,7 @@ describe("ScanCompleted receiver (Service Bus emulator, Azurite)", () => {
   const running: ScanCompletedReceiver[] = [];
 
   beforeAll(async () => {
-    [azurite, broker] = await Promise.all([startAzurite(), startServiceBusEmulator()]);
+    [azurite, broker] = await Promise.all([sharedAzurite(), startServiceBusEmulator()]);
     client = new ServiceBusClient(broker.connectionString);
   });
   afterEach(async () => {

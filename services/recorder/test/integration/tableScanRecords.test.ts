@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type RunningAzurite, startAzurite } from "@qcs/emulators";
 import { imageRecordKeys, parseImageRef } from "@qcs/shared";
 import { createLogger } from "@qcs/shared/runtime";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanCompletedHandler } from "../../src/core/handleScanCompleted.ts";
 import { recordScan } from "../../src/core/recordScan.ts";
@@ -15,7 +16,7 @@ const noMetrics = { resultHandled() {}, storageRetried() {}, deadLettered() {} }
 describe("Table Storage scan records (Azurite)", () => {
   let azurite: RunningAzurite;
   beforeAll(async () => {
-    azurite = await startAzurite();
+    azurite = await sharedAzurite();
   });
   afterAll(async () => {
     await azurite?.stop();

@@ -22,7 +22,6 @@ import {
   type RunningAzurite,
   type RunningRegistryEmulator,
   type RunningServiceBusEmulator,
-  startAzurite,
   startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
@@ -30,6 +29,7 @@ import { startRecorder } from "@qcs/recorder";
 import { buildScanRequestedMessage, parseImageRef, scanCacheKey } from "@qcs/shared";
 import type { RunningService } from "@qcs/shared/runtime";
 import { waitFor } from "@qcs/test-support";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startScanner } from "../../src/main.ts";
 import { scanRequest } from "../support/serviceBusHarness.ts";
@@ -133,7 +133,7 @@ async function tagRow() {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "content-scanning-"));
   [azurite, broker, registry] = await Promise.all([
-    startAzurite(),
+    sharedAzurite(),
     startServiceBusEmulator(),
     startRegistryEmulator({ images: [REF] }),
   ]);

@@ -1,8 +1,9 @@
 // The cache reader against Azurite, reading rows written with the recorder's layout (scanRecords).
 import { TableClient } from "@azure/data-tables";
-import { type RunningAzurite, startAzurite } from "@qcs/emulators";
+import type { RunningAzurite } from "@qcs/emulators";
 import { applyScanToMetadata } from "@qcs/recorder/scanRecords";
 import { imageRecordKeys, parseImageRef, type ScanCompleted } from "@qcs/shared";
+import { sharedAzurite } from "@qcs/test-support/azurite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableScanCacheReader } from "../../src/adapters/tableStorage/scanCacheReader.ts";
 import { storageDownConnectionString } from "../support/deadEndpoint.ts";
@@ -12,7 +13,7 @@ let azurite: RunningAzurite;
 let table: TableClient;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await sharedAzurite();
   table = TableClient.fromConnectionString(azurite.connectionString, "ScanMetadata", {
     allowInsecureConnection: true,
   });
