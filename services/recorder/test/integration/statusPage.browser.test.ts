@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type RunningAzurite, startAzurite } from "@qcs/emulators";
 import {
   CoverageSchema,
   FailuresSchema,
@@ -17,6 +16,7 @@ import {
   sweepMarkerEntity,
 } from "@qcs/shared";
 import { createLogger, createServiceServer, startTelemetry, type Telemetry } from "@qcs/shared/runtime";
+import { type AzuriteAccount, sharedAzurite } from "@qcs/test-support/azurite";
 import type { FastifyInstance } from "fastify";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -52,7 +52,7 @@ if (!existsSync(CHROMIUM)) {
 
 // A test drives several pages; on 2 busy cores a browser's page load can take seconds.
 describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", { timeout: 60_000 }, () => {
-  let azurite: RunningAzurite;
+  let azurite: AzuriteAccount;
   let telemetry: Telemetry;
   let records: TableScanRecords;
   let app: FastifyInstance;
@@ -88,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))("status page in Chromium", { timeout: 60_
   };
 
   beforeAll(async () => {
-    azurite = await startAzurite();
+    azurite = await sharedAzurite();
     telemetry = startTelemetry({ serviceName: "recorder-test", env: {} });
     const names = tableNames();
     ({ records } = await tableRecords(azurite.connectionString, names));
