@@ -14,10 +14,10 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
-  qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startQscannerSimulator,
   startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
@@ -40,6 +40,9 @@ const [azurite, serviceBus, eventHubs] = await Promise.all([
 const armToken = "bench-arm-token";
 const arm = await startArmEmulator({ inventory: [], token: armToken });
 const registry = await startRegistryEmulator({ inventory: [] });
+// The scanner runs `qscanner --version` before it is ready: the resident simulator's client answers
+// in milliseconds, as the real binary does, where a Node simulator would add its own start-up.
+const simulator = await startQscannerSimulator();
 const armCaFile = join(dataDir, "arm-ca.pem");
 await writeFile(armCaFile, arm.ca);
 
@@ -56,7 +59,7 @@ async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, 
       recorderApiKey: "bench-recorder-api-key-of-32-characters!",
       registry: registry.url,
     },
-    scanner: { kind: "simulator", path: qscannerSimulatorPath },
+    scanner: { kind: "simulator", path: simulator.path },
     scannerTmpDir: dataDir,
     logFormat: "json",
     nodeDir: dirname(process.execPath),

@@ -13,7 +13,7 @@ import type { QscannerProcess, QscannerRunOptions, QscannerRunResult } from "../
 import { parseVersionOutput, QSCANNER_ENV } from "../../core/qscannerCli.ts";
 import type { OutputFile } from "../../core/report.ts";
 
-const WATCHDOG = join(import.meta.dirname, "watchdog.ts");
+const WATCHDOG = join(import.meta.dirname, "watchdog.sh");
 
 export interface QscannerProcessRunnerOptions {
   /** Path of the qscanner binary (or the simulator). */
@@ -129,7 +129,7 @@ export class QscannerProcessRunner implements QscannerProcess {
       let timedOut = false;
       let aborted = false;
       let escalation: NodeJS.Timeout | undefined;
-      const child = spawn(process.execPath, [WATCHDOG, this.#options.executable, ...args], {
+      const child = spawn("/bin/sh", [WATCHDOG, this.#options.executable, ...args], {
         env: { ...this.#options.env, ...options.env },
         // A new process group (setsid): killing -pid reaches every process qscanner starts.
         detached: true,
