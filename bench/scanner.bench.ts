@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
 import {
@@ -128,7 +128,12 @@ async function simulatorCpu(): Promise<void> {
     ["node -e 0", process.execPath, () => ["-e", "0"]],
     ["sh -c true", "/bin/sh", () => ["-c", "true"]],
   ];
-  const env = { PATH: process.env.PATH ?? "", QUALYS_ACCESS_TOKEN: "bench-token-value", TMPDIR: tempRoot };
+  // The standalone simulator's `#!/usr/bin/env node` must find this Node.
+  const env = {
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+    QUALYS_ACCESS_TOKEN: "bench-token-value",
+    TMPDIR: tempRoot,
+  };
   const totals = new Map<string, number>();
   for (let round = 0; round < 2; round += 1) {
     for (const [name, executable, args] of kinds) {
