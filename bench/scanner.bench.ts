@@ -87,7 +87,9 @@ const runner = new QscannerProcessRunner({
 });
 
 await simulatorCpu();
-console.log("run            concurrency  sim delay  requests  seconds  scans/s  ideal/s  of ideal");
+console.log(
+  "run            concurrency  sim delay  requests  seconds  scans/s  ideal/s  of ideal  CPU/scan (this process + children)",
+);
 const results = new Map<string, number>();
 try {
   for (const run of RUNS) results.set(run.name, await measure(run));
@@ -233,6 +235,7 @@ async function measure(run: Run): Promise<number> {
   for (let start = 0; start < requests.length; start += 50) {
     await sender.sendMessages(requests.slice(start, start + 50).map(buildScanRequestedMessage));
   }
+  const cpuBefore = cpuMs();
   const started = performance.now();
   service.start();
   let received = 0;
@@ -245,6 +248,7 @@ async function measure(run: Run): Promise<number> {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerScan = (cpuMs() - cpuBefore) / Math.max(received, 1);
   await service.stopIntake();
   await service.drain(AbortSignal.timeout(5000));
   await service.close();
@@ -264,6 +268,7 @@ async function measure(run: Run): Promise<number> {
       rate.toFixed(2).padStart(8),
       (ideal ? ideal.toFixed(2) : "-").padStart(8),
       (ideal ? `${Math.round((100 * rate) / ideal)}%` : "-").padStart(9),
+      `${cpuPerScan.toFixed(0)} ms`.padStart(10),
       failed > 0 ? `  (${failed} not succeeded)` : "",
     ].join(" "),
   );
