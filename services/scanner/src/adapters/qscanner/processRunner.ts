@@ -1,6 +1,6 @@
 /**
  * Runs qscanner as a child process: an argument array and no shell; its own process group, so a
- * timeout or an abort kills everything it started; under a watchdog (watchdog.ts) that kills that
+ * timeout or an abort kills everything it started; under a watchdog (watchdog.sh, a shell script) that kills that
  * group if this process dies; bounded capture of stdout and stderr; a fresh private output
  * directory per scan, read back and removed afterwards. The Qualys token reaches the child only
  * through its environment.
