@@ -4,9 +4,10 @@
 // baseline process that loads the same SDK clients and fastify and listens (support/baselineService.ts).
 // Each round starts the services one after another (so their start-ups do not compete for the CPU),
 // then reads every RSS once the last has idled 10 s. Services run with the compile cache the local
-// stack and the images use; one extra round without it shows what the cache is worth. Beside them, for
-// comparison only (not on the last line): each service bundled into one file (rolldown), and the
-// recorder with V8 flags that trade heap headroom for memory.
+// stack and the images use, and with the images' NODE_OPTIONS (read from the Dockerfile; the baseline
+// too); one extra round without the cache shows what it is worth. Beside them, for comparison only
+// (not on the last line): each service bundled into one file (rolldown), and the recorder without
+// the images' NODE_OPTIONS.
 // Prints numbers, asserts nothing.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -28,18 +29,20 @@ import { serviceEnv } from "../cli/src/dev/core/serviceEnv.ts";
 import { bundleService } from "./support/bundleService.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IDLE_MS = 10_000;
 const SERVICES = ["ingest", "scanner", "recorder"] as const;
 const PROCESSES = [
   ...SERVICES,
   "baseline",
   ...SERVICES.map((service) => `${service} bundled` as const),
-  "recorder V8 flags",
+  "recorder default heap",
 ] as const;
 type ProcessName = (typeof PROCESSES)[number];
-/** Smaller young generation and size-optimised code: what they save in idle RSS, and cost in start-up. */
-const V8_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
+/** NODE_OPTIONS as the images set it (a smaller young generation). */
+const IMAGE_NODE_OPTIONS = /^\s*NODE_OPTIONS=(\S+)/m.exec(
+  readFileSync(join(ROOT, "Dockerfile"), "utf8"),
+)?.[1];
 
 const dataDir = await mkdtemp(join(tmpdir(), "qcs-bench-startup-"));
 const compileCache = join(dataDir, "compile-cache");
@@ -65,20 +68,18 @@ const bundled = Object.fromEntries(
   ),
 ) as Record<(typeof SERVICES)[number], string>;
 
-/** The service a process runs as (its environment), its entry file and Node flags. */
-function processOf(name: ProcessName): { service: ProcessName; entry: string; nodeArgs: string[] } {
+/** The service a process runs as (its environment), its entry file and NODE_OPTIONS. */
+function processOf(name: ProcessName): { service: ProcessName; entry: string; nodeOptions?: string } {
+  const nodeOptions = IMAGE_NODE_OPTIONS;
   if (name === "baseline") {
-    return { service: "baseline", entry: join(ROOT, "bench", "support", "baselineService.ts"), nodeArgs: [] };
+    return { service: "baseline", entry: join(ROOT, "bench", "support", "baselineService.ts"), nodeOptions };
   }
-  if (name === "recorder V8 flags") {
-    return { service: "recorder", entry: join(ROOT, "services/recorder/src/main.ts"), nodeArgs: V8_FLAGS };
+  if (name === "recorder default heap") {
+    return { service: "recorder", entry: join(ROOT, "services/recorder/src/main.ts") };
   }
   const [service, variant] = name.split(" ") as [(typeof SERVICES)[number], string | undefined];
-  return {
-    service,
-    entry: variant ? bundled[service] : join(ROOT, "services", service, "src", "main.ts"),
-    nodeArgs: [],
-  };
+  const entry = variant ? bundled[service] : join(ROOT, "services", service, "src", "main.ts");
+  return { service, entry, nodeOptions };
 }
 
 async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, string | undefined>> {
@@ -99,7 +100,12 @@ async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, 
     logFormat: "json",
     nodeDir: dirname(process.execPath),
   });
-  return { ...env, LOG_LEVEL: "warn", NODE_COMPILE_CACHE: cache ? compileCache : undefined };
+  return {
+    ...env,
+    LOG_LEVEL: "warn",
+    NODE_COMPILE_CACHE: cache ? compileCache : undefined,
+    NODE_OPTIONS: processOf(name).nodeOptions,
+  };
 }
 
 interface Started {
@@ -109,9 +115,9 @@ interface Started {
 
 async function start(name: ProcessName, cache: boolean): Promise<Started> {
   const env = await envOf(name, cache);
-  const { entry, nodeArgs } = processOf(name);
+  const { entry } = processOf(name);
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
+  const child = spawn(process.execPath, [entry], {
     env,
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
