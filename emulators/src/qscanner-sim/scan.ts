@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   behaviourFor,
@@ -123,9 +123,12 @@ async function scan(command: SimCommandLine, { env, cwd, out, err, signal, hang 
     return behaviour.failure.exitCode;
   }
 
-  const outputDir = command.values.outputDir ?? join(env.HOME ?? cwd, "qualys", "qscanner", "data");
-  const prefix = join(isAbsolute(outputDir) ? outputDir : resolve(cwd, outputDir), outputPrefix(image));
-  mkdirSync(join(prefix, ".."), { recursive: true });
+  const outputDir = resolve(
+    cwd,
+    command.values.outputDir ?? join(env.HOME ?? cwd, "qualys", "qscanner", "data"),
+  );
+  mkdirSync(outputDir, { recursive: true });
+  const prefix = join(outputDir, outputPrefix(image));
   const formats = (command.values.format ?? "json").split(",");
   const reportFormats = (command.values.reportFormat ?? "").split(",");
   if (formats.includes("json")) {

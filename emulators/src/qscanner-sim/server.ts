@@ -21,6 +21,8 @@ import { runSimulator } from "./scan.ts";
 export interface ResidentQscannerSimulator {
   /** The executable to give the scanner (QSCANNER_PATH): runs one scan here per start. */
   path: string;
+  /** Runs whose client is still connected. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,9 @@ export async function startQscannerSimulator(): Promise<ResidentQscannerSimulato
   await chmod(path, 0o755);
   return {
     path,
+    get connections() {
+      return sockets.size;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

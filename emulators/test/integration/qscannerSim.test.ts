@@ -1,7 +1,8 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   qscannerSimulatorPath,
@@ -168,6 +169,25 @@ describe.each(EXECUTABLES)("qscanner simulator (%s)", (kind, executable) => {
   it("prints a qscanner-style version line", async () => {
     const run = await runSim(() => ["--version"]);
     expect(run.stdout).toMatch(/^qscanner version 0\.0\.0-simulator/);
+  });
+});
+
+describe("the resident simulator", () => {
+  it("drops a run whose client is killed (the scanner's timeout) and writes nothing for it", async () => {
+    const outputDir = mkdtempSync(join(root, "out-"));
+    const client = spawn(resident.path, scanArgs("docker.io/library/app:slow60000")(outputDir), {
+      env: { PATH: process.env.PATH ?? "", QUALYS_ACCESS_TOKEN: "sim-token" },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    client.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    await waitFor(() => stdout.includes("Scanning image"), "the run to start");
+    expect(resident.connections).toBe(1);
+    client.kill("SIGTERM");
+    await waitFor(() => resident.connections === 0, "the run to end");
+    expect(readdirSync(outputDir)).toEqual([]);
   });
 });
 
