@@ -6,14 +6,18 @@
 # nothing can catch), so it kills the whole group: qscanner cannot tell that its parent died, and an
 # orphaned scan would run on for up to SCAN_TIMEOUT. qscanner's exit code becomes the watchdog's own
 # (and a death by signal is raised again, so the scanner sees the signal); a qscanner that cannot be
-# found is reported on fd 3 (the scanner's `spawnError`). A shell, not Node: it starts in about a
+# found or run is reported on fd 3 (the scanner's `spawnError`). A shell, not Node: it starts in about a
 # millisecond, where a Node watchdog cost ~100 ms of CPU on every scan.
 case $1 in
   */*) [ -f "$1" ] && [ -x "$1" ] ;;
   *) command -v -- "$1" >/dev/null 2>&1 ;;
 esac
 if [ $? -ne 0 ]; then
-  printf 'ENOENT: cannot run %s: not found or not executable' "$1" >&3
+  if [ -e "$1" ]; then
+    printf 'EACCES: cannot run %s: not an executable file' "$1" >&3
+  else
+    printf 'ENOENT: cannot run %s: not found' "$1" >&3
+  fi
   exit 127
 fi
 # A SIGTERM to the group reaches qscanner as well; staying until it has exited keeps the group's
