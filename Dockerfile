@@ -51,9 +51,12 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace emulator
 
 # What every service image has: the root manifest (ESM, workspaces) and the shared library's sources.
 # Node's compile cache, filled at build time by running each service's --help (which loads all its
-# modules): a replica then starts without stripping and compiling the TypeScript again.
+# modules): a replica then starts without stripping and compiling the TypeScript again. 1 MB semi-spaces
+# (V8's young generation): an idle replica holds ~23 MB less (bench/startup.bench.ts: recorder 118 against
+# 141 MB) for more frequent minor GCs, cheap at these services' allocation rates.
 FROM node-base AS service-base
-ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache \
+    NODE_OPTIONS=--max-semi-space-size=1
 COPY package.json ./
 COPY shared/package.json shared/
 COPY shared/src shared/src

@@ -77,6 +77,15 @@ function peakRssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** CPU a process and its waited-for children used so far (/proc/<pid>/stat utime..cstime, ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0) * 10;
+}
+
+/** Every process of the stack, this one included (brokers, ARM, the resident qscanner simulator). */
+const stackProcesses = () => [...stack.processes(), { name: "this process", pid: process.pid }];
+
 const dataDir = await mkdtemp(join(tmpdir(), "qcs-bench-e2e-"));
 const inventory = join(dataDir, "inventory.json");
 await writeFile(
@@ -149,6 +158,7 @@ const summary = new Map<number, { p50: number; p99: number }>();
 try {
   for (const [phase, { rate, seconds }] of PHASES.entries()) {
     const total = rate * seconds;
+    const cpuBefore = new Map(stackProcesses().map(({ name, pid }) => [name, cpuMsOf(pid)]));
     const sentAt = new Map<string, number>();
     const start = performance.now() + 50;
     const wallStart = Date.now() + 50;
@@ -183,6 +193,10 @@ try {
         `max ${((latencies.at(-1) ?? Number.NaN) / 1000).toFixed(2)} s; ` +
         `throughput ${(latencies.length / ((lastRecorded - wallStart) / 1000)).toFixed(1)} scans recorded/s`,
     );
+    const cpu = stackProcesses().map(
+      ({ name, pid }) => `${name} ${((cpuMsOf(pid) - (cpuBefore.get(name) ?? 0)) / total).toFixed(0)}`,
+    );
+    console.log(`  CPU ms per event (children included: the scanner's qscanner runs): ${cpu.join(", ")}`);
   }
   const peaks = stack
     .processes()

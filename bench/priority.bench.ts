@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
-import { qscannerSimulatorPath, startAzurite, startServiceBusEmulator } from "@qcs/emulators";
+import { startAzurite, startQscannerSimulator, startServiceBusEmulator } from "@qcs/emulators";
 import {
   buildScanRequestedMessage,
   ENTITY_DEFAULTS,
@@ -52,6 +52,7 @@ const table = TableClient.fromConnectionString(
   },
 );
 await table.createTable();
+const simulator = await startQscannerSimulator();
 const telemetry = startTelemetry({ serviceName: "priority-bench", env: {} });
 const service = createScannerService({
   serviceBus: client,
@@ -64,7 +65,7 @@ const service = createScannerService({
   // Tags are scanned as named: these registries exist only in the benchmark.
   digests: { digestOf: async () => undefined },
   qscanner: new QscannerProcessRunner({
-    executable: qscannerSimulatorPath,
+    executable: simulator.path,
     env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value", "qscanner"),
     tempRoot,
   }),
@@ -182,6 +183,7 @@ try {
   await client.close();
   await emulator.close();
   await azurite.stop();
+  await simulator.close();
   rmSync(tempRoot, { recursive: true, force: true });
 }
 // As in the other benchmarks: something in the stack keeps a timer after every client is closed.

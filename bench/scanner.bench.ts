@@ -1,15 +1,23 @@
 // Scanner throughput on one replica, over loopback: the Service Bus emulator, Azurite (cache
-// lookups) and the qscanner simulator as a real child process per scan.
+// lookups) and the qscanner simulator as a real child process per scan (the resident simulator's
+// client; its CPU per run is measured first, beside the standalone Node simulator, an empty
+// `node -e 0` and `sh -c true`).
 //  1. pipeline overhead: a 0 ms simulator, requests per second at concurrency 2 (the default) and 16,
 //     against the same number of simulator runs alone at the same concurrency (the overhead ratio);
 //  2. a 2 s simulator at concurrency 1, 4 and 16, against the ideal of concurrency / 2 s.
 // Bounded: a fixed number of requests per run and a deadline per run. Prints numbers, asserts nothing.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { TableClient } from "@azure/data-tables";
 import { ServiceBusClient } from "@azure/service-bus";
-import { qscannerSimulatorPath, startAzurite, startServiceBusEmulator } from "@qcs/emulators";
+import {
+  qscannerSimulatorPath,
+  startAzurite,
+  startQscannerSimulator,
+  startServiceBusEmulator,
+} from "@qcs/emulators";
 import {
   buildScanRequestedMessage,
   parseImageRef,
@@ -35,9 +43,10 @@ interface Run {
 const RUNS: Run[] = [
   { name: "overhead-c2", concurrency: 2, delayMs: 0, requests: 40 },
   { name: "overhead-c16", concurrency: 16, delayMs: 0, requests: 64 },
-  { name: "slow-c1", concurrency: 1, delayMs: 2000, requests: 3 },
-  { name: "slow-c4", concurrency: 4, delayMs: 2000, requests: 12 },
-  { name: "slow-c16", concurrency: 16, delayMs: 2000, requests: 48 },
+  // Enough waves that the receiver's start (about a second) is not a sixth of the run.
+  { name: "slow-c1", concurrency: 1, delayMs: 2000, requests: 8 },
+  { name: "slow-c4", concurrency: 4, delayMs: 2000, requests: 24 },
+  { name: "slow-c16", concurrency: 16, delayMs: 2000, requests: 80 },
 ];
 const RUN_DEADLINE_MS = 120_000;
 
@@ -61,7 +70,11 @@ const config = {
 };
 
 const tempRoot = mkdtempSync(join(tmpdir(), "scanner-bench-"));
-const [emulator, azurite] = await Promise.all([startServiceBusEmulator({ config }), startAzurite()]);
+const [emulator, azurite, simulator] = await Promise.all([
+  startServiceBusEmulator({ config }),
+  startAzurite(),
+  startQscannerSimulator(),
+]);
 const client = new ServiceBusClient(emulator.connectionString);
 const table = TableClient.fromConnectionString(azurite.connectionString, "ScanMetadata", {
   allowInsecureConnection: true,
@@ -69,12 +82,15 @@ const table = TableClient.fromConnectionString(azurite.connectionString, "ScanMe
 await table.createTable();
 const logger = createLogger({ name: "scanner-bench", level: "warn", format: "json" });
 const runner = new QscannerProcessRunner({
-  executable: qscannerSimulatorPath,
+  executable: simulator.path,
   env: qscannerEnvironment({ ...process.env, TMPDIR: tempRoot }, "bench-token-value", "qscanner"),
   tempRoot,
 });
 
-console.log("run            concurrency  sim delay  requests  seconds  scans/s  ideal/s  of ideal");
+await simulatorCpu();
+console.log(
+  "run            concurrency  sim delay  requests  seconds  scans/s  ideal/s  of ideal  CPU/scan (this process + children)",
+);
 const results = new Map<string, number>();
 try {
   for (const run of RUNS) results.set(run.name, await measure(run));
@@ -95,10 +111,55 @@ try {
   await client.close();
   await emulator.close();
   await azurite.stop();
+  await simulator.close();
   rmSync(tempRoot, { recursive: true, force: true });
 }
 // Something in the stack keeps a timer after every client is closed; a benchmark need not wait for it.
 process.exit(0);
+
+/**
+ * CPU per run (user + system, this process and its waited-for children, so the resident
+ * simulator's own work counts), one kind after another, in rounds so that load changes hit each.
+ */
+async function simulatorCpu(): Promise<void> {
+  const runs = 20;
+  const outputDir = join(tempRoot, "cpu");
+  const scan = ["--pod", "US2", "--report-format", "sarif", "--output-dir", outputDir, "image"];
+  const kinds: Array<[string, string, (index: number) => string[]]> = [
+    ["resident simulator client", simulator.path, (index) => [...scan, `bench/cpu:r${index}`]],
+    ["standalone simulator (Node)", qscannerSimulatorPath, (index) => [...scan, `bench/cpu:s${index}`]],
+    ["node -e 0", process.execPath, () => ["-e", "0"]],
+    ["sh -c true", "/bin/sh", () => ["-c", "true"]],
+  ];
+  // The standalone simulator's `#!/usr/bin/env node` must find this Node.
+  const env = {
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+    QUALYS_ACCESS_TOKEN: "bench-token-value",
+    TMPDIR: tempRoot,
+  };
+  const totals = new Map<string, number>();
+  for (let round = 0; round < 2; round += 1) {
+    for (const [name, executable, args] of kinds) {
+      const before = cpuMs();
+      for (let index = 0; index < runs / 2; index += 1) {
+        await new Promise<void>((resolve, reject) =>
+          execFile(executable, args(round * runs + index), { env }, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      }
+      totals.set(name, (totals.get(name) ?? 0) + cpuMs() - before);
+    }
+  }
+  for (const [name] of kinds)
+    console.log(`CPU per run, ${name}: ${((totals.get(name) ?? 0) / runs).toFixed(0)} ms`);
+}
+
+/** This process' CPU and its waited-for children's (/proc/self/stat utime..cstime, in clock ticks of 10 ms). */
+function cpuMs(): number {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
+  return [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0) * 10;
+}
 
 /** What the qscanner-simulator children cost by themselves: the floor under every scan below. */
 async function simulatorAloneRate(concurrency: number, runs: number): Promise<number> {
@@ -175,6 +236,7 @@ async function measure(run: Run): Promise<number> {
   for (let start = 0; start < requests.length; start += 50) {
     await sender.sendMessages(requests.slice(start, start + 50).map(buildScanRequestedMessage));
   }
+  const cpuBefore = cpuMs();
   const started = performance.now();
   service.start();
   let received = 0;
@@ -187,6 +249,7 @@ async function measure(run: Run): Promise<number> {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerScan = (cpuMs() - cpuBefore) / Math.max(received, 1);
   await service.stopIntake();
   await service.drain(AbortSignal.timeout(5000));
   await service.close();
@@ -206,6 +269,7 @@ async function measure(run: Run): Promise<number> {
       rate.toFixed(2).padStart(8),
       (ideal ? ideal.toFixed(2) : "-").padStart(8),
       (ideal ? `${Math.round((100 * rate) / ideal)}%` : "-").padStart(9),
+      `${cpuPerScan.toFixed(0)} ms`.padStart(10),
       failed > 0 ? `  (${failed} not succeeded)` : "",
     ].join(" "),
   );

@@ -4,7 +4,10 @@
 // baseline process that loads the same SDK clients and fastify and listens (support/baselineService.ts).
 // Each round starts the services one after another (so their start-ups do not compete for the CPU),
 // then reads every RSS once the last has idled 10 s. Services run with the compile cache the local
-// stack and the images use; one extra round without it shows what the cache is worth.
+// stack and the images use, and with the images' NODE_OPTIONS (read from the Dockerfile; the baseline
+// too); one extra round without the cache shows what it is worth. Beside them, for comparison only
+// (not on the last line): each service bundled into one file (rolldown), and the recorder without
+// the images' NODE_OPTIONS.
 // Prints numbers, asserts nothing.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -14,21 +17,32 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
-  qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startQscannerSimulator,
   startRegistryEmulator,
   startServiceBusEmulator,
 } from "@qcs/emulators";
 import { freePort } from "../cli/src/dev/adapters/net/ports.ts";
 import { serviceEnv } from "../cli/src/dev/core/serviceEnv.ts";
+import { bundleService } from "./support/bundleService.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IDLE_MS = 10_000;
-const PROCESSES = ["ingest", "scanner", "recorder", "baseline"] as const;
+const SERVICES = ["ingest", "scanner", "recorder"] as const;
+const PROCESSES = [
+  ...SERVICES,
+  "baseline",
+  ...SERVICES.map((service) => `${service} bundled` as const),
+  "recorder default heap",
+] as const;
 type ProcessName = (typeof PROCESSES)[number];
+/** NODE_OPTIONS as the images set it (a smaller young generation). */
+const IMAGE_NODE_OPTIONS = /^\s*NODE_OPTIONS=(\S+)/m.exec(
+  readFileSync(join(ROOT, "Dockerfile"), "utf8"),
+)?.[1];
 
 const dataDir = await mkdtemp(join(tmpdir(), "qcs-bench-startup-"));
 const compileCache = join(dataDir, "compile-cache");
@@ -40,12 +54,37 @@ const [azurite, serviceBus, eventHubs] = await Promise.all([
 const armToken = "bench-arm-token";
 const arm = await startArmEmulator({ inventory: [], token: armToken });
 const registry = await startRegistryEmulator({ inventory: [] });
+// The scanner runs `qscanner --version` before it is ready: the resident simulator's client answers
+// in milliseconds, as the real binary does, where a Node simulator would add its own start-up.
+const simulator = await startQscannerSimulator();
 const armCaFile = join(dataDir, "arm-ca.pem");
 await writeFile(armCaFile, arm.ca);
+const bundled = Object.fromEntries(
+  await Promise.all(
+    SERVICES.map(async (service) => [
+      service,
+      await bundleService(ROOT, service, join(dataDir, "bundle", service)),
+    ]),
+  ),
+) as Record<(typeof SERVICES)[number], string>;
+
+/** The service a process runs as (its environment), its entry file and NODE_OPTIONS. */
+function processOf(name: ProcessName): { service: ProcessName; entry: string; nodeOptions?: string } {
+  const nodeOptions = IMAGE_NODE_OPTIONS;
+  if (name === "baseline") {
+    return { service: "baseline", entry: join(ROOT, "bench", "support", "baselineService.ts"), nodeOptions };
+  }
+  if (name === "recorder default heap") {
+    return { service: "recorder", entry: join(ROOT, "services/recorder/src/main.ts") };
+  }
+  const [service, variant] = name.split(" ") as [(typeof SERVICES)[number], string | undefined];
+  const entry = variant ? bundled[service] : join(ROOT, "services", service, "src", "main.ts");
+  return { service, entry, nodeOptions };
+}
 
 async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, string | undefined>> {
   const env = serviceEnv(process.env, {
-    service: name === "baseline" ? "ingest" : name,
+    service: name === "baseline" ? "ingest" : (processOf(name).service as (typeof SERVICES)[number]),
     port: await freePort("127.0.0.1"),
     host: "127.0.0.1",
     endpoints: {
@@ -56,12 +95,17 @@ async function envOf(name: ProcessName, cache: boolean): Promise<Record<string, 
       recorderApiKey: "bench-recorder-api-key-of-32-characters!",
       registry: registry.url,
     },
-    scanner: { kind: "simulator", path: qscannerSimulatorPath },
+    scanner: { kind: "simulator", path: simulator.path },
     scannerTmpDir: dataDir,
     logFormat: "json",
     nodeDir: dirname(process.execPath),
   });
-  return { ...env, LOG_LEVEL: "warn", NODE_COMPILE_CACHE: cache ? compileCache : undefined };
+  return {
+    ...env,
+    LOG_LEVEL: "warn",
+    NODE_COMPILE_CACHE: cache ? compileCache : undefined,
+    NODE_OPTIONS: processOf(name).nodeOptions,
+  };
 }
 
 interface Started {
@@ -71,12 +115,13 @@ interface Started {
 
 async function start(name: ProcessName, cache: boolean): Promise<Started> {
   const env = await envOf(name, cache);
-  const entry =
-    name === "baseline"
-      ? join(ROOT, "bench", "support", "baselineService.ts")
-      : join(ROOT, "services", name, "src", "main.ts");
+  const { entry } = processOf(name);
   const started = performance.now();
-  const child = spawn(process.execPath, [entry], { env, cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [entry], {
+    env,
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const url = `http://127.0.0.1:${env.PORT}/readyz`;
   while (child.exitCode === null) {
     const ok = await fetch(url).then(
@@ -124,13 +169,13 @@ try {
   const rounds: Array<Awaited<ReturnType<typeof round>>> = [];
   for (let index = 0; index < ROUNDS; index += 1) rounds.push(await round(true));
   console.log(
-    "process    ready median (ms)  ready runs (ms)              RSS idle (MB)  no cache: ready, RSS",
+    "process            ready median (ms)  ready runs (ms)              RSS idle (MB)  no cache: ready, RSS",
   );
   for (const name of PROCESSES) {
     const ready = rounds.map((r) => r[name].readyMs);
     console.log(
       [
-        name.padEnd(10),
+        name.padEnd(18),
         median(ready).toFixed(0).padStart(18),
         `  ${ready.map((ms) => ms.toFixed(0)).join(" ")}`.padEnd(29),
         median(rounds.map((r) => r[name].rss))
@@ -141,7 +186,7 @@ try {
     );
   }
   console.log(
-    `startup: ${PROCESSES.map((name) => `${name} ${median(rounds.map((r) => r[name].readyMs)).toFixed(0)} ms ${median(rounds.map((r) => r[name].rss)).toFixed(0)} MB`).join("; ")}`,
+    `startup: ${(["ingest", "scanner", "recorder", "baseline"] as const).map((name) => `${name} ${median(rounds.map((r) => r[name].readyMs)).toFixed(0)} ms ${median(rounds.map((r) => r[name].rss)).toFixed(0)} MB`).join("; ")}`,
   );
 } finally {
   await arm.close();
@@ -149,5 +194,6 @@ try {
   await eventHubs.close();
   await serviceBus.close();
   await azurite.stop();
+  await simulator.close();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -18,10 +18,10 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import {
   type FaultRule,
   lifelinePath,
-  qscannerSimulatorPath,
   startArmEmulator,
   startAzurite,
   startEventHubsEmulator,
+  startQscannerSimulator,
   startRegistryEmulator,
   startServiceBusEmulator,
   startWebhookSink,
@@ -226,7 +226,10 @@ export async function startDevStack(options: StartDevStackOptions): Promise<DevS
         : "webhooks: notifications go to NOTIFY_WEBHOOKS",
     );
 
-    const scanner = chooseScanner(options.env, qscannerSimulatorPath);
+    // One resident simulator for every scan: the scanner starts its small client, not a Node process.
+    const simulator = await startQscannerSimulator();
+    closers.push(() => simulator.close());
+    const scanner = chooseScanner(options.env, simulator.path);
     const scannerTmpDir = await mkdtemp(join(tmpdir(), "qcs-dev-scanner-"));
     closers.push(() => rm(scannerTmpDir, { recursive: true, force: true }));
     say(

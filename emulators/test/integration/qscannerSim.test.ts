@@ -1,13 +1,31 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { qscannerSimulatorPath, startRegistryEmulator } from "../../src/index.ts";
+import { waitFor } from "@qcs/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  qscannerSimulatorPath,
+  type ResidentQscannerSimulator,
+  startQscannerSimulator,
+  startRegistryEmulator,
+} from "../../src/index.ts";
 import { behaviourFor, parseCommandLine } from "../../src/qscanner-sim/simulation.ts";
 
 const root = mkdtempSync(join(tmpdir(), "qscanner-sim-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+let resident: ResidentQscannerSimulator;
+beforeAll(async () => {
+  resident = await startQscannerSimulator();
+});
+afterAll(() => resident.close());
+
+// Both executables must look the same to the scanner: the standalone Node one, and the resident
+// simulator's bash client.
+const EXECUTABLES: Array<[string, () => string]> = [
+  ["standalone", () => qscannerSimulatorPath],
+  ["resident", () => resident.path],
+];
 
 interface Run {
   code: number;
@@ -16,11 +34,15 @@ interface Run {
   outputDir: string;
 }
 
-function runSim(args: (outputDir: string) => string[], env: Record<string, string> = {}): Promise<Run> {
+function runSimIn(
+  executable: string,
+  args: (outputDir: string) => string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
   const outputDir = mkdtempSync(join(root, "out-"));
   return new Promise((resolve) => {
     execFile(
-      qscannerSimulatorPath,
+      executable,
       args(outputDir),
       { env: { PATH: process.env.PATH ?? "", TMPDIR: root, QUALYS_ACCESS_TOKEN: "sim-token", ...env } },
       (error, stdout, stderr) => {
@@ -46,7 +68,10 @@ const scanArgs = (image: string) => (dir: string) => [
   "linux/amd64",
 ];
 
-describe("qscanner simulator", () => {
+describe.each(EXECUTABLES)("qscanner simulator (%s)", (kind, executable) => {
+  const runSim = (args: (outputDir: string) => string[], env?: Record<string, string>) =>
+    runSimIn(executable(), args, env);
+
   it("writes ScanResult and SARIF files named like qscanner's, and says it is a simulator", async () => {
     const run = await runSim(scanArgs("docker.io/library/nginx:1.27"));
     expect(run.code).toBe(0);
@@ -125,7 +150,7 @@ describe("qscanner simulator", () => {
   });
 
   it("fails only the first n runs of an image with first<n>", async () => {
-    const image = `docker.io/library/app:exit40-first2-${Date.now()}`;
+    const image = `docker.io/library/app:exit40-first2-${kind}${Date.now()}`;
     const codes = [];
     for (let run = 0; run < 3; run += 1) codes.push((await runSim(scanArgs(image))).code);
     expect(codes).toEqual([40, 40, 0]);
@@ -147,6 +172,25 @@ describe("qscanner simulator", () => {
   });
 });
 
+describe("the resident simulator", () => {
+  it("drops a run whose client is killed (the scanner's timeout) and writes nothing for it", async () => {
+    const outputDir = mkdtempSync(join(root, "out-"));
+    const client = spawn(resident.path, scanArgs("docker.io/library/app:slow60000")(outputDir), {
+      env: { PATH: process.env.PATH ?? "", QUALYS_ACCESS_TOKEN: "sim-token" },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    client.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    await waitFor(() => stdout.includes("Scanning image"), "the run to start");
+    expect(resident.connections).toBe(1);
+    client.kill("SIGTERM");
+    await waitFor(() => resident.connections === 0, "the run to end");
+    expect(readdirSync(outputDir)).toEqual([]);
+  });
+});
+
 describe("simulator behaviour words", () => {
   it("reads them from the tag or the last path component, ignoring digests", () => {
     expect(behaviourFor("example.com/team/app:slow2000-exit40-first1")).toMatchObject({
@@ -164,27 +208,32 @@ describe("simulator behaviour words", () => {
   });
 });
 
-describe("the simulator with the local registry (REGISTRY_API_BASE_URL)", () => {
-  const ref = "ghcr.io/contoso/app:1.0-exit40";
+describe.each(EXECUTABLES)(
+  "the %s simulator with the local registry (REGISTRY_API_BASE_URL)",
+  (_kind, executable) => {
+    const runSim = (args: (outputDir: string) => string[], env?: Record<string, string>) =>
+      runSimIn(executable(), args, env);
+    const ref = "ghcr.io/contoso/app:1.0-exit40";
 
-  it("reports the digest the registry resolves a tag to, and a digest's tag keeps its behaviour words", async () => {
-    const registry = await startRegistryEmulator({ images: ["ghcr.io/contoso/app:2.0", ref] });
-    try {
-      const env = { REGISTRY_API_BASE_URL: registry.url };
-      const byTag = await runSim(scanArgs("ghcr.io/contoso/app:2.0"), env);
-      expect(byTag.code).toBe(0);
-      const name = readdirSync(byTag.outputDir).find((file) => file.endsWith("-Report.sarif.json")) ?? "";
-      const sarif = JSON.parse(readFileSync(join(byTag.outputDir, name), "utf8")) as {
-        runs: Array<{ properties: { imageDigest: string } }>;
-      };
-      expect(sarif.runs[0]?.properties.imageDigest).toBe(registry.digestOf("ghcr.io/contoso/app:2.0"));
+    it("reports the digest the registry resolves a tag to, and a digest's tag keeps its behaviour words", async () => {
+      const registry = await startRegistryEmulator({ images: ["ghcr.io/contoso/app:2.0", ref] });
+      try {
+        const env = { REGISTRY_API_BASE_URL: registry.url };
+        const byTag = await runSim(scanArgs("ghcr.io/contoso/app:2.0"), env);
+        expect(byTag.code).toBe(0);
+        const name = readdirSync(byTag.outputDir).find((file) => file.endsWith("-Report.sarif.json")) ?? "";
+        const sarif = JSON.parse(readFileSync(join(byTag.outputDir, name), "utf8")) as {
+          runs: Array<{ properties: { imageDigest: string } }>;
+        };
+        expect(sarif.runs[0]?.properties.imageDigest).toBe(registry.digestOf("ghcr.io/contoso/app:2.0"));
 
-      // The scanner hands qscanner `repo@digest`: the tag it was pushed as still chooses the behaviour.
-      const pinned = `ghcr.io/contoso/app@${registry.digestOf(ref)}`;
-      expect((await runSim(scanArgs(pinned), env)).code).toBe(40);
-      expect((await runSim(scanArgs(pinned))).code).toBe(0);
-    } finally {
-      await registry.close();
-    }
-  });
-});
+        // The scanner hands qscanner `repo@digest`: the tag it was pushed as still chooses the behaviour.
+        const pinned = `ghcr.io/contoso/app@${registry.digestOf(ref)}`;
+        expect((await runSim(scanArgs(pinned), env)).code).toBe(40);
+        expect((await runSim(scanArgs(pinned))).code).toBe(0);
+      } finally {
+        await registry.close();
+      }
+    });
+  },
+);

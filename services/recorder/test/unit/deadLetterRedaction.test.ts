@@ -10,9 +10,9 @@ import { completedScan, messageOf } from "../support/scans.ts";
 const JWT =
   "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-/** Storage refuses the content and quotes a token in its answer. */
+/** Storage refuses the row written and quotes a token in its answer. */
 class RejectingStore extends InMemoryScanRecords {
-  override async readMetadata(): Promise<never> {
+  override async createMetadata(): Promise<never> {
     // The description keeps 997 characters; the token starts at 980.
     throw new ContentRejectedError(`${"r".repeat(979)} ${JWT} rejected`);
   }

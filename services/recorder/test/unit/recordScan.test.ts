@@ -1,4 +1,4 @@
-import { imageRecordKeys, parseImageRef } from "@qcs/shared";
+import { imageRecordKeys, parseImageRef, type TableKey } from "@qcs/shared";
 import { createLogger } from "@qcs/shared/runtime";
 import { describe, expect, it } from "vitest";
 import { createScanCompletedHandler, type StorageRetryPolicy } from "../../src/core/handleScanCompleted.ts";
@@ -29,6 +29,15 @@ class CountingMetrics implements RecorderMetrics {
 const quickRetry: StorageRetryPolicy = { initialDelayMs: 1, maxDelayMs: 4, budgetMs: 10_000 };
 const silent = createLogger({ name: "test", level: "silent" });
 const neverAborted = new AbortController().signal;
+
+/** Keeps the row keys of the ScanMetadata reads. */
+class ReadCounting extends InMemoryScanRecords {
+  readonly reads: string[] = [];
+  override readMetadata(key: TableKey) {
+    this.reads.push(key.rowKey);
+    return super.readMetadata(key);
+  }
+}
 
 function handler(store: ScanRecordWriter, retry = quickRetry) {
   const metrics = new CountingMetrics();
@@ -87,6 +96,29 @@ describe("recordScan", () => {
     for (const entity of scanHistoryEntities(scan)) await store.insertHistory(entity);
     expect(await recordScan(store, scan)).toBe("recorded");
     expect(store.metadataRow(digestKey)?.ScanCount).toBe(1);
+  });
+
+  it("creates new rows without reading them, and reads and merges a row only when it exists", async () => {
+    const store = new ReadCounting();
+    const { reads } = store;
+    expect(await recordScan(store, completedScan({ finishedAt: "2025-03-14T08:00:00.000Z" }))).toBe(
+      "recorded",
+    );
+    expect(reads).toEqual([]);
+    expect(await recordScan(store, failedScan({ finishedAt: "2025-03-14T09:00:00.000Z" }))).toBe("recorded");
+    expect(reads.sort()).toEqual([digestKey.rowKey, tagKey.rowKey].sort());
+    expect(store.metadataRow(digestKey)).toMatchObject({ Status: "failed", ScanCount: 2 });
+  });
+
+  it("reads the notified row first when an absent row would decide a notification", async () => {
+    const store = new ReadCounting();
+    const { reads } = store;
+    const sent: unknown[] = [];
+    const outbox = { send: async (notification: unknown) => void sent.push(notification) };
+    // A failed scan is notified whatever the row held before.
+    await recordScan(store, failedScan(), { notify: { outbox, minSeverity: "high" } });
+    expect(reads).toEqual([tagKey.rowKey]);
+    expect(sent).toHaveLength(1);
   });
 
   it("gives up after too many conflicting writers, so the message is retried later", async () => {

@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { qscannerSimulatorPath } from "@qcs/emulators";
+import { qscannerSimulatorPath, startQscannerSimulator } from "@qcs/emulators";
 import { waitFor } from "@qcs/test-support";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { QscannerProcessRunner, qscannerEnvironment } from "../../src/adapters/qscanner/processRunner.ts";
@@ -166,6 +166,31 @@ describe("qscanner process runner", () => {
 
   it("reads the version of the binary", async () => {
     expect(await runner().version()).toBe("0.0.0-simulator");
+  });
+});
+
+describe("qscanner process runner with the resident simulator's client", () => {
+  it("runs a scan and, on timeout, kills the client's group, helper included", async () => {
+    const resident = await startQscannerSimulator();
+    try {
+      const ok = await runner({ executable: resident.path }).run(scanOf("docker.io/library/nginx:1.27"));
+      expect(ok).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(ok.files.map((file) => file.name)).toEqual([
+        expect.stringMatching(/-Report\.sarif\.json$/),
+        expect.stringMatching(/-ScanResult\.json$/),
+      ]);
+
+      const hung = await runner({ executable: resident.path, killGraceMs: 300 }).run(
+        scanOf("docker.io/library/app:hang", 3000),
+      );
+      expect(hung).toMatchObject({ timedOut: true, exitCode: null, files: [] });
+      expect(hung.output).toContain("ignoring SIGTERM");
+      const helper = Number(/helper process (\d+)/.exec(hung.output)?.[1]);
+      expect(helper).toBeGreaterThan(0);
+      await waitFor(() => !isAlive(helper), "the helper process to die");
+    } finally {
+      await resident.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Runs qscanner as a child process: an argument array and no shell; its own process group, so a
- * timeout or an abort kills everything it started; under a watchdog (watchdog.ts) that kills that
+ * timeout or an abort kills everything it started; under a watchdog (watchdog.sh, a shell script) that kills that
  * group if this process dies; bounded capture of stdout and stderr; a fresh private output
  * directory per scan, read back and removed afterwards. The Qualys token reaches the child only
  * through its environment.
@@ -14,7 +14,7 @@ import type { QscannerProcess, QscannerRunOptions, QscannerRunResult } from "../
 import { parseVersionOutput, QSCANNER_ENV } from "../../core/qscannerCli.ts";
 import type { OutputFile } from "../../core/report.ts";
 
-const WATCHDOG = join(import.meta.dirname, "watchdog.ts");
+const WATCHDOG = join(import.meta.dirname, "watchdog.sh");
 
 export interface QscannerProcessRunnerOptions {
   /** Path of the qscanner binary (or the simulator). */
@@ -139,7 +139,7 @@ export class QscannerProcessRunner implements QscannerProcess {
       let timedOut = false;
       let aborted = false;
       let escalation: NodeJS.Timeout | undefined;
-      const child = spawn(process.execPath, [WATCHDOG, this.#options.executable, ...args], {
+      const child = spawn("/bin/sh", [WATCHDOG, this.#options.executable, ...args], {
         env: { ...this.#options.env, ...options.env },
         // A new process group (setsid): killing -pid reaches every process qscanner starts.
         detached: true,

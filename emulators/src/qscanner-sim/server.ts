@@ -1,0 +1,160 @@
+/**
+ * The resident qscanner simulator: one process (the emulators', the benchmark's) runs every scan,
+ * and the executable the scanner starts is a small generated bash client. A Node process per scan
+ * costs more CPU than the rest of the pipeline's work for that scan (~150 ms on 2 cores); the
+ * client costs a few milliseconds. From the scanner's side nothing changes: the same command line,
+ * console lines, files in --output-dir and exit codes, `hang` still leaves a helper in the process
+ * group and ignores SIGTERM, and killing the client (the scanner's timeout or abort) closes its
+ * connection, which ends the run here.
+ *
+ * Protocol, over loopback TCP (bash has /dev/tcp): the client sends NUL-terminated fields, its
+ * working directory, the argument count, the arguments, the environment variables the simulator
+ * reads (`NAME=value`), then an empty field. The server answers with lines: `o<text>` (stdout), `e<text>` (stderr), `h` (hang),
+ * `x<code>` (exit).
+ */
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runSimulator } from "./scan.ts";
+
+export interface ResidentQscannerSimulator {
+  /** The executable to give the scanner (QSCANNER_PATH): runs one scan here per start. */
+  path: string;
+  /** Runs whose client is still connected. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+/** Starts the resident simulator on a loopback port and writes its client into a temp directory. */
+export async function startQscannerSimulator(): Promise<ResidentQscannerSimulator> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    serve(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the simulator has no TCP port");
+  const dir = await mkdtemp(join(tmpdir(), "qscanner-sim-"));
+  const path = join(dir, "qscanner");
+  await writeFile(path, clientScript(address.port));
+  await chmod(path, 0o755);
+  return {
+    path,
+    get connections() {
+      return sockets.size;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function serve(socket: Socket): void {
+  const abort = new AbortController();
+  socket.once("close", () => abort.abort());
+  socket.on("error", () => {});
+  let received = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    const request = parseRequest(received);
+    if (request === undefined) return;
+    socket.off("data", onData);
+    const send = (kind: string, text: string) => {
+      if (socket.writable) socket.write(`${text.replace(/^/gm, kind)}\n`);
+    };
+    runSimulator({
+      ...request,
+      out: (line) => send("o", line),
+      err: (line) => send("e", line),
+      signal: abort.signal,
+      hang: () => send("h", ""),
+    }).then(
+      (code) => socket.end(`x${code}\n`),
+      (error: unknown) => {
+        // A run the client abandoned ends here; anything else is the simulator's own failure.
+        if (!abort.signal.aborted) send("e", `ERROR simulator failure: ${String(error)}`);
+        socket.end("x1\n");
+      },
+    );
+  };
+  socket.on("data", onData);
+}
+
+interface Request {
+  cwd: string;
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/** The request once all of it has arrived, else undefined. */
+function parseRequest(data: Buffer): Request | undefined {
+  const fields = data.toString("utf8").split("\0");
+  // The last element is what follows the last NUL: an unterminated field.
+  const complete = fields.slice(0, -1);
+  const [cwd, count] = complete;
+  if (cwd === undefined || count === undefined) return undefined;
+  const argv = complete.slice(2, 2 + Number(count));
+  const rest = complete.slice(2 + Number(count));
+  const end = rest.indexOf("");
+  if (argv.length < Number(count) || end === -1) return undefined;
+  const env: Record<string, string> = {};
+  for (const entry of rest.slice(0, end)) {
+    const equals = entry.indexOf("=");
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return { cwd, argv, env };
+}
+
+/** The variables the simulator reads (scan.ts), all the client sends. */
+const SIMULATOR_ENV = [
+  "QUALYS_ACCESS_TOKEN",
+  "AZURE_CLIENT_ID",
+  "IDENTITY_ENDPOINT",
+  "MSI_ENDPOINT",
+  "QSCANNER_REGISTRY_USERNAME",
+  "QSCANNER_REGISTRY_PASSWORD",
+  "REGISTRY_API_BASE_URL",
+  "TMPDIR",
+  "HOME",
+];
+
+function clientScript(port: number): string {
+  return `#!/bin/bash --norc
+# The qscanner simulator's client, generated by the resident simulator (emulators/src/qscanner-sim/
+# server.ts) listening on 127.0.0.1:${port}: it sends this command line, environment and working
+# directory and replays the answer. Killing this process closes the connection, which ends the run.
+# (--norc: bash run with a socket as stdin, as Node's pipes are, would read ~/.bashrc otherwise.)
+exec 3<>/dev/tcp/127.0.0.1/${port} || { echo "ERROR qscanner simulator not reachable at 127.0.0.1:${port}" >&2; exit 1; }
+{
+  printf '%s\\0' "$PWD" "$#" "$@"
+  for name in ${SIMULATOR_ENV.join(" ")}; do
+    [[ -v $name ]] && printf '%s=%s\\0' "$name" "\${!name}"
+  done
+  printf '\\0'
+} >&3
+while IFS= read -r line <&3; do
+  case $line in
+    o*) printf '%s\\n' "\${line:1}" ;;
+    e*) printf '%s\\n' "\${line:1}" >&2 ;;
+    x*) exit "\${line:1}" ;;
+    h*)
+      # A helper in this process group, as a real scanner's children would be; SIGTERM is ignored.
+      sleep infinity </dev/null >/dev/null 2>&1 3>&- &
+      helper=$!
+      echo "INFO  helper process $helper"
+      trap 'echo "INFO  ignoring SIGTERM (simulated hang)"' TERM
+      while :; do wait "$helper" || sleep 1; done ;;
+  esac
+done
+echo "ERROR the qscanner simulator closed the connection without an exit code" >&2
+exit 1
+`;
+}
