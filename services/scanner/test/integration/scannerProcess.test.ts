@@ -119,8 +119,18 @@ class ScannerProcess {
   }
 
   /** Waits for the first qscanner child to start. */
+  /** The first child once it has exec'd: until then /proc shows the scanner's own command line. */
   async firstChild(): Promise<number> {
-    return waitFor(() => this.children()[0], "a qscanner child process", 10_000);
+    const own = readFileSync(`/proc/${this.child.pid}/cmdline`, "utf8");
+    return waitFor(
+      () =>
+        this.children().find((pid) => {
+          const cmdline = cmdlineOf(pid);
+          return cmdline !== undefined && cmdline !== own;
+        }),
+      "a qscanner child process",
+      10_000,
+    );
   }
 
   /** PIDs of this process' children (qscanner runs, each under its watchdog). */
@@ -140,6 +150,14 @@ function childrenOf(pid: number | undefined): number[] {
       }
     })
     .map(Number);
+}
+
+function cmdlineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
