@@ -17,21 +17,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EventHubEventSender } from "../../src/adapters/eventHubs/eventSender.ts";
 import { parseReplayInput, replayTotals } from "../../src/core/replayInput.ts";
 import type { DevSummary } from "../../src/dev/core/summary.ts";
+import { EPHEMERAL_PORT_OPTIONS, SCANCTL_BIN } from "../support/devStack.ts";
 
-const BIN = new URL("../../src/bin.ts", import.meta.url).pathname;
 const EXAMPLES = new URL("../../../examples/events", import.meta.url).pathname;
-const PORT_OPTIONS = [
-  "--servicebus-port",
-  "--servicebus-admin-port",
-  "--eventhubs-port",
-  "--arm-port",
-  "--blob-port",
-  "--queue-port",
-  "--table-port",
-  "--recorder-port",
-  "--ingest-port",
-  "--scanner-port",
-].flatMap((option) => [option, "0"]);
 
 interface Dev {
   child: ChildProcess;
@@ -54,7 +42,7 @@ async function newDataDir(): Promise<void> {
 function startDev(...options: string[]): Dev {
   const child = spawn(
     process.execPath,
-    [BIN, "dev", "--json", "--data-dir", dataDir, ...options, ...PORT_OPTIONS],
+    [SCANCTL_BIN, "dev", "--json", "--data-dir", dataDir, ...options, ...EPHEMERAL_PORT_OPTIONS],
     {
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],

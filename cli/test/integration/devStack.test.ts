@@ -13,22 +13,9 @@ import { createInterface } from "node:readline";
 import { groupAlive, isAlive, waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevSummary } from "../../src/dev/core/summary.ts";
+import { EPHEMERAL_PORT_OPTIONS, SCANCTL_BIN } from "../support/devStack.ts";
 import { scanctl } from "../support/runCli.ts";
 
-const BIN = new URL("../../src/bin.ts", import.meta.url).pathname;
-const PORT_OPTIONS = [
-  "--servicebus-port",
-  "--servicebus-admin-port",
-  "--eventhubs-port",
-  "--arm-port",
-  "--registry-port",
-  "--blob-port",
-  "--queue-port",
-  "--table-port",
-  "--recorder-port",
-  "--ingest-port",
-  "--scanner-port",
-].flatMap((option) => [option, "0"]);
 const API_KEY = "e2e-recorder-key-0123456789-abcdefghij";
 const NOTIFY_SECRET = "e2e-notify-secret-0123456789";
 
@@ -54,7 +41,17 @@ describe("npm start (scanctl dev) with the bundled examples", () => {
       process.execPath,
       // The replay alone: each example image's outcome and result count as examples/README.md tells
       // them (the sweep that follows by default adds a cached result per image and the unevented workload).
-      [BIN, "dev", "--json", "--no-sweep", "--timeout", "150", "--data-dir", dataDir, ...PORT_OPTIONS],
+      [
+        SCANCTL_BIN,
+        "dev",
+        "--json",
+        "--no-sweep",
+        "--timeout",
+        "150",
+        "--data-dir",
+        dataDir,
+        ...EPHEMERAL_PORT_OPTIONS,
+      ],
       {
         env: {
           ...process.env,

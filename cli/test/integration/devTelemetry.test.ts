@@ -13,24 +13,11 @@ import { createInterface } from "node:readline";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver, waitFor } from "@qcs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevSummary } from "../../src/dev/core/summary.ts";
+import { EPHEMERAL_PORT_OPTIONS, SCANCTL_BIN } from "../support/devStack.ts";
 
-const BIN = new URL("../../src/bin.ts", import.meta.url).pathname;
 // Two jobs, three valid images: one scanned at once, one that crashes its first scan and is
 // retried (the retry copy carries the original's trace), one more scanned at once.
 const EVENTS = new URL("../../../examples/events/cloudevents-jobs.json", import.meta.url).pathname;
-const PORT_OPTIONS = [
-  "--servicebus-port",
-  "--servicebus-admin-port",
-  "--eventhubs-port",
-  "--arm-port",
-  "--registry-port",
-  "--blob-port",
-  "--queue-port",
-  "--table-port",
-  "--recorder-port",
-  "--ingest-port",
-  "--scanner-port",
-].flatMap((option) => [option, "0"]);
 
 describe("telemetry of the pipeline, by OTLP", () => {
   let otlp: OtlpReceiver;
@@ -45,7 +32,7 @@ describe("telemetry of the pipeline, by OTLP", () => {
     dev = spawn(
       process.execPath,
       [
-        BIN,
+        SCANCTL_BIN,
         "dev",
         "--once",
         "--json",
@@ -56,7 +43,7 @@ describe("telemetry of the pipeline, by OTLP", () => {
         "90",
         "--data-dir",
         dataDir,
-        ...PORT_OPTIONS,
+        ...EPHEMERAL_PORT_OPTIONS,
       ],
       {
         env: {
