@@ -158,7 +158,10 @@ describe("ProcessSupervisor", () => {
         "process.on('SIGTERM', () => console.log('draining')); console.log('up'); setInterval(() => {}, 1000)",
       ),
     });
-    await waitFor(() => lines.some((line) => line.endsWith("| up")), "the draining process to handle SIGTERM");
+    await waitFor(
+      () => lines.some((line) => line.endsWith("| up")),
+      "the draining process to handle SIGTERM",
+    );
     const stopped = supervisor.stopAll();
     await Promise.all(quick.map((child) => child.exited));
     expect(draining.exitStatus()).toBeUndefined();
