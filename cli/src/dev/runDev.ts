@@ -189,7 +189,7 @@ export async function runDev(options: DevOptions, io: DevIo, env: Env): Promise<
   } catch (error) {
     throw failure(error);
   } finally {
-    say("stopping: ingest, scanner, recorder, then the emulators and Azurite");
+    say("stopping: ingest, scanner and recorder, then the emulators and Azurite");
     await stack.stop();
     await rm(envFile, { force: true });
     say("stopped");

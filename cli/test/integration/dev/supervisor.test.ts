@@ -146,18 +146,29 @@ describe("ProcessSupervisor", () => {
     expect(groupAlive(second.pid)).toBe(false);
   });
 
-  it("stops every process, the last started first", async () => {
-    const { supervisor } = start();
-    const order: string[] = [];
-    const started: SupervisedProcess[] = [];
-    for (const name of ["first", "second", "third"]) {
-      const child = supervisor.start({ name, ...script("setInterval(() => {}, 1000)") });
-      void child.exited.then(() => order.push(name));
-      started.push(child);
-    }
-    await supervisor.stopAll();
-    expect(order).toEqual(["third", "second", "first"]);
-    for (const child of started) expect(groupAlive(child.pid)).toBe(false);
+  it("stops every process at once: one still draining does not hold up the others' SIGTERM", async () => {
+    const { supervisor, lines } = start({ graceMs: 60_000 });
+    const quick = ["first", "second"].map((name) =>
+      supervisor.start({ name, ...script("setInterval(() => {}, 1000)") }),
+    );
+    // Started last, so stopping one after the other (last first) would wait out its drain.
+    const draining = supervisor.start({
+      name: "draining",
+      ...script(
+        "process.on('SIGTERM', () => console.log('draining')); console.log('up'); setInterval(() => {}, 1000)",
+      ),
+    });
+    await waitFor(
+      () => lines.some((line) => line.endsWith("| up")),
+      "the draining process to handle SIGTERM",
+    );
+    const stopped = supervisor.stopAll();
+    await Promise.all(quick.map((child) => child.exited));
+    expect(draining.exitStatus()).toBeUndefined();
+    expect(isAlive(draining.pid)).toBe(true);
+    process.kill(draining.pid, "SIGKILL");
+    await stopped;
+    for (const child of [...quick, draining]) expect(groupAlive(child.pid)).toBe(false);
   });
 
   it("waits for /readyz to answer 200 and names a process that exits before it is ready", async () => {

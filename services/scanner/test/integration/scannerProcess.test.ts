@@ -25,6 +25,7 @@ const ENTITIES = {
   kill: { lockDuration: "PT3S", maxDeliveryCount: 5 },
   drain: { lockDuration: "PT1M" },
   orphan: { lockDuration: "PT1M" },
+  idle: { lockDuration: "PT1M" },
 };
 
 let emulator: Awaited<ReturnType<typeof startServiceBusEmulator>>;
@@ -239,6 +240,18 @@ describe("scanner process", { timeout: 90_000 }, () => {
     const survivors = descendants.filter(existsAlive);
     for (const pid of survivors) process.kill(pid, "SIGKILL");
     expect(survivors).toEqual([]);
+  });
+
+  it("on SIGTERM while idle, stops at once: no pending receive holds it until the grace period ends", async () => {
+    entities("idle");
+    const running = scanner("idle", { SHUTDOWN_GRACE_SECONDS: "60" });
+    await running.ready();
+    // Idle: the receive loop is waiting on the deployment queue.
+    await running.logged("receiving scan requests");
+    running.child.kill("SIGTERM");
+    expect(await running.exited).toBe(0);
+    await running.logged("stopped");
+    expect(running.lines.join("\n")).not.toContain("grace period over");
   });
 
   it("on SIGTERM stops receiving, finishes what fits in the grace period and abandons the rest for redelivery at once", async () => {

@@ -1,6 +1,6 @@
 /**
  * Runs the local stack's processes: each in its own process group (so a terminal's Ctrl-C reaches
- * only the supervisor, which stops them in order), every output line prefixed with the process's
+ * only the supervisor, which stops them), every output line prefixed with the process's
  * name, unexpected exits restarted (with a restart policy) or reported, and on stop SIGTERM to the group, then SIGKILL to whatever is
  * left of it after a grace period. If the supervisor itself exits without stopping them, the
  * groups are killed on the way out; if it is killed (SIGKILL runs nothing), each process's fd 3,
@@ -180,9 +180,13 @@ export class ProcessSupervisor {
     return handle.exited;
   }
 
-  /** Stops every process, the last started first, one after the other. */
+  /**
+   * Stops every process at once: the stack's services talk only through the broker and storage,
+   * which outlive them, so what one leaves unsent or unread waits there, and a slow drain (a scan
+   * finishing) does not hold up the others' stops.
+   */
   async stopAll(): Promise<void> {
-    for (const entry of [...this.#entries].reverse()) await this.stop(entry.handle);
+    await Promise.all(this.#entries.map((entry) => this.stop(entry.handle)));
     process.removeListener("exit", this.#killOnExit);
   }
 }

@@ -70,6 +70,11 @@ export class ScanRequestReceiver {
   #loop: Promise<void> | undefined;
   /** Resolved by stopReceiving, so a loop waiting for a free slot stops at once. */
   #stopped = Promise.withResolvers<void>();
+  /**
+   * Aborted by stopReceiving: ends the pull under way, so a stop never waits on a receive (nor on
+   * a link attach that hangs, which the SDK would wait on for a minute).
+   */
+  #receiving = new AbortController();
 
   constructor(options: ScanRequestReceiverOptions) {
     this.#options = options;
@@ -95,13 +100,15 @@ export class ScanRequestReceiver {
     if (this.#running) return;
     this.#running = true;
     this.#stopped = Promise.withResolvers<void>();
+    this.#receiving = new AbortController();
     this.#loop = this.#fillSlots();
   }
 
-  /** Stops taking messages (after the pull under way, at most a second); scans in flight go on. */
+  /** Stops taking messages at once (the pull under way is cut short); scans in flight go on. */
   async stopReceiving(): Promise<void> {
     this.#running = false;
     this.#stopped.resolve();
+    this.#receiving.abort();
     await this.#loop;
   }
 
@@ -154,11 +161,13 @@ export class ScanRequestReceiver {
   }
 
   async #pull(lane: Lane, max: number, maxWaitTimeInMs: number): Promise<ServiceBusReceivedMessage[]> {
+    const abortSignal = this.#receiving.signal;
     try {
-      return await this.#options.queues[lane].receiver.receiveMessages(max, { maxWaitTimeInMs });
+      return await this.#options.queues[lane].receiver.receiveMessages(max, { maxWaitTimeInMs, abortSignal });
     } catch (error) {
+      if (abortSignal.aborted) return [];
       this.#options.logger.warn({ err: error, lane }, "receiving scan requests failed; retrying");
-      await sleep(RECEIVE_ERROR_BACKOFF_MS);
+      await sleep(RECEIVE_ERROR_BACKOFF_MS, undefined, { signal: abortSignal }).catch(() => {});
       return [];
     }
   }
