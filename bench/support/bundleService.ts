@@ -1,6 +1,6 @@
 // A service bundled into one ESM file (plus the chunks of its lazy imports) with rolldown, for
 // bench/startup.bench.ts to compare with running the TypeScript sources.
-import { copyFile } from "node:fs/promises";
+import { copyFile, cp } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "rolldown";
 
@@ -18,6 +18,10 @@ export async function bundleService(root: string, service: string, outDir: strin
       join(root, "services/scanner/src/adapters/qscanner/watchdog.sh"),
       join(outDir, "watchdog.sh"),
     );
+  }
+  if (service === "recorder") {
+    for (const folder of ["static", "templates"])
+      await cp(join(root, "services/recorder/src/pages", folder), join(outDir, folder), { recursive: true });
   }
   return join(outDir, "main.js");
 }
