@@ -59,6 +59,13 @@ const PROBE_WAIT_MS = 100;
 const IDLE_WAIT_MS = 1_000;
 /** Pause after a failed receive (the SDK reconnects the link on the next one). */
 const RECEIVE_ERROR_BACKOFF_MS = 1_000;
+/**
+ * How long past the message's lock a settlement may stay unconfirmed before it is given up. The SDK
+ * can lose a settlement (it closes a receiver link whose drain is not confirmed within 200 ms, and a
+ * message received on that link then never settles); after the lock the broker redelivers anyway, so
+ * waiting longer only holds a slot, and a shutdown, forever.
+ */
+const SETTLE_PAST_LOCK_MS = 5_000;
 
 /** Longest messageId Service Bus accepts. */
 const MAX_MESSAGE_ID_LENGTH = 128;
@@ -272,7 +279,7 @@ export class ScanRequestReceiver {
     try {
       switch (settlement.action) {
         case "complete":
-          await receiver.completeMessage(message);
+          await withinLock(message, receiver.completeMessage(message));
           return;
         case "retry": {
           const [copy] = await retrySender.scheduleMessages(
@@ -280,7 +287,7 @@ export class ScanRequestReceiver {
             new Date(Date.now() + settlement.delayMs),
           );
           try {
-            await receiver.completeMessage(message);
+            await withinLock(message, receiver.completeMessage(message));
           } catch (error) {
             // The original comes back (its lock is gone) and is handled again: withdraw the copy,
             // or the same request would be scanned twice.
@@ -297,19 +304,42 @@ export class ScanRequestReceiver {
           return;
         }
         case "deadLetter":
-          await receiver.deadLetterMessage(message, {
-            deadLetterReason: settlement.reason,
-            deadLetterErrorDescription: settlement.description,
-          });
+          await withinLock(
+            message,
+            receiver.deadLetterMessage(message, {
+              deadLetterReason: settlement.reason,
+              deadLetterErrorDescription: settlement.description,
+            }),
+          );
           return;
         case "abandon":
-          await receiver.abandonMessage(message);
+          await withinLock(message, receiver.abandonMessage(message));
           return;
       }
     } catch (error) {
       // Most often the lock was lost: the broker redelivers the message after it expires.
       logger.warn({ err: error, messageId: message.messageId, action: settlement.action }, "settling failed");
     }
+  }
+}
+
+/** The settlement, or a rejection once the message's lock (as last renewed) is long past. */
+async function withinLock(message: ServiceBusReceivedMessage, settling: Promise<void>): Promise<void> {
+  const lockedUntil = message.lockedUntilUtc?.getTime() ?? Date.now();
+  const giveUp = new AbortController();
+  const unconfirmed = sleep(Math.max(0, lockedUntil - Date.now()) + SETTLE_PAST_LOCK_MS, undefined, {
+    signal: giveUp.signal,
+    ref: false,
+  }).then(() => {
+    throw new Error(
+      "settlement not confirmed by the broker before the message's lock expired; it redelivers",
+    );
+  });
+  try {
+    await Promise.race([settling, unconfirmed]);
+  } finally {
+    giveUp.abort();
+    unconfirmed.catch(() => {});
   }
 }
 
