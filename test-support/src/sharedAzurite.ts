@@ -9,13 +9,18 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { inject } from "vitest";
 
-/** What the global setup provides: the server's endpoints and the accounts it serves. */
+/** One account's endpoints, as the global setup computed them (`azuriteAccount` in the emulators). */
+interface AccountEndpoints {
+  blobUrl: string;
+  queueUrl: string;
+  tableUrl: string;
+  ports: { blob: number; queue: number; table: number };
+  connectionString: string;
+}
+
+/** What the global setup provides: the server's accounts. */
 export interface SharedAzuriteInfo {
-  blob: string;
-  queue: string;
-  table: string;
-  key: string;
-  accounts: string[];
+  accounts: Array<AccountEndpoints & { name: string }>;
   /** Folder where a claimed account is a subfolder (mkdir is atomic across the worker processes). */
   claims: string;
 }
@@ -27,12 +32,7 @@ declare module "vitest" {
 }
 
 /** The same shape as `startAzurite`'s result, so a test can use either. */
-export interface AzuriteAccount {
-  blobUrl: string;
-  queueUrl: string;
-  tableUrl: string;
-  ports: { blob: number; queue: number; table: number };
-  connectionString: string;
+export interface AzuriteAccount extends AccountEndpoints {
   /** The shared server is not the test's to signal. */
   pid: undefined;
   /** Nothing to do: the server outlives the file and an account is never handed out twice. */
@@ -46,34 +46,16 @@ export async function sharedAzurite(): Promise<AzuriteAccount> {
       "no shared Azurite: run the tests through the repository's vitest config (integration project)",
     );
   }
-  for (const account of shared.accounts) {
+  for (const { name, ...account } of shared.accounts) {
     try {
-      await mkdir(join(shared.claims, account));
+      await mkdir(join(shared.claims, name));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw error;
     }
-    return accountOn(shared, account);
+    return { ...account, pid: undefined, stop: async () => {} };
   }
   throw new Error(
     `all ${shared.accounts.length} accounts of the shared Azurite are taken (vitest.globalSetup.ts)`,
   );
-}
-
-function accountOn(shared: SharedAzuriteInfo, account: string): AzuriteAccount {
-  const blobUrl = `${shared.blob}/${account}`;
-  const queueUrl = `${shared.queue}/${account}`;
-  const tableUrl = `${shared.table}/${account}`;
-  const port = (url: string) => Number(new URL(url).port);
-  return {
-    blobUrl,
-    queueUrl,
-    tableUrl,
-    ports: { blob: port(shared.blob), queue: port(shared.queue), table: port(shared.table) },
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${shared.key};` +
-      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
-    pid: undefined,
-    stop: async () => {},
-  };
 }

@@ -39,15 +39,39 @@ export interface StartAzuriteOptions {
   detached?: boolean;
 }
 
-export interface RunningAzurite {
+/** Where one account of an Azurite is reached. */
+export interface AzuriteAccountEndpoints {
   blobUrl: string;
   queueUrl: string;
   tableUrl: string;
   ports: { blob: number; queue: number; table: number };
   /** Connection string for `@azure/storage-blob` and `@azure/data-tables`. */
   connectionString: string;
+}
+
+export interface RunningAzurite extends AzuriteAccountEndpoints {
   pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** An account's endpoints on a server listening at these origins (`http://host:port`), all with the well-known key. */
+export function azuriteAccount(
+  origins: { blob: string; queue: string; table: string },
+  account = AZURITE_ACCOUNT,
+): AzuriteAccountEndpoints {
+  const blobUrl = `${origins.blob}/${account}`;
+  const queueUrl = `${origins.queue}/${account}`;
+  const tableUrl = `${origins.table}/${account}`;
+  const port = (url: string) => Number(new URL(url).port);
+  return {
+    blobUrl,
+    queueUrl,
+    tableUrl,
+    ports: { blob: port(origins.blob), queue: port(origins.queue), table: port(origins.table) },
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+  };
 }
 
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
@@ -94,7 +118,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const urls = await new Promise<Record<string, string>>((resolve, reject) => {
+  const origins = await new Promise<{ blob: string; queue: string; table: string }>((resolve, reject) => {
     const found: Record<string, string> = {};
     const output: string[] = [];
     const timer = setTimeout(
@@ -113,7 +137,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       found[match[1].toLowerCase()] = match[2];
       if (found.blob && found.queue && found.table) {
         clearTimeout(timer);
-        resolve(found);
+        resolve({ blob: found.blob, queue: found.queue, table: found.table });
       }
     };
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", onLine);
@@ -122,18 +146,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
   });
   child.removeAllListeners("exit");
 
-  const blobUrl = `${urls.blob}/${AZURITE_ACCOUNT}`;
-  const queueUrl = `${urls.queue}/${AZURITE_ACCOUNT}`;
-  const tableUrl = `${urls.table}/${AZURITE_ACCOUNT}`;
-  const port = (url: string | undefined) => Number(new URL(url ?? "http://x:0").port);
   return {
-    blobUrl,
-    queueUrl,
-    tableUrl,
-    ports: { blob: port(urls.blob), queue: port(urls.queue), table: port(urls.table) },
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
-      `BlobEndpoint=${blobUrl};QueueEndpoint=${queueUrl};TableEndpoint=${tableUrl};`,
+    ...azuriteAccount(origins),
     pid: child.pid,
     stop: () => stopChild(child, killOnExit),
   };
